@@ -1,0 +1,100 @@
+package io.needle.engine;
+
+import io.needle.model.DecoderState;
+import io.needle.model.NeedleModel;
+
+/**
+ * Greedy generation (MODEL.md section 3 step 4): encode once, start the decoder from [eos],
+ * take the argmax of each position's logits (ties → lowest id), stop when eos is picked (not
+ * emitted) or after maxNewTokens ids.
+ */
+public final class Generation {
+    public static final int EOS = 1;
+
+    /** Generated ids, eos excluded. */
+    public final int[] ids;
+    /** True when decoding stopped because eos was picked. */
+    public final boolean stoppedAtEos;
+    public final double encodeMs;
+    public final double decodeMs;
+    /** Decoder steps run (ids plus the eos step when there was one). */
+    public final int steps;
+
+    private Generation(int[] ids, boolean stoppedAtEos, double encodeMs, double decodeMs, int steps) {
+        this.ids = ids;
+        this.stoppedAtEos = stoppedAtEos;
+        this.encodeMs = encodeMs;
+        this.decodeMs = decodeMs;
+        this.steps = steps;
+    }
+
+    /** Receives each generated id as it is chosen. */
+    public interface IdListener {
+        void onId(int id);
+    }
+
+    /**
+     * Runs encoder + greedy decoder.
+     *
+     * @param constraint masks logits before each argmax; null = plain argmax
+     * @param listener told each generated id; may be null
+     */
+    public static Generation run(NeedleModel model, int[] encoderIds, int maxNewTokens,
+            DecodeConstraint constraint, IdListener listener) {
+        if (maxNewTokens < 0) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "max_new_tokens must be >= 0, got " + maxNewTokens);
+        }
+        if (encoderIds.length == 0) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "the encoder input is empty");
+        }
+        double t0 = Clock.nowMs();
+        NeedleModel.EncoderOutput enc = model.encode(encoderIds);
+        DecoderState decoder = model.startDecoder(enc, maxNewTokens);
+        double t1 = Clock.nowMs();
+        int[] out = new int[maxNewTokens];
+        int n = 0;
+        boolean eos = false;
+        int steps = 0;
+        int token = EOS;
+        while (n < maxNewTokens) {
+            float[] logits = decoder.step(token);
+            steps++;
+            if (constraint != null) {
+                constraint.mask(logits);
+            }
+            int next = argmax(logits);
+            if (next < 0) {
+                break; // everything masked: the grammar has no way on
+            }
+            if (next == EOS) {
+                eos = true;
+                break;
+            }
+            out[n++] = next;
+            if (constraint != null) {
+                constraint.accept(next);
+            }
+            if (listener != null) {
+                listener.onId(next);
+            }
+            token = next;
+        }
+        double t2 = Clock.nowMs();
+        int[] ids = new int[n];
+        System.arraycopy(out, 0, ids, 0, n);
+        return new Generation(ids, eos, t1 - t0, t2 - t1, steps);
+    }
+
+    /** Index of the largest logit, lowest id on ties; -1 when every logit is -infinity or NaN. */
+    public static int argmax(float[] logits) {
+        int best = -1;
+        float bestVal = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < logits.length; i++) {
+            if (logits[i] > bestVal) {
+                bestVal = logits[i];
+                best = i;
+            }
+        }
+        return best;
+    }
+}

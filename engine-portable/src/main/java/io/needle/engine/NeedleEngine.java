@@ -1,0 +1,177 @@
+package io.needle.engine;
+
+import io.needle.json.Json;
+import io.needle.model.Config;
+import io.needle.model.NeedleModel;
+import io.needle.model.WeightLoader;
+import io.needle.safetensors.SafeTensors;
+import io.needle.tokenizer.StreamDecoder;
+import io.needle.tokenizer.Tokenizer;
+import java.util.List;
+
+/**
+ * The engine API: load a Needle weight file and vocabulary from memory, then turn (query, tools)
+ * into tool-call text. Portable Java: the same class runs on the JVM and, through TeaVM, in Wasm.
+ *
+ * <pre>
+ * NeedleEngine engine = NeedleEngine.load(weightBytes, vocabText);
+ * RunResult r = engine.run("What's the weather in Paris?", toolsJson);
+ * r.text   // [{"name":"get_weather","arguments":{"location":"Paris"}}]
+ * </pre>
+ *
+ * The engine keeps the weight bytes it is given (INT4 linears and the embedding are read from
+ * them in place) and is safe to reuse for many requests, one at a time.
+ */
+public final class NeedleEngine {
+    /** The {@code <tool_call>} id the model emits first. */
+    public static final int TOOL_CALL_ID = 4;
+
+    private final NeedleModel model;
+    private final Tokenizer tokenizer;
+    private final double loadMs;
+
+    private NeedleEngine(NeedleModel model, Tokenizer tokenizer, double loadMs) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.loadMs = loadMs;
+    }
+
+    /**
+     * Loads weights (the bytes of a .safetensors file, kept by reference) and a vocab.txt text.
+     * vocabText may be null for generate-only use (raw ids in, ids out).
+     *
+     * @throws NeedleException on a malformed file, a missing tensor or a vocabulary that does not
+     *     fit the model
+     */
+    public static NeedleEngine load(byte[] weights, String vocabText) {
+        double t0 = Clock.nowMs();
+        if (weights == null) {
+            throw new NeedleException(NeedleException.Kind.WEIGHTS, "no weight bytes given");
+        }
+        NeedleModel model = WeightLoader.load(SafeTensors.parse(weights));
+        Tokenizer tok = null;
+        if (vocabText != null) {
+            tok = Tokenizer.fromVocab(vocabText);
+            if (tok.size() != model.config.vocabSize) {
+                throw new NeedleException(NeedleException.Kind.VOCAB, "the vocabulary has " + tok.size()
+                        + " entries but the model's vocab_size is " + model.config.vocabSize);
+            }
+        }
+        return new NeedleEngine(model, tok, Clock.nowMs() - t0);
+    }
+
+    public Config config() {
+        return model.config;
+    }
+
+    /** The underlying model (forward pass), for tests and tools. */
+    public NeedleModel model() {
+        return model;
+    }
+
+    /** The tokenizer, or null when loaded without a vocabulary. */
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Milliseconds {@link #load} took. */
+    public double loadMs() {
+        return loadMs;
+    }
+
+    public RunResult run(String query, String toolsJson) {
+        return run(query, toolsJson, new RunOptions());
+    }
+
+    /**
+     * Runs one request: builds the encoder input from query and tools, decodes greedily
+     * (constrained unless {@code options.constrain(false)}), and returns the tool-call text.
+     */
+    public RunResult run(String query, String toolsJson, RunOptions options) {
+        Tokenizer tok = requireTokenizer();
+        double t0 = Clock.nowMs();
+        ToolCatalog catalog = ToolCatalog.parse(toolsJson == null ? "[]" : toolsJson);
+        int[] input = Prompt.encoderInput(tok, query == null ? "" : query, catalog);
+        double promptMs = Clock.nowMs() - t0;
+
+        final TokenListener listener = options.listener();
+        Generation.IdListener ids = null;
+        if (listener != null) {
+            final StreamDecoder stream = new StreamDecoder(tok);
+            final boolean[] first = {true};
+            ids = id -> {
+                boolean leadingToolCall = first[0] && id == TOOL_CALL_ID;
+                first[0] = false;
+                String piece = leadingToolCall ? "" : stream.push(id);
+                listener.onToken(id, piece);
+            };
+        }
+        Generation g = Generation.run(model, input, options.maxNewTokens(), constraintFor(options, catalog), ids);
+        String text = catalog.restoreNames(outputText(g.ids));
+        List<Object> calls = parseCalls(text);
+        Timings timings = new Timings(0, promptMs + g.encodeMs, g.decodeMs, input.length, g.steps);
+        return new RunResult(text, calls, g.stoppedAtEos, g.ids, timings);
+    }
+
+    /** The encoder input ids run() would feed the model (MODEL.md section 3 steps 1-2). Needs a vocab. */
+    public int[] prompt(String query, String toolsJson) {
+        return Prompt.encoderInput(requireTokenizer(), query == null ? "" : query,
+                ToolCatalog.parse(toolsJson == null ? "[]" : toolsJson));
+    }
+
+    /** Encoder + greedy decoder on raw encoder ids, unconstrained; returns generated ids, eos excluded. */
+    public int[] generate(int[] encoderIds, int maxNewTokens) {
+        return Generation.run(model, encoderIds, maxNewTokens, null, null).ids;
+    }
+
+    /**
+     * Encoder + greedy decoder on raw encoder ids. With {@code options.constrain()} the grammar over
+     * {@code toolsJson} masks logits (needs a vocab).
+     */
+    public int[] generate(int[] encoderIds, String toolsJson, RunOptions options) {
+        DecodeConstraint c = null;
+        if (options.constrain()) {
+            requireTokenizer();
+            c = constraintFor(options, ToolCatalog.parse(toolsJson == null ? "[]" : toolsJson));
+        }
+        return Generation.run(model, encoderIds, options.maxNewTokens(), c, null).ids;
+    }
+
+    /** The text of generated ids: detokenized, a leading {@code <tool_call>} dropped. */
+    public String outputText(int[] ids) {
+        Tokenizer tok = requireTokenizer();
+        int start = ids.length > 0 && ids[0] == TOOL_CALL_ID ? 1 : 0;
+        int[] rest = new int[ids.length - start];
+        System.arraycopy(ids, start, rest, 0, rest.length);
+        return tok.decode(rest);
+    }
+
+    private DecodeConstraint constraintFor(RunOptions options, ToolCatalog catalog) {
+        if (!options.constrain()) {
+            return null;
+        }
+        // The constrained decoder (DECODING.md) is issue 3; until it lands decoding is plain argmax.
+        return null;
+    }
+
+    private static List<Object> parseCalls(String text) {
+        try {
+            Object v = Json.parse(text);
+            if (v instanceof List) {
+                @SuppressWarnings("unchecked")
+                List<Object> list = (List<Object>) v;
+                return list;
+            }
+        } catch (NeedleException e) {
+            // not JSON: calls stay null
+        }
+        return null;
+    }
+
+    private Tokenizer requireTokenizer() {
+        if (tokenizer == null) {
+            throw new NeedleException(NeedleException.Kind.VOCAB, "this engine was loaded without a vocabulary (vocab.txt)");
+        }
+        return tokenizer;
+    }
+}

@@ -1,0 +1,41 @@
+package io.needle.engine;
+
+/** Options of one {@link NeedleEngine#run} call. Mutable builder style: {@code new RunOptions().maxNewTokens(32)}. */
+public final class RunOptions {
+    /** The model's limit: 511 generated tokens (a 512-position buffer starting with eos). */
+    public static final int DEFAULT_MAX_NEW_TOKENS = 511;
+
+    private int maxNewTokens = DEFAULT_MAX_NEW_TOKENS;
+    private boolean constrain = true;
+    private TokenListener listener;
+
+    public int maxNewTokens() {
+        return maxNewTokens;
+    }
+
+    public RunOptions maxNewTokens(int n) {
+        if (n < 0) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "max_new_tokens must be >= 0, got " + n);
+        }
+        this.maxNewTokens = n;
+        return this;
+    }
+
+    public boolean constrain() {
+        return constrain;
+    }
+
+    public RunOptions constrain(boolean on) {
+        this.constrain = on;
+        return this;
+    }
+
+    public TokenListener listener() {
+        return listener;
+    }
+
+    public RunOptions listener(TokenListener l) {
+        this.listener = l;
+        return this;
+    }
+}

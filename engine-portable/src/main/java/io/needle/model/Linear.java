@@ -1,0 +1,17 @@
+package io.needle.model;
+
+/**
+ * A linear layer {@code y = x @ W} with W of logical shape [in, out] (MODEL.md section 2).
+ * Rows of x and y are token positions, stored row-major in flat arrays.
+ */
+public interface Linear {
+    int in();
+
+    int out();
+
+    /**
+     * y[t][:] = x[t][:] @ W for t in [0, rows): x is [rows, in] at offset 0, y is [rows, out]
+     * at offset 0 (overwritten).
+     */
+    void forward(float[] x, float[] y, int rows);
+}

@@ -1,0 +1,148 @@
+package io.needle.model;
+
+/**
+ * The Needle encoder–decoder (MODEL.md section 2): plain weights plus the forward pass.
+ * Stateless; a request's decoder state lives in {@link DecoderState}.
+ */
+public final class NeedleModel {
+    public final Config config;
+    final Embedding embedding;
+    final EncoderLayer[] encoderLayers;
+    final ZcRmsNorm encoderFinalNorm;
+    final DecoderLayer[] decoderLayers;
+    final ZcRmsNorm decoderFinalNorm;
+    final ContrastiveHead contrastive; // null when the file has no head
+    final Rope rope;
+    final float embedScale;
+
+    public NeedleModel(Config config, Embedding embedding, EncoderLayer[] encoderLayers,
+            ZcRmsNorm encoderFinalNorm, DecoderLayer[] decoderLayers, ZcRmsNorm decoderFinalNorm,
+            ContrastiveHead contrastive) {
+        this.config = config;
+        this.embedding = embedding;
+        this.encoderLayers = encoderLayers;
+        this.encoderFinalNorm = encoderFinalNorm;
+        this.decoderLayers = decoderLayers;
+        this.decoderFinalNorm = decoderFinalNorm;
+        this.contrastive = contrastive;
+        this.rope = new Rope(config.headDim(), config.ropeTheta);
+        this.embedScale = (float) Math.sqrt(config.dModel);
+    }
+
+    public boolean hasContrastiveHead() {
+        return contrastive != null;
+    }
+
+    /** The encoder output of one request: enc [length, d] and which positions are not padding. */
+    public static final class EncoderOutput {
+        public final float[] enc;
+        public final int length;
+        public final boolean[] valid;
+
+        EncoderOutput(float[] enc, int length, boolean[] valid) {
+            this.enc = enc;
+            this.length = length;
+            this.valid = valid;
+        }
+    }
+
+    /** Runs the bidirectional encoder on token ids; pad ids are masked out as keys. */
+    public EncoderOutput encode(int[] ids) {
+        int T = ids.length;
+        int d = config.dModel;
+        boolean[] valid = new boolean[T];
+        float[] x = new float[T * d];
+        for (int t = 0; t < T; t++) {
+            checkId(ids[t]);
+            valid[t] = ids[t] != config.padTokenId;
+            embedding.lookup(ids[t], embedScale, x, t * d);
+        }
+        float[] xn = new float[T * d];
+        for (EncoderLayer layer : encoderLayers) {
+            layer.attnNorm.apply(x, xn, T);
+            Attention a = layer.selfAttn;
+            float[] keys = new float[T * a.kvDim()];
+            float[] values = new float[T * a.kvDim()];
+            a.keysValues(xn, T, rope, 0, keys, values, 0);
+            float[] q = a.queries(xn, T, rope, 0);
+            addScaled(x, a.attend(q, T, 0, keys, values, T, valid, false), layer.attnGate);
+            if (layer.ffn != null) {
+                layer.ffnNorm.apply(x, xn, T);
+                addScaled(x, layer.ffn.forward(xn, T), layer.ffnGate);
+            }
+        }
+        encoderFinalNorm.apply(x, x, T);
+        return new EncoderOutput(x, T, valid);
+    }
+
+    /** Decoder state for one request: cross-attention K/V computed once from enc, an empty self-attention cache. */
+    public DecoderState startDecoder(EncoderOutput enc, int maxSteps) {
+        return new DecoderState(this, enc, maxSteps);
+    }
+
+    /** The contrastive embedding of ids (encoder run on them alone). */
+    public float[] contrastiveEmbedding(int[] ids) {
+        if (contrastive == null) {
+            throw new io.needle.engine.NeedleException(io.needle.engine.NeedleException.Kind.WEIGHTS,
+                    "this model has no contrastive head (tensors contrastive.*), so it cannot retrieve tools");
+        }
+        EncoderOutput e = encode(ids);
+        return contrastive.embed(e.enc, e.length, e.valid);
+    }
+
+    /**
+     * Reference path without a KV cache: runs the decoder over the whole token sequence (causal)
+     * and returns the logits of its last position. Used to check the cached path.
+     */
+    public float[] decodeFull(EncoderOutput enc, int[] tokens) {
+        int T = tokens.length;
+        int d = config.dModel;
+        float[] x = new float[T * d];
+        for (int t = 0; t < T; t++) {
+            checkId(tokens[t]);
+            embedding.lookup(tokens[t], embedScale, x, t * d);
+        }
+        float[] xn = new float[T * d];
+        for (DecoderLayer layer : decoderLayers) {
+            layer.selfAttnNorm.apply(x, xn, T);
+            Attention sa = layer.selfAttn;
+            float[] keys = new float[T * sa.kvDim()];
+            float[] values = new float[T * sa.kvDim()];
+            sa.keysValues(xn, T, rope, 0, keys, values, 0);
+            float[] q = sa.queries(xn, T, rope, 0);
+            addScaled(x, sa.attend(q, T, 0, keys, values, T, null, true), layer.selfAttnGate);
+
+            layer.crossAttnNorm.apply(x, xn, T);
+            Attention ca = layer.crossAttn;
+            float[] ck = new float[enc.length * ca.kvDim()];
+            float[] cv = new float[enc.length * ca.kvDim()];
+            ca.keysValues(enc.enc, enc.length, null, 0, ck, cv, 0);
+            float[] cq = ca.queries(xn, T, null, 0);
+            addScaled(x, ca.attend(cq, T, 0, ck, cv, enc.length, enc.valid, false), layer.crossAttnGate);
+            if (layer.ffn != null) {
+                layer.ffnNorm.apply(x, xn, T);
+                addScaled(x, layer.ffn.forward(xn, T), layer.ffnGate);
+            }
+        }
+        float[] last = new float[d];
+        System.arraycopy(x, (T - 1) * d, last, 0, d);
+        decoderFinalNorm.apply(last, last, 1);
+        float[] logits = new float[config.vocabSize];
+        embedding.logits(last, logits);
+        return logits;
+    }
+
+    void checkId(int id) {
+        if (id < 0 || id >= config.vocabSize) {
+            throw new io.needle.engine.NeedleException(io.needle.engine.NeedleException.Kind.INPUT,
+                    "token id " + id + " is out of range for vocab_size " + config.vocabSize);
+        }
+    }
+
+    /** x += gate * branch. */
+    static void addScaled(float[] x, float[] branch, float gate) {
+        for (int i = 0; i < branch.length; i++) {
+            x[i] += gate * branch[i];
+        }
+    }
+}
