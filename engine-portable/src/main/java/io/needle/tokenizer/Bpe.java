@@ -54,7 +54,7 @@ final class Bpe {
     }
 
     /** Length in chars of the user-defined piece starting at {@code i}, or 0 (longest match). */
-    int matchUserDefined(String text, int i) {
+    static int matchUserDefined(String[] userDefined, String text, int i) {
         int best = 0;
         for (String u : userDefined) {
             if (u.length() > best && text.startsWith(u, i)) {
@@ -77,7 +77,7 @@ final class Bpe {
         frozen = new boolean[n];
         int count = 0;
         for (int i = 0; i < n; ) {
-            int len = matchUserDefined(text, i);
+            int len = matchUserDefined(userDefined, text, i);
             boolean freeze = len > 0;
             if (!freeze) {
                 len = Character.charCount(text.codePointAt(i));

@@ -116,7 +116,7 @@ class JsonTest {
         "+1|unexpected character '+' at line 1 column 1",
         "[] x|unexpected text after the JSON value at line 1 column 4",
         "\"\\x\"|bad escape '\\x' at line 1 column 3",
-        "\"\\u12\"|bad \\u escape at line 1 column 2",
+        "\"\\u12zz\"|bad \\u escape at line 1 column 4",
         "\"\\u12|truncated \\u escape at line 1 column 4",
     })
     void invalidDocumentsNameThePlace(String text, String expected) {

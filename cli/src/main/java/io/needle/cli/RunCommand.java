@@ -1,0 +1,133 @@
+package io.needle.cli;
+
+import io.needle.engine.NeedleEngine;
+import io.needle.engine.RunOptions;
+import io.needle.engine.RunResult;
+import io.needle.engine.Timings;
+import io.needle.json.Json;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code needle run --weights W --vocab V --query Q --tools T [...]} and the needle-rs form
+ * {@code needle WEIGHTS VOCAB QUERY TOOLS}: load the model, run one request, print the result text
+ * (or the {@code --json} object, or the streamed pieces).
+ */
+final class RunCommand {
+    private static final List<String> VALUE_OPTIONS = List.of("weights", "vocab", "query", "tools", "max-new-tokens");
+    private static final List<String> FLAGS = List.of("no-constrain", "stream", "json", "timings");
+    private static final List<String> LEGACY_VALUE_OPTIONS = List.of("max-new-tokens");
+
+    private RunCommand() {
+    }
+
+    static int run(String[] argv, int from, Inputs inputs, PrintStream out, PrintStream err) {
+        Args a = Args.parse("run", argv, from, VALUE_OPTIONS, FLAGS);
+        a.expectPositionals(0, "no positional arguments");
+        String weights = a.required("weights");
+        String vocab = a.required("vocab");
+        String query = a.required("query");
+        String tools = a.required("tools");
+        return execute(a, weights, vocab, query, tools, inputs, out, err);
+    }
+
+    /** The 4-argument form; the options of {@code run} other than the four files/texts are accepted too. */
+    static int legacy(String[] argv, int from, Inputs inputs, PrintStream out, PrintStream err) {
+        Args a = Args.parse("needle", argv, from, LEGACY_VALUE_OPTIONS, FLAGS);
+        List<String> p = a.positionals();
+        if (p.size() != 4) {
+            if (!p.isEmpty() && !Main.COMMANDS.contains(p.get(0))) {
+                throw CliException.usage("unknown command '" + p.get(0) + "' (commands: "
+                        + String.join(", ", Main.COMMANDS)
+                        + "; or the 4-argument form needle WEIGHTS VOCAB QUERY TOOLS; see needle --help)");
+            }
+            throw CliException.usage("the 4-argument form needs WEIGHTS VOCAB QUERY TOOLS, got "
+                    + p.size() + " argument" + (p.size() == 1 ? "" : "s") + " (see needle --help)");
+        }
+        return execute(a, p.get(0), p.get(1), p.get(2), p.get(3), inputs, out, err);
+    }
+
+    private static int execute(Args a, String weightsPath, String vocabPath, String queryArg, String toolsArg,
+            Inputs inputs, PrintStream out, PrintStream err) {
+        boolean json = a.flag("json");
+        boolean stream = a.flag("stream");
+        if (json && stream) {
+            throw CliException.usage("--stream and --json cannot be used together");
+        }
+        RunOptions options = new RunOptions()
+                .maxNewTokens(a.nonNegativeInt("max-new-tokens", RunOptions.DEFAULT_MAX_NEW_TOKENS))
+                .constrain(!a.flag("no-constrain"));
+        String query = inputs.text("query", queryArg);
+        String tools = inputs.text("tools", toolsArg);
+        byte[] weights = Inputs.readFile("weights", weightsPath);
+        String vocab = Inputs.readTextFile("vocab", vocabPath);
+
+        NeedleEngine engine = NeedleEngine.load(weights, vocab);
+        if (stream) {
+            options.listener((id, piece) -> {
+                out.print(piece);
+                out.flush();
+            });
+        }
+        RunResult result = engine.run(query, tools, options);
+
+        if (stream) {
+            out.print("\n");
+        } else if (json) {
+            out.print(Json.writeAscii(toJson(result, engine.loadMs())) + "\n");
+        } else {
+            out.print(result.text + "\n");
+        }
+        out.flush();
+        if (!result.complete && !json) {
+            err.print("needle: warning: the output is incomplete: --max-new-tokens (" + options.maxNewTokens()
+                    + ") ran out before the model finished\n");
+        }
+        if (a.flag("timings")) {
+            err.print(timingsLine(result.timings, engine.loadMs()) + "\n");
+        }
+        return Main.EXIT_OK;
+    }
+
+    /** The {@code --json} object. */
+    static Map<String, Object> toJson(RunResult r, double loadMs) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("text", r.text);
+        m.put("calls", r.calls);
+        m.put("complete", r.complete);
+        m.put("tokens", r.tokens);
+        Timings t = r.timings;
+        Map<String, Object> tm = new LinkedHashMap<>();
+        tm.put("load_ms", ms(loadMs));
+        tm.put("encode_ms", ms(t == null ? 0 : t.encodeMs));
+        tm.put("decode_ms", ms(t == null ? 0 : t.decodeMs));
+        tm.put("prefill_tokens", t == null ? 0 : t.prefillTokens);
+        tm.put("decode_tokens", t == null ? 0 : t.decodeTokens);
+        m.put("timings", tm);
+        return m;
+    }
+
+    /** The {@code --timings} line: the JSON names with their values, then the decode speed. */
+    static String timingsLine(Timings t, double loadMs) {
+        double encode = t == null ? 0 : t.encodeMs;
+        double decode = t == null ? 0 : t.decodeMs;
+        int prefill = t == null ? 0 : t.prefillTokens;
+        int steps = t == null ? 0 : t.decodeTokens;
+        String line = "timings: load_ms=" + ms(loadMs) + " encode_ms=" + ms(encode) + " decode_ms=" + ms(decode)
+                + " prefill_tokens=" + prefill + " decode_tokens=" + steps;
+        if (decode > 0 && steps > 0) {
+            line += " (" + Math.round(steps * 10000.0 / decode) / 10.0 + " tokens/s)";
+        }
+        return line;
+    }
+
+    /** Milliseconds rounded to microseconds, so JSON and the timings line stay short. */
+    private static double ms(double v) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
+            return 0;
+        }
+        return Math.round(v * 1000.0) / 1000.0;
+    }
+}

@@ -1,0 +1,70 @@
+package io.needle.cli;
+
+/** The text of {@code needle --help}. */
+final class Usage {
+    private Usage() {
+    }
+
+    static final String TEXT = """
+            Usage: needle COMMAND [OPTIONS]
+                   needle WEIGHTS VOCAB QUERY TOOLS
+
+            Needle turns a query plus a list of tool definitions (JSON) into JSON tool calls.
+
+            Commands:
+              needle WEIGHTS VOCAB QUERY TOOLS
+                  Run the model (the needle-rs form); print the result text (the JSON array of
+                  calls) on one line.
+              run --weights W --vocab V --query Q --tools T [--max-new-tokens N]
+                  [--no-constrain] [--stream] [--json] [--timings]
+                  Run the model and print the result text on one line.
+                    --max-new-tokens N  stop after N generated tokens (default 511)
+                    --no-constrain      plain greedy decoding, no grammar masking
+                    --stream            print each token's text as it is produced, then a newline
+                    --json              print one JSON object: {"text":..., "calls":[...] or null,
+                                        "complete":bool, "tokens":[ids...], "timings":{"load_ms",
+                                        "encode_ms","decode_ms","prefill_tokens","decode_tokens"}}
+                    --timings           print timings on stderr
+              tokenize --vocab V TEXT
+                  Print the token ids of TEXT on one line, space-separated.
+              tokenize --vocab V --jsonl
+                  stdin: one JSON string per line; stdout: one line of ids per input line.
+              detokenize --vocab V ID...
+                  Print the text of the token ids (given as separate arguments or 5,17,42).
+              detokenize --vocab V --jsonl
+                  stdin: one JSON array of ids per line; stdout: one JSON string per line.
+              generate --weights W --input-ids 5,17,42 [--max-new-tokens N] [--no-constrain]
+                  [--vocab V] [--tools T]
+                  Encoder + greedy decoder on raw encoder ids (no tokenizer, no prompt); print
+                  the generated ids on one line, space-separated, eos excluded. Unless
+                  --no-constrain is given the grammar is applied, which needs --vocab and --tools.
+              generate --weights W --jsonl [--max-new-tokens N] [--no-constrain] [--vocab V]
+                  [--tools T]
+                  stdin: one JSON object per line {"input_ids":[...], "max_new_tokens":N,
+                  "tools":"..." (constrained only; --tools is the default)};
+                  stdout: one line of generated ids per input line.
+              prompt --vocab V --query Q --tools T
+                  Print the encoder input ids that run would feed the model, space-separated.
+              prompt --vocab V --jsonl
+                  stdin: one JSON object {"query":..., "tools":...} per line; stdout: one line
+                  of ids per input line.
+              inspect W
+                  Print the model config, one "key: value" line per field, then one line per
+                  tensor: name dtype shape bytes (shape like [512,64], no spaces).
+              retrieve, bench
+                  Not implemented yet.
+              help, --help, -h    print this text
+              --version           print the version
+
+            TEXT, QUERY and TOOLS may be '-' to read standard input or '@path' to read a file
+            (UTF-8; one trailing line ending is dropped). Put '--' before a TEXT or IDs that
+            start with '-'. Options also take the form --name=value.
+            JSONL modes answer every input line with exactly one output line, in order, flushed
+            at once; a bad line gives "error: MESSAGE" in its place and the run goes on.
+            Output is UTF-8 with LF line endings on every platform.
+            --debug (with any command) prints the stack trace of an error.
+            Exit status: 0 success, 1 error (bad file, bad input, model failure),
+            2 bad command line.
+            Launcher environment: NEEDLE_JAVA_OPTS adds JVM options (e.g. -Xmx2g).
+            """;
+}

@@ -1,0 +1,109 @@
+package io.needle.testing;
+
+/**
+ * Test-side reference of the group-wise INT4 format (MODEL.md section 4) for a linear weight
+ * {@code W} of logical shape {@code [in, out]} (row-major, {@code w[r * out + c]}):
+ * <ul>
+ *   <li>groups of {@code groupSize} (32) consecutive rows per output column, the last group possibly
+ *       shorter; {@code scale = max|w| / 7} over the group (0 for an all-zero group);</li>
+ *   <li>{@code q = rint(w / scale)} (round half to even, as numpy/torch round) clamped to [-8, 7];</li>
+ *   <li>byte {@code (r/2) * out + c} holds row r (even) in its low nibble and row r+1 in its high
+ *       nibble, two's complement; a missing odd last row is 0; {@code ceil(in/2) * out} bytes.</li>
+ * </ul>
+ */
+public final class Int4Packing {
+    private Int4Packing() {
+    }
+
+    /** A quantized weight: the packed I4 bytes and the scales, row-major {@code [ceil(in/g), out]}. */
+    public static final class Quantized {
+        public final byte[] packed;
+        public final float[] scales;
+        public final int groups;
+
+        Quantized(byte[] packed, float[] scales, int groups) {
+            this.packed = packed;
+            this.scales = scales;
+            this.groups = groups;
+        }
+    }
+
+    /** Quantizes {@code w} ({@code [in, out]} row-major). */
+    public static Quantized quantize(float[] w, int in, int out, int groupSize) {
+        if (w.length != in * out) {
+            throw new IllegalArgumentException("w has " + w.length + " values, expected " + in * out);
+        }
+        int groups = (in + groupSize - 1) / groupSize;
+        float[] scales = new float[groups * out];
+        int[] q = new int[in * out];
+        for (int g = 0; g < groups; g++) {
+            int r0 = g * groupSize;
+            int r1 = Math.min(in, r0 + groupSize);
+            for (int c = 0; c < out; c++) {
+                float max = 0;
+                for (int r = r0; r < r1; r++) {
+                    max = Math.max(max, Math.abs(w[r * out + c]));
+                }
+                float scale = max / 7f;
+                scales[g * out + c] = scale;
+                for (int r = r0; r < r1; r++) {
+                    q[r * out + c] = scale == 0 ? 0 : quantizeOne(w[r * out + c], scale);
+                }
+            }
+        }
+        return new Quantized(pack(q, in, out), scales, groups);
+    }
+
+    /** {@code rint(w / scale)} clamped to [-8, 7]. */
+    public static int quantizeOne(float w, float scale) {
+        double v = Math.rint(w / scale);
+        return (int) Math.max(-8, Math.min(7, v));
+    }
+
+    /** Packs q values in [-8, 7] ({@code [in, out]} row-major) into {@code ceil(in/2) * out} bytes. */
+    public static byte[] pack(int[] q, int in, int out) {
+        byte[] packed = new byte[(in + 1) / 2 * out];
+        for (int r = 0; r < in; r++) {
+            for (int c = 0; c < out; c++) {
+                int v = q[r * out + c];
+                if (v < -8 || v > 7) {
+                    throw new IllegalArgumentException("q value " + v + " outside [-8, 7]");
+                }
+                int i = (r / 2) * out + c;
+                int nibble = v & 0xf;
+                packed[i] = (byte) ((r % 2 == 0) ? (packed[i] & 0xf0) | nibble
+                        : (packed[i] & 0x0f) | (nibble << 4));
+            }
+        }
+        return packed;
+    }
+
+    /** The q values ({@code [in, out]} row-major) of packed I4 bytes. */
+    public static int[] unpack(byte[] packed, int in, int out) {
+        if (packed.length != (in + 1) / 2 * out) {
+            throw new IllegalArgumentException("packed has " + packed.length + " bytes, expected "
+                    + (in + 1) / 2 * out);
+        }
+        int[] q = new int[in * out];
+        for (int r = 0; r < in; r++) {
+            for (int c = 0; c < out; c++) {
+                int b = packed[(r / 2) * out + c];
+                int nibble = (r % 2 == 0) ? b & 0xf : (b >> 4) & 0xf;
+                q[r * out + c] = nibble >= 8 ? nibble - 16 : nibble;
+            }
+        }
+        return q;
+    }
+
+    /** {@code W[r][c] = q[r][c] * scales[r / groupSize][c]}, computed in float. */
+    public static float[] dequantize(byte[] packed, float[] scales, int in, int out, int groupSize) {
+        int[] q = unpack(packed, in, out);
+        float[] w = new float[in * out];
+        for (int r = 0; r < in; r++) {
+            for (int c = 0; c < out; c++) {
+                w[r * out + c] = q[r * out + c] * scales[(r / groupSize) * out + c];
+            }
+        }
+        return w;
+    }
+}
