@@ -6,6 +6,10 @@ import io.needle.engine.RunResult;
 import io.needle.engine.Timings;
 import io.needle.json.Json;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +42,7 @@ final class RunCommand {
         Args a = Args.parse("needle", argv, from, LEGACY_VALUE_OPTIONS, FLAGS);
         List<String> p = a.positionals();
         if (p.size() != 4) {
-            if (!p.isEmpty() && !Main.COMMANDS.contains(p.get(0))) {
+            if (!p.isEmpty() && !Files.isRegularFile(pathOrEmpty(p.get(0)))) {
                 throw CliException.usage("unknown command '" + p.get(0) + "' (commands: "
                         + String.join(", ", Main.COMMANDS)
                         + "; or the 4-argument form needle WEIGHTS VOCAB QUERY TOOLS; see needle --help)");
@@ -47,6 +51,15 @@ final class RunCommand {
                     + p.size() + " argument" + (p.size() == 1 ? "" : "s") + " (see needle --help)");
         }
         return execute(a, p.get(0), p.get(1), p.get(2), p.get(3), inputs, out, err);
+    }
+
+    /** {@code s} as a path (the empty path when it cannot be one), to tell a file from a mistyped command. */
+    private static Path pathOrEmpty(String s) {
+        try {
+            return Paths.get(s);
+        } catch (InvalidPathException e) {
+            return Paths.get("");
+        }
     }
 
     private static int execute(Args a, String weightsPath, String vocabPath, String queryArg, String toolsArg,

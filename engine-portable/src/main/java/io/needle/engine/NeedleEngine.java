@@ -1,5 +1,8 @@
 package io.needle.engine;
 
+import io.needle.grammar.ConstrainedDecoder;
+import io.needle.grammar.TokenTrie;
+import io.needle.grammar.ToolGrammar;
 import io.needle.json.Json;
 import io.needle.model.Config;
 import io.needle.model.NeedleModel;
@@ -29,6 +32,8 @@ public final class NeedleEngine {
     private final NeedleModel model;
     private final Tokenizer tokenizer;
     private final double loadMs;
+    private TokenTrie trie; // built on the first constrained request
+    private byte[][] tokenBytes;
 
     private NeedleEngine(NeedleModel model, Tokenizer tokenizer, double loadMs) {
         this.model = model;
@@ -94,20 +99,28 @@ public final class NeedleEngine {
         int[] input = Prompt.encoderInput(tok, query == null ? "" : query, catalog);
         double promptMs = Clock.nowMs() - t0;
 
+        // the text is built as it streams: detokenized piece by piece, tool names restored
         final TokenListener listener = options.listener();
-        Generation.IdListener ids = null;
-        if (listener != null) {
-            final StreamDecoder stream = new StreamDecoder(tok);
-            final boolean[] first = {true};
-            ids = id -> {
-                boolean leadingToolCall = first[0] && id == TOOL_CALL_ID;
-                first[0] = false;
-                String piece = leadingToolCall ? "" : stream.push(id);
+        final StreamDecoder stream = new StreamDecoder(tok);
+        final NameRestorer names = new NameRestorer(catalog.renamedOriginals());
+        final StringBuilder out = new StringBuilder();
+        final boolean[] first = {true};
+        Generation.IdListener ids = id -> {
+            boolean leadingToolCall = first[0] && id == TOOL_CALL_ID;
+            first[0] = false;
+            String piece = leadingToolCall ? "" : names.push(stream.push(id));
+            out.append(piece);
+            if (listener != null) {
                 listener.onToken(id, piece);
-            };
-        }
+            }
+        };
         Generation g = Generation.run(model, input, options.maxNewTokens(), constraintFor(options, catalog), ids);
-        String text = catalog.restoreNames(outputText(g.ids));
+        String tail = names.push(stream.finish()) + names.finish();
+        out.append(tail);
+        if (listener != null) {
+            listener.onFinish(tail);
+        }
+        String text = out.toString();
         List<Object> calls = parseCalls(text);
         Timings timings = new Timings(0, promptMs + g.encodeMs, g.decodeMs, input.length, g.steps);
         return new RunResult(text, calls, g.stoppedAtEos, g.ids, timings);
@@ -146,12 +159,20 @@ public final class NeedleEngine {
         return tok.decode(rest);
     }
 
-    private DecodeConstraint constraintFor(RunOptions options, ToolCatalog catalog) {
+    private ConstrainedDecoder constraintFor(RunOptions options, ToolCatalog catalog) {
         if (!options.constrain()) {
             return null;
         }
-        // The constrained decoder (DECODING.md) is issue 3; until it lands decoding is plain argmax.
-        return null;
+        Tokenizer tok = requireTokenizer();
+        if (trie == null) {
+            byte[][] bytes = new byte[tok.size()][];
+            for (int id = 0; id < bytes.length; id++) {
+                bytes[id] = tok.tokenBytes(id);
+            }
+            tokenBytes = bytes;
+            trie = new TokenTrie(tok);
+        }
+        return new ConstrainedDecoder(ToolGrammar.compile(catalog), trie, tokenBytes);
     }
 
     private static List<Object> parseCalls(String text) {

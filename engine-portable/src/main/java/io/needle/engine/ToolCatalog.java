@@ -225,44 +225,29 @@ public final class ToolCatalog {
     }
 
     /**
-     * MODEL.md section 3 step 6: in a model output that is a JSON array of objects, replaces each
-     * {@code "name"} value that is the snake name of a renamed tool by the original name and
-     * re-serializes the array compactly, non-ASCII kept literal ({@link Json#write}). Returns the
-     * text unchanged when no tool was renamed, when the text is not a JSON array of objects, or
-     * when no name in it had to change.
+     * Snake name → original name of every tool whose name snake_casing changed (the first tool
+     * wins when several snake to the same name; a snake name that is itself some tool's original
+     * name is not restored).
+     */
+    public Map<String, String> renamedOriginals() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : originals.entrySet()) {
+            if (!e.getKey().equals(e.getValue())) {
+                m.put(e.getKey(), e.getValue());
+            }
+        }
+        return m;
+    }
+
+    /**
+     * MODEL.md section 3 step 6: restores original tool names in a model output (each call
+     * object's {@code "name"} value that is a renamed tool's snake name), keeping the rest of the
+     * text as written; see {@link NameRestorer}. Returns the text unchanged when no tool was renamed.
      */
     public String restoreNames(String outputText) {
         if (!renamed || outputText == null) {
             return outputText;
         }
-        Object root;
-        try {
-            root = Json.parse(outputText);
-        } catch (NeedleException e) {
-            return outputText;
-        }
-        if (!(root instanceof List)) {
-            return outputText;
-        }
-        List<?> calls = (List<?>) root;
-        for (Object call : calls) {
-            if (!(call instanceof Map)) {
-                return outputText;
-            }
-        }
-        boolean changed = false;
-        for (Object call : calls) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> m = (Map<String, Object>) call;
-            Object name = m.get("name");
-            if (name instanceof String) {
-                String original = originals.get(name);
-                if (original != null && !original.equals(name)) {
-                    m.put("name", original);
-                    changed = true;
-                }
-            }
-        }
-        return changed ? Json.write(root) : outputText;
+        return NameRestorer.restore(outputText, renamedOriginals());
     }
 }

@@ -76,7 +76,11 @@ public final class SafeTensors {
         try {
             root = Json.parse(text);
         } catch (NeedleException e) {
-            throw error("header is not valid JSON: " + e.getMessage());
+            String why = e.getMessage();
+            if (why.startsWith("invalid JSON: ")) {
+                why = why.substring("invalid JSON: ".length());
+            }
+            throw error("header is not valid JSON: " + why);
         }
         if (!(root instanceof Map)) {
             throw error("header is not a JSON object");

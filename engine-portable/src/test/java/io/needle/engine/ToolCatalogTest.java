@@ -289,49 +289,82 @@ class ToolCatalogTest {
     void restoresRenamedNames() {
         ToolCatalog c = ToolCatalog.parse(j(TOOLS));
         assertTrue(c.renamed());
-        assertEquals(j("[{'name':'getWeather','arguments':{'city':'Z\u00fcrich','n':1.50}}]"),
+        assertEquals(j("[{'name':'getWeather','arguments':{'city':'Z\\u00fcrich','n':1.50}}]"),
                 c.restoreNames(j("[{'name':'get_weather','arguments':{'city':'Z\\u00fcrich','n':1.50}}]")));
-        assertEquals(j("[{'name':'Book Flight','arguments':{}},{'name':'send_mail','arguments':{'to':'a'}},"
-                + "{'name':'getWeather','arguments':{}}]"),
+        assertEquals(j("[{'name':'Book Flight','arguments':{}}, {'name':'send_mail','arguments':{'to':'a'}},"
+                + " {'name':'getWeather','arguments':{}}]"),
                 c.restoreNames(j("[{'name':'book_flight','arguments':{}}, {'name':'send_mail','arguments':{'to':'a'}},"
                         + " {'name':'get_weather','arguments':{}}]")));
     }
 
     @Test
-    void restoredOutputIsCompactWithLiteralNonAscii() {
+    void restoredTextKeepsTheModelsFormattingAndIsTheSameJsonValue() {
+        String in = j("[ { 'arguments' : { 'q' : '\u00e9\\ud83d\\ude00 \\n \\'' , 'x' : [1, 2.0] } ,"
+                + " 'name' : 'get_weather' , 'extra' : null } ]");
+        String out = restore(TOOLS, in);
+        assertEquals(in.replace("'get_weather'".replace('\'', '"'), "'getWeather'".replace('\'', '"')), out);
         assertEquals(j("[{'arguments':{'q':'\u00e9\uD83D\uDE00 \\n \\'','x':[1,2.0]},'name':'getWeather','extra':null}]"),
-                restore(TOOLS, j("[ { 'arguments' : { 'q' : '\u00e9\\ud83d\\ude00 \\n \\'' , 'x' : [1, 2.0] } ,"
-                        + " 'name' : 'get_weather' , 'extra' : null } ]")));
+                io.needle.json.Json.write(io.needle.json.Json.parse(out)));
+        // a name needing escapes is written as a JSON string
+        assertEquals("[{\"name\":\"say \\\"hi\\\"\"}]",
+                restore("[{\"name\":\"say \\\"hi\\\"\"}]", "[{\"name\":\"say_hi\"}]"));
     }
 
     @Test
     void unchangedWhenNothingToRestore() {
-        // no tool renamed: the output is returned as is, even if it is valid JSON with spaces
+        // no tool renamed: the output is returned as is
         String out = j("[ {'name': 'send_mail', 'arguments': {}} ]");
         assertSame(out, restore("[{'name':'send_mail'}]", out));
         // renamed tools exist, but no name in the output is one of them
-        assertSame(out, restore(TOOLS, out));
+        assertEquals(out, restore(TOOLS, out));
         String other = j("[{'name': 'unknown_tool'}, {'name': 5}, {'arguments': {}}]");
-        assertSame(other, restore(TOOLS, other));
+        assertEquals(other, restore(TOOLS, other));
         assertEquals("[]", restore(TOOLS, "[]"));
         // original names are not snake names: nothing to change
         String original = j("[{'name': 'getWeather'}]");
-        assertSame(original, restore(TOOLS, original));
+        assertEquals(original, restore(TOOLS, original));
     }
 
     @Test
-    void unchangedWhenNotAnArrayOfObjects() {
-        String[] outputs = {
-            j("[{'name':'get_weather','arguments':{}"), // incomplete
+    void onlyCallNamesInTheTopLevelArrayAreRestored() {
+        String[] unchanged = {
             j("{'name':'get_weather'}"), // not an array
-            j("[{'name':'get_weather'},1]"), // an element that is not an object
             j("[[{'name':'get_weather'}]]"), // nested deeper
+            j("[{'a':{'name':'get_weather'}}]"), // not a call's own member
+            j("[{'x':'name','y':'get_weather'}]"), // 'name' as a value, not a key
             "get_weather", "", "null",
         };
-        for (String o : outputs) {
-            assertSame(o, restore(TOOLS, o), o);
+        for (String o : unchanged) {
+            assertEquals(o, restore(TOOLS, o), o);
         }
         assertNull(ToolCatalog.parse(j(TOOLS)).restoreNames(null));
+    }
+
+    @Test
+    void unfinishedOutputIsRestoredAsFarAsItGoes() {
+        // streamed output is restored as it is produced, so an output cut off by max_new_tokens
+        // (or an element that is not an object) still gets its completed names restored
+        assertEquals(j("[{'name':'getWeather','arguments':{}"), restore(TOOLS, j("[{'name':'get_weather','arguments':{}")));
+        assertEquals(j("[{'name':'getWeather'},1]"), restore(TOOLS, j("[{'name':'get_weather'},1]")));
+        // an unfinished name is kept as written
+        assertEquals(j("[{'name':'get_wea"), restore(TOOLS, j("[{'name':'get_wea")));
+    }
+
+    @Test
+    void streamingPiecesConcatenateToTheRestoredText() {
+        ToolCatalog c = ToolCatalog.parse(j(TOOLS));
+        String text = j("[{'name':'get_weather','arguments':{'name':'book_flight'}},{'name':'book_flight','arguments':{}}]");
+        for (int cut = 1; cut < 6; cut++) {
+            NameRestorer r = new NameRestorer(c.renamedOriginals());
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < text.length(); i += cut) {
+                sb.append(r.push(text.substring(i, Math.min(text.length(), i + cut))));
+            }
+            sb.append(r.finish());
+            assertEquals(c.restoreNames(text), sb.toString());
+            assertEquals(j("[{'name':'getWeather','arguments':{'name':'book_flight'}},{'name':'Book Flight','arguments':{}}]"),
+                    sb.toString());
+        }
     }
 
     @Test
@@ -353,6 +386,6 @@ class ToolCatalogTest {
         // the unrenamed one first: the snake name is its own original, nothing is restored
         ToolCatalog d = ToolCatalog.parse(j("[{'name':'get_weather'},{'name':'getWeather'}]"));
         assertFalse(d.renamed());
-        assertSame(out, d.restoreNames(out));
+        assertEquals(out, d.restoreNames(out));
     }
 }

@@ -45,7 +45,6 @@ public final class NeedleWasm {
      */
     @JSExport
     public static NeedleWasm load(byte[] weights, String vocabText) {
-        try { ScratchNonPortable.read("x"); } catch (java.io.IOException e) { throw new RuntimeException(e); }
         return new NeedleWasm(NeedleEngine.load(weights, vocabText));
     }
 

@@ -1,0 +1,119 @@
+package io.needle.grammar;
+
+import io.needle.tokenizer.Tokenizer;
+
+/**
+ * The vocabulary's token texts (as the grammar sees them: {@link Tokenizer#tokenBytes}) in a byte
+ * trie, so that checking every token against a grammar state walks shared prefixes once and
+ * abandons a whole subtree at its first rejected byte. Built once per tokenizer.
+ */
+public final class TokenTrie {
+    // node arrays; node 0 is the root
+    private int[] firstChild;
+    private int[] nextSibling;
+    private byte[] label;
+    private int[] firstToken; // first token id ending at this node, or -1
+    private int[] nextToken; // per token id: next token ending at the same node, or -1
+    private int nodes;
+
+    public TokenTrie(Tokenizer tok) {
+        int cap = 4096;
+        firstChild = new int[cap];
+        nextSibling = new int[cap];
+        label = new byte[cap];
+        firstToken = new int[cap];
+        nextToken = new int[tok.size()];
+        nodes = 1;
+        firstChild[0] = -1;
+        nextSibling[0] = -1;
+        firstToken[0] = -1;
+        for (int id = 0; id < tok.size(); id++) {
+            nextToken[id] = -1;
+            byte[] bytes = tok.tokenBytes(id);
+            if (bytes.length == 0) {
+                continue; // control, unknown, user-defined: no text
+            }
+            int node = 0;
+            for (byte b : bytes) {
+                node = child(node, b);
+            }
+            nextToken[id] = firstToken[node];
+            firstToken[node] = id;
+        }
+    }
+
+    private int child(int node, byte b) {
+        for (int c = firstChild[node]; c >= 0; c = nextSibling[c]) {
+            if (label[c] == b) {
+                return c;
+            }
+        }
+        if (nodes == firstChild.length) {
+            int cap = nodes * 2;
+            firstChild = grow(firstChild, cap);
+            nextSibling = grow(nextSibling, cap);
+            firstToken = grow(firstToken, cap);
+            byte[] l = new byte[cap];
+            System.arraycopy(label, 0, l, 0, nodes);
+            label = l;
+        }
+        int n = nodes++;
+        label[n] = b;
+        firstChild[n] = -1;
+        firstToken[n] = -1;
+        nextSibling[n] = firstChild[node];
+        firstChild[node] = n;
+        return n;
+    }
+
+    private static int[] grow(int[] a, int cap) {
+        int[] r = new int[cap];
+        System.arraycopy(a, 0, r, 0, a.length);
+        return r;
+    }
+
+    public int nodeCount() {
+        return nodes;
+    }
+
+    /** Every token whose whole text the grammar accepts from {@code state}, in no particular order. */
+    public int[] allowed(GrammarState state) {
+        IntList out = new IntList();
+        walk(0, state, out);
+        return out.toArray();
+    }
+
+    private void walk(int node, GrammarState state, IntList out) {
+        for (int c = firstChild[node]; c >= 0; c = nextSibling[c]) {
+            GrammarState s = state.copy();
+            if (!s.feed(label[c] & 0xff)) {
+                continue;
+            }
+            for (int t = firstToken[c]; t >= 0; t = nextToken[t]) {
+                out.add(t);
+            }
+            if (firstChild[c] >= 0) {
+                walk(c, s, out);
+            }
+        }
+    }
+
+    /** A growable int array. */
+    static final class IntList {
+        private int[] a = new int[256];
+        private int n;
+
+        void add(int v) {
+            if (n == a.length) {
+                a = grow(a, n * 2);
+            }
+            a[n++] = v;
+        }
+
+        int[] toArray() {
+            int[] r = new int[n];
+            System.arraycopy(a, 0, r, 0, n);
+            return r;
+        }
+    }
+}
