@@ -61,7 +61,8 @@ final class Usage {
             start with '-'. Options also take the form --name=value.
             JSONL modes answer every input line with exactly one output line, in order, flushed
             at once; a bad line gives "error: MESSAGE" in its place and the run goes on.
-            Output is UTF-8 with LF line endings on every platform.
+            Output is UTF-8 with LF line endings on every platform; JSON output writes non-ASCII
+            characters as \\uXXXX escapes.
             --debug (with any command) prints the stack trace of an error.
             Exit status: 0 success, 1 error (bad file, bad input, model failure),
             2 bad command line.

@@ -60,7 +60,7 @@ public final class SafeTensors {
             n = (n << 8) | (file[i] & 0xff);
         }
         if (n < 0 || n > MAX_HEADER_LENGTH) {
-            throw error("header length " + Long.toUnsignedString(n) + " exceeds the format's limit of "
+            throw error("header length " + unsigned(n) + " exceeds the format's limit of "
                     + MAX_HEADER_LENGTH + " bytes");
         }
         if (n > file.length - 8L) {
@@ -140,7 +140,7 @@ public final class SafeTensors {
         for (Map.Entry<?, ?> m : ((Map<?, ?>) value).entrySet()) {
             if (!(m.getValue() instanceof String)) {
                 throw error("__metadata__ value for key " + q((String) m.getKey())
-                        + " is not a string: " + Json.write(m.getValue()));
+                        + " is not a string: " + brief(m.getValue()));
             }
             out.put((String) m.getKey(), (String) m.getValue());
         }
@@ -217,7 +217,7 @@ public final class SafeTensors {
                 }
             }
         }
-        throw error(what + " must hold non-negative integers, found " + Json.write(v));
+        throw error(what + " must hold non-negative integers, found " + brief(v));
     }
 
     /** Strict UTF-8 decoding (no overlong forms, no surrogates, nothing above U+10FFFF). */
@@ -263,7 +263,12 @@ public final class SafeTensors {
             if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
                 throw badUtf8(i - off);
             }
-            sb.appendCodePoint(cp);
+            if (cp >= 0x10000) {
+                sb.append((char) (0xd800 + ((cp - 0x10000) >> 10)));
+                sb.append((char) (0xdc00 + ((cp - 0x10000) & 0x3ff)));
+            } else {
+                sb.append((char) cp);
+            }
             i += need + 1;
         }
         return sb.toString();
@@ -277,8 +282,25 @@ public final class SafeTensors {
         return new NeedleException(NeedleException.Kind.WEIGHTS, message);
     }
 
+    /** A name quoted for a message, shortened when very long. */
     private static String q(String s) {
-        return Json.quote(s);
+        return Json.quote(s.length() > 200 ? s.substring(0, 200) + "..." : s);
+    }
+
+    /** A JSON value for a message, shortened when very long. */
+    private static String brief(Object v) {
+        String s = Json.write(v);
+        return s.length() > 60 ? s.substring(0, 60) + "..." : s;
+    }
+
+    /** Decimal text of a u64 held in a long. */
+    private static String unsigned(long v) {
+        if (v >= 0) {
+            return Long.toString(v);
+        }
+        long quotient = (v >>> 1) / 5;
+        long remainder = v - quotient * 10;
+        return Long.toString(quotient) + remainder;
     }
 
     // ------------------------------------------------------------------ access

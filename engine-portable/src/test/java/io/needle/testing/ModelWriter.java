@@ -18,11 +18,17 @@ import java.util.Random;
  * own token. The defaults therefore make attention (and the FFN) matter, the same regime as the
  * parity fixtures, which decode varied sequences:
  * <ul>
- *   <li>embedding, q/k projections, FFN gate/up, contrastive layers: N(0, 0.02);</li>
+ *   <li>embedding, q/k projections, contrastive layers: N(0, 0.02);</li>
  *   <li>v/o projections and FFN down: N(0, 0.3) (large residual contributions);</li>
+ *   <li>FFN gate/up: N(0, 0.1) (the parity fixtures use 0.02, where the FFN adds almost nothing
+ *       and drelu/swiglu/geglu models decode alike; at 0.1 the activation changes the output and
+ *       sequences stay varied; at 0.3 swiglu/geglu models start repeating one token);</li>
  *   <li>norm scales γ: N(0, 0.1) (so 1 + γ ≈ 1); q/k norm γ: N(2, 0.1) (sharp attention);</li>
  *   <li>gates: N(0, 1); contrastive bias N(0, 0.02); contrastive log_temp N(0, 0.1).</li>
  * </ul>
+ * Checked with an independent float64 forward pass (which reproduces the parity fixtures): tiny
+ * models of several seeds, with and without FFN, and the full-size preset decode varied
+ * 24-token sequences from random inputs of 1 to 60 ids, some stopping early with eos.
  * Each can be changed with its setter. Linears are quantized with {@link Int4Packing} when their
  * dtype is I4 (the default); plain linears are {@code X.weight} in F32/F16/BF16.
  *
@@ -58,7 +64,7 @@ public final class ModelWriter {
     private double embeddingStd = 0.02;
     private double qkStd = 0.02;
     private double voStd = 0.3;
-    private double ffnInStd = 0.02;
+    private double ffnInStd = 0.1;
     private double ffnDownStd = 0.3;
     private double normStd = 0.1;
     private double qkNormMean = 2.0;
