@@ -4,25 +4,27 @@ import io.needle.safetensors.Float16;
 
 /**
  * The token embedding table E [vocab, d], shared by the encoder input, the decoder input and the
- * output projection (tied logits). Kept 16-bit (BF16 or F16 bits) as in the file; F32 files keep
- * float values.
+ * output projection (tied logits). BF16 and F16 tables are read in place from the weight file's
+ * bytes (little-endian 16-bit values; no copy, no float expansion); an F32 table keeps floats.
  */
 public final class Embedding {
-    /** How the 16-bit values are encoded. */
+    /** How the values are encoded. */
     public enum Format { BF16, F16, F32 }
 
     private final int vocab;
     private final int dim;
     private final Format format;
-    private final short[] half; // BF16/F16 bits, [vocab, dim]
+    private final byte[] bytes; // the weight file (BF16/F16)
+    private final int offset; // where the table starts in bytes
     private final float[] full; // F32 values, [vocab, dim]
     private final float[] f16Table; // F16 bits → float, for Format.F16
 
-    private Embedding(int vocab, int dim, Format format, short[] half, float[] full) {
+    private Embedding(int vocab, int dim, Format format, byte[] bytes, int offset, float[] full) {
         this.vocab = vocab;
         this.dim = dim;
         this.format = format;
-        this.half = half;
+        this.bytes = bytes;
+        this.offset = offset;
         this.full = full;
         if (format == Format.F16) {
             f16Table = new float[65536];
@@ -34,12 +36,13 @@ public final class Embedding {
         }
     }
 
-    public static Embedding ofHalf(int vocab, int dim, Format format, short[] bits) {
-        return new Embedding(vocab, dim, format, bits, null);
+    /** A BF16 or F16 table stored at {@code offset} in {@code bytes} (kept by reference). */
+    public static Embedding ofHalf(int vocab, int dim, Format format, byte[] bytes, int offset) {
+        return new Embedding(vocab, dim, format, bytes, offset, null);
     }
 
     public static Embedding ofFloat(int vocab, int dim, float[] values) {
-        return new Embedding(vocab, dim, Format.F32, null, values);
+        return new Embedding(vocab, dim, Format.F32, null, 0, values);
     }
 
     public int vocab() {
@@ -55,12 +58,20 @@ public final class Embedding {
         int k = token * dim + i;
         switch (format) {
             case BF16:
-                return Float.intBitsToFloat(half[k] << 16);
+                return bf16At(offset + 2 * k);
             case F16:
-                return f16Table[half[k] & 0xffff];
+                return f16At(offset + 2 * k);
             default:
                 return full[k];
         }
+    }
+
+    private float bf16At(int p) {
+        return Float.intBitsToFloat(((bytes[p + 1] & 0xff) << 24) | ((bytes[p] & 0xff) << 16));
+    }
+
+    private float f16At(int p) {
+        return f16Table[((bytes[p + 1] & 0xff) << 8) | (bytes[p] & 0xff)];
     }
 
     /** out[off + i] = E[token][i] * scale. */
@@ -73,19 +84,22 @@ public final class Embedding {
     /** logits[v] = h · E[v] for every v (the tied output projection). */
     public void logits(float[] h, float[] logits) {
         for (int v = 0; v < vocab; v++) {
-            int base = v * dim;
             float sum = 0f;
-            if (format == Format.BF16) {
-                for (int i = 0; i < dim; i++) {
-                    sum += h[i] * Float.intBitsToFloat(half[base + i] << 16);
-                }
-            } else if (format == Format.F16) {
-                for (int i = 0; i < dim; i++) {
-                    sum += h[i] * f16Table[half[base + i] & 0xffff];
-                }
-            } else {
+            if (format == Format.F32) {
+                int base = v * dim;
                 for (int i = 0; i < dim; i++) {
                     sum += h[i] * full[base + i];
+                }
+            } else {
+                int p = offset + 2 * v * dim;
+                if (format == Format.BF16) {
+                    for (int i = 0; i < dim; i++, p += 2) {
+                        sum += h[i] * Float.intBitsToFloat(((bytes[p + 1] & 0xff) << 24) | ((bytes[p] & 0xff) << 16));
+                    }
+                } else {
+                    for (int i = 0; i < dim; i++, p += 2) {
+                        sum += h[i] * f16Table[((bytes[p + 1] & 0xff) << 8) | (bytes[p] & 0xff)];
+                    }
                 }
             }
             logits[v] = sum;

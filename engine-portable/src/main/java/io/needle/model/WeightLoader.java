@@ -112,9 +112,9 @@ public final class WeightLoader {
         expectShape(t, config.vocabSize, config.dModel);
         switch (t.dtype()) {
             case BF16:
-                return Embedding.ofHalf(config.vocabSize, config.dModel, Embedding.Format.BF16, st.readShorts(t));
+                return Embedding.ofHalf(config.vocabSize, config.dModel, Embedding.Format.BF16, st.bytes(), t.offset());
             case F16:
-                return Embedding.ofHalf(config.vocabSize, config.dModel, Embedding.Format.F16, st.readShorts(t));
+                return Embedding.ofHalf(config.vocabSize, config.dModel, Embedding.Format.F16, st.bytes(), t.offset());
             case F32:
                 return Embedding.ofFloat(config.vocabSize, config.dModel, st.readFloats(t));
             default:

@@ -88,7 +88,6 @@ public final class SafeTensors {
 
         Map<String, String> metadata = new LinkedHashMap<>();
         List<TensorInfo> list = new ArrayList<>();
-        List<long[]> ranges = new ArrayList<>();
         for (Map.Entry<?, ?> e : ((Map<?, ?>) root).entrySet()) {
             String name = (String) e.getKey();
             if (name.equals("__metadata__")) {

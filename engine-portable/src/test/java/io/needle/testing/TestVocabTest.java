@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.needle.tokenizer.Tokenizer;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -61,6 +62,21 @@ class TestVocabTest {
             }
             assertTrue(split, "merge of earlier pieces: " + piece);
             available.add(piece);
+        }
+    }
+
+    /** The generated vocabularies load in the engine's tokenizer and round-trip text. */
+    @ParameterizedTest
+    @ValueSource(ints = {357, 512, 8192})
+    void loadsInTokenizer(int size) {
+        Tokenizer t = Tokenizer.fromVocab(TestVocab.make(size, 7));
+        assertEquals(size, t.size());
+        String text = "What is the weather in Paris? [{\"name\":\"get_weather\",\"arguments\":"
+                + "{\"location\":\"Z\u00fcrich\"}}] \u65e5\u672c";
+        int[] ids = t.encode(text);
+        assertEquals(text, t.decode(ids));
+        if (size >= 512) {
+            assertTrue(ids.length < text.length() / 2, "merges shorten the text: " + ids.length);
         }
     }
 
