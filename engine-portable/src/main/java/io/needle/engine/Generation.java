@@ -41,9 +41,7 @@ public final class Generation {
      */
     public static Generation run(NeedleModel model, int[] encoderIds, int maxNewTokens,
             DecodeConstraint constraint, IdListener listener) {
-        if (maxNewTokens < 0) {
-            throw new NeedleException(NeedleException.Kind.INPUT, "max_new_tokens must be >= 0, got " + maxNewTokens);
-        }
+        checkMaxNewTokens(maxNewTokens);
         if (encoderIds.length == 0) {
             throw new NeedleException(NeedleException.Kind.INPUT, "the encoder input is empty");
         }
@@ -83,6 +81,14 @@ public final class Generation {
         int[] ids = new int[n];
         System.arraycopy(out, 0, ids, 0, n);
         return new Generation(ids, eos, t1 - t0, t2 - t1, steps);
+    }
+
+    /** The model's decoder length limits generation to {@link RunOptions#DEFAULT_MAX_NEW_TOKENS} ids. */
+    public static void checkMaxNewTokens(int n) {
+        if (n < 0 || n > RunOptions.DEFAULT_MAX_NEW_TOKENS) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "max_new_tokens must be between 0 and "
+                    + RunOptions.DEFAULT_MAX_NEW_TOKENS + " (the model's decoder length), got " + n);
+        }
     }
 
     /** Index of the largest logit, lowest id on ties; -1 when every logit is -infinity or NaN. */

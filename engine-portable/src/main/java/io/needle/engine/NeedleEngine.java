@@ -96,6 +96,11 @@ public final class NeedleEngine {
         Tokenizer tok = requireTokenizer();
         double t0 = Clock.nowMs();
         ToolCatalog catalog = ToolCatalog.parse(toolsJson == null ? "[]" : toolsJson);
+        if (!catalog.isJson()) {
+            // the recipe would feed such text as is (see prompt()), but a router given unreadable
+            // tools can only answer [], which hides the caller's mistake
+            throw new NeedleException(NeedleException.Kind.JSON, "the tools are not valid JSON: " + jsonError(toolsJson));
+        }
         int[] input = Prompt.encoderInput(tok, query == null ? "" : query, catalog);
         double promptMs = Clock.nowMs() - t0;
 
@@ -173,6 +178,16 @@ public final class NeedleEngine {
             trie = new TokenTrie(tok);
         }
         return new ConstrainedDecoder(ToolGrammar.compile(catalog), trie, tokenBytes);
+    }
+
+    private static String jsonError(String text) {
+        try {
+            Json.parse(text);
+            return "unknown error";
+        } catch (NeedleException e) {
+            String m = e.getMessage();
+            return m.startsWith("invalid JSON: ") ? m.substring("invalid JSON: ".length()) : m;
+        }
     }
 
     private static List<Object> parseCalls(String text) {

@@ -14,9 +14,7 @@ public final class RunOptions {
     }
 
     public RunOptions maxNewTokens(int n) {
-        if (n < 0) {
-            throw new NeedleException(NeedleException.Kind.INPUT, "max_new_tokens must be >= 0, got " + n);
-        }
+        Generation.checkMaxNewTokens(n);
         this.maxNewTokens = n;
         return this;
     }
