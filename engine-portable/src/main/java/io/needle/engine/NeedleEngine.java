@@ -10,6 +10,7 @@ import io.needle.model.WeightLoader;
 import io.needle.safetensors.SafeTensors;
 import io.needle.tokenizer.StreamDecoder;
 import io.needle.tokenizer.Tokenizer;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -129,6 +130,82 @@ public final class NeedleEngine {
         List<Object> calls = parseCalls(text);
         Timings timings = new Timings(0, promptMs + g.encodeMs, g.decodeMs, input.length, g.steps);
         return new RunResult(text, calls, g.stoppedAtEos, g.ids, timings);
+    }
+
+    /**
+     * Runs many (query, tools) pairs; the results are those of one-by-one {@link #run} calls with
+     * the same options, in order. A pair that fails (tools not JSON) fails the whole call with the
+     * item's index in the message.
+     */
+    public List<RunResult> runBatch(List<BatchItem> items, RunOptions options) {
+        List<RunResult> results = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            BatchItem item = items.get(i);
+            try {
+                results.add(run(item.query, item.tools, options));
+            } catch (NeedleException e) {
+                throw new NeedleException(e.kind(), "batch item " + i + ": " + e.getMessage());
+            }
+        }
+        return results;
+    }
+
+    /** The default number of retrieval results. */
+    public static final int DEFAULT_TOP_K = 5;
+    /** Retrieval texts are encoded alone and truncated to this many tokens. */
+    public static final int RETRIEVAL_MAX_TOKENS = 256;
+
+    /**
+     * Ranks tool descriptions by similarity to the query with the model's contrastive head
+     * (MODEL.md section 2): each text is encoded alone (no separator token, at most 256 tokens),
+     * pooled and projected; the score is the dot product of the normalized vectors. Returns up to
+     * topK results, best first (ties: lower index first).
+     *
+     * @throws NeedleException when the model has no contrastive head
+     */
+    public ToolScore[] retrieveTools(String query, List<String> descriptions, int topK) {
+        Tokenizer tok = requireTokenizer();
+        if (!model.hasContrastiveHead()) {
+            throw new NeedleException(NeedleException.Kind.WEIGHTS,
+                    "this model has no contrastive head (tensors contrastive.*), so it cannot retrieve tools");
+        }
+        if (topK < 0) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "top_k must be >= 0, got " + topK);
+        }
+        float[] q = model.contrastiveEmbedding(retrievalIds(tok, query));
+        ToolScore[] all = new ToolScore[descriptions.size()];
+        for (int i = 0; i < all.length; i++) {
+            float[] d = model.contrastiveEmbedding(retrievalIds(tok, descriptions.get(i)));
+            float dot = 0f;
+            for (int k = 0; k < q.length; k++) {
+                dot += q[k] * d[k];
+            }
+            all[i] = new ToolScore(i, dot);
+        }
+        // stable insertion sort by score, best first (n is small)
+        for (int i = 1; i < all.length; i++) {
+            ToolScore x = all[i];
+            int j = i - 1;
+            while (j >= 0 && all[j].score < x.score) {
+                all[j + 1] = all[j];
+                j--;
+            }
+            all[j + 1] = x;
+        }
+        int n = Math.min(topK, all.length);
+        ToolScore[] top = new ToolScore[n];
+        System.arraycopy(all, 0, top, 0, n);
+        return top;
+    }
+
+    private static int[] retrievalIds(Tokenizer tok, String text) {
+        int[] ids = tok.encode(text == null ? "" : text);
+        if (ids.length <= RETRIEVAL_MAX_TOKENS) {
+            return ids;
+        }
+        int[] cut = new int[RETRIEVAL_MAX_TOKENS];
+        System.arraycopy(ids, 0, cut, 0, cut.length);
+        return cut;
     }
 
     /** The encoder input ids run() would feed the model (MODEL.md section 3 steps 1-2). Needs a vocab. */
