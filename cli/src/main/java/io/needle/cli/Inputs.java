@@ -15,6 +15,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Map;
 
 /**
  * Where the command line's inputs come from: whole files read into memory (weights, vocabulary)
@@ -30,10 +31,22 @@ final class Inputs {
     static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 64;
 
     private final InputStream in;
+    private final Map<String, String> env;
     private String stdinUsedFor;
 
     Inputs(InputStream in) {
+        this(in, System.getenv());
+    }
+
+    /** Inputs with {@code env} as the environment variables (tests inject their own). */
+    Inputs(InputStream in, Map<String, String> env) {
         this.in = in;
+        this.env = env;
+    }
+
+    /** The environment variables (NEEDLE_HOME, NEEDLE_HUB_URL…). */
+    Map<String, String> env() {
+        return env;
     }
 
     /** The standard input stream, for the line-by-line JSONL modes. */

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code needle} command line (shared/spec/CLI.md). {@link #run} does all the work and returns
@@ -24,7 +25,8 @@ public final class Main {
     public static final int EXIT_USAGE = 2;
 
     static final List<String> COMMANDS =
-            List.of("run", "tokenize", "detokenize", "generate", "prompt", "retrieve", "inspect", "bench");
+            List.of("run", "tokenize", "detokenize", "generate", "prompt", "retrieve", "inspect", "bench",
+                    "download", "cache", "demo");
 
     private Main() {
     }
@@ -46,9 +48,14 @@ public final class Main {
      * or a JSONL mode is used. Returns the exit status; never throws.
      */
     public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
+        return run(args, in, out, err, System.getenv());
+    }
+
+    /** {@link #run} with {@code env} as the environment variables (tests inject their own). */
+    static int run(String[] args, InputStream in, PrintStream out, PrintStream err, Map<String, String> env) {
         boolean debug = Args.hasDebug(args);
         try {
-            return dispatch(args, new Inputs(in), out, err);
+            return dispatch(args, new Inputs(in, env), out, err);
         } catch (CliException e) {
             return fail(err, e.getMessage(), e, debug, e.exitCode());
         } catch (NeedleException e) {
@@ -107,6 +114,12 @@ public final class Main {
                 return PromptCommand.run(args, first + 1, inputs, out);
             case "inspect":
                 return InspectCommand.run(args, first + 1, out, err);
+            case "download":
+                return DownloadCommand.run(args, first + 1, inputs, out, err);
+            case "cache":
+                return CacheCommand.run(args, first + 1, inputs, out);
+            case "demo":
+                return DemoCommand.run(args, first + 1, out);
             default:
                 return RunCommand.legacy(args, first, inputs, out, err);
         }

@@ -1,6 +1,7 @@
 package io.needle.cli;
 
 import io.needle.engine.NeedleEngine;
+import io.needle.engine.NeedleException;
 import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
 import io.needle.engine.Timings;
@@ -20,9 +21,10 @@ import java.util.Map;
  * (or the {@code --json} object, or the streamed pieces).
  */
 final class RunCommand {
-    private static final List<String> VALUE_OPTIONS = List.of("weights", "vocab", "query", "tools", "max-new-tokens");
+    private static final List<String> VALUE_OPTIONS =
+            List.of("weights", "vocab", "hub-url", "query", "tools", "max-new-tokens");
     private static final List<String> FLAGS = List.of("no-constrain", "stream", "json", "timings");
-    private static final List<String> LEGACY_VALUE_OPTIONS = List.of("max-new-tokens");
+    private static final List<String> LEGACY_VALUE_OPTIONS = List.of("max-new-tokens", "weights", "vocab", "hub-url");
 
     private RunCommand() {
     }
@@ -30,27 +32,85 @@ final class RunCommand {
     static int run(String[] argv, int from, Inputs inputs, PrintStream out, PrintStream err) {
         Args a = Args.parse("run", argv, from, VALUE_OPTIONS, FLAGS);
         a.expectPositionals(0, "no positional arguments");
-        String weights = a.required("weights");
-        String vocab = a.required("vocab");
         String query = a.required("query");
         String tools = a.required("tools");
-        return execute(a, weights, vocab, query, tools, inputs, out, err);
+        // without --weights and --vocab: the default model (ModelFiles)
+        return execute(a, a.value("weights"), a.value("vocab"), query, tools, inputs, out, err);
     }
 
-    /** The 4-argument form; the options of {@code run} other than the four files/texts are accepted too. */
+    /**
+     * The 4-argument form, and the 2-argument form {@code needle QUERY TOOLS} (the default model, or
+     * {@code --weights}/{@code --vocab}); the options of {@code run} other than the four files/texts
+     * are accepted too.
+     */
     static int legacy(String[] argv, int from, Inputs inputs, PrintStream out, PrintStream err) {
         Args a = Args.parse("needle", argv, from, LEGACY_VALUE_OPTIONS, FLAGS);
         List<String> p = a.positionals();
+        if (p.size() == 2 && !(isFile(p.get(0)) && isFile(p.get(1)))) {
+            if (looksLikeCommand(p.get(0), p.get(1))) {
+                throw CliException.usage("unknown command '" + p.get(0) + "' (commands: " + String.join(", ", Main.COMMANDS)
+                        + "; or needle QUERY TOOLS with TOOLS a JSON array; see needle --help)");
+            }
+            return execute(a, a.value("weights"), a.value("vocab"), p.get(0), p.get(1), inputs, out, err);
+        }
+        if (p.size() == 4 && (a.value("weights") != null || a.value("vocab") != null || a.value("hub-url") != null)) {
+            throw CliException.usage("--weights, --vocab and --hub-url go with needle QUERY TOOLS, not with the"
+                    + " 4-argument form (see needle --help)");
+        }
         if (p.size() != 4) {
             if (!p.isEmpty() && !Files.isRegularFile(pathOrEmpty(p.get(0)))) {
                 throw CliException.usage("unknown command '" + p.get(0) + "' (commands: "
                         + String.join(", ", Main.COMMANDS)
-                        + "; or the 4-argument form needle WEIGHTS VOCAB QUERY TOOLS; see needle --help)");
+                        + "; or the 4-argument form needle WEIGHTS VOCAB QUERY TOOLS, or needle QUERY TOOLS;"
+                        + " see needle --help)");
             }
             throw CliException.usage("the 4-argument form needs WEIGHTS VOCAB QUERY TOOLS, got "
                     + p.size() + " argument" + (p.size() == 1 ? "" : "s") + " (see needle --help)");
         }
         return execute(a, p.get(0), p.get(1), p.get(2), p.get(3), inputs, out, err);
+    }
+
+    private static boolean isFile(String s) {
+        return Files.isRegularFile(pathOrEmpty(s));
+    }
+
+    /**
+     * Whether {@code needle A B} is more likely a mistyped command than a query and tools: A is one
+     * word and B is given literally but is not JSON.
+     */
+    private static boolean looksLikeCommand(String first, String second) {
+        if (first.isEmpty() || first.equals("-") || first.startsWith("@") || second.equals("-")
+                || second.startsWith("@")) {
+            return false;
+        }
+        for (int i = 0; i < first.length(); i++) {
+            if (Character.isWhitespace(first.charAt(i))) {
+                return false;
+            }
+        }
+        return !isJson(second);
+    }
+
+    private static boolean isJson(String text) {
+        try {
+            Json.parse(text);
+            return true;
+        } catch (NeedleException e) {
+            return false;
+        }
+    }
+
+    /** Fails as the engine does when the tools are not JSON. */
+    private static void requireJsonTools(String tools) {
+        try {
+            Json.parse(tools);
+        } catch (NeedleException e) {
+            String why = e.getMessage() == null ? "" : e.getMessage();
+            if (why.startsWith("invalid JSON: ")) {
+                why = why.substring("invalid JSON: ".length());
+            }
+            throw new NeedleException(NeedleException.Kind.JSON, "the tools are not valid JSON: " + why);
+        }
     }
 
     /** {@code s} as a path (the empty path when it cannot be one), to tell a file from a mistyped command. */
@@ -74,10 +134,11 @@ final class RunCommand {
                 .constrain(!a.flag("no-constrain"));
         String query = inputs.text("query", queryArg);
         String tools = inputs.text("tools", toolsArg);
-        byte[] weights = Inputs.readFile("weights", weightsPath);
-        String vocab = Inputs.readTextFile("vocab", vocabPath);
-
-        NeedleEngine engine = NeedleEngine.load(weights, vocab);
+        if (weightsPath == null && vocabPath == null) {
+            requireJsonTools(tools); // before a possible download of the default model
+        }
+        NeedleEngine engine = ModelFiles.resolve(a.command(), weightsPath, vocabPath, a.value("hub-url"), inputs, err)
+                .load();
         if (stream) {
             options.listener((id, piece) -> {
                 out.print(piece);

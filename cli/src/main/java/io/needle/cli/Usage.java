@@ -8,6 +8,7 @@ final class Usage {
     static final String TEXT = """
             Usage: needle COMMAND [OPTIONS]
                    needle WEIGHTS VOCAB QUERY TOOLS
+                   needle QUERY TOOLS
 
             Needle turns a query plus a list of tool definitions (JSON) into JSON tool calls.
 
@@ -15,9 +16,13 @@ final class Usage {
               needle WEIGHTS VOCAB QUERY TOOLS
                   Run the model (the needle-rs form); print the result text (the JSON array of
                   calls) on one line.
-              run --weights W --vocab V --query Q --tools T [--max-new-tokens N]
+              needle QUERY TOOLS
+                  The same with the default model: needle.safetensors and vocab.txt from the
+                  model cache, downloaded from Hugging Face on first use (see download).
+              run [--weights W --vocab V] --query Q --tools T [--max-new-tokens N]
                   [--no-constrain] [--stream] [--json] [--timings]
-                  Run the model and print the result text on one line.
+                  Run the model and print the result text on one line. Without --weights and
+                  --vocab: the default model (as needle QUERY TOOLS; --hub-url URL sets the hub).
                     --max-new-tokens N  stop after N generated tokens (default 511)
                     --no-constrain      plain greedy decoding, no grammar masking
                     --stream            print each token's text as it is produced, then a newline
@@ -53,6 +58,15 @@ final class Usage {
                   tensor: name dtype shape bytes (shape like [512,64], no spaces).
               retrieve, bench
                   Not implemented yet.
+              download [--hub-url URL] [--force]
+                  Download the default model into the model cache now (progress on stderr) and
+                  print the paths of the two files. --force downloads them again.
+              cache [show | dir | clear]
+                  show (default): the cache directory, the hub and the files; dir: the
+                  directory alone; clear: delete the downloaded model files.
+              demo
+                  Smoke test, no network or files needed: a small model with RANDOM weights,
+                  built in memory, runs the whole pipeline on example tools (meaningless calls).
               help, --help, -h    print this text
               --version           print the version
 
@@ -67,5 +81,9 @@ final class Usage {
             Exit status: 0 success, 1 error (bad file, bad input, model failure),
             2 bad command line.
             Launcher environment: NEEDLE_JAVA_OPTS adds JVM options (e.g. -Xmx2g).
+            Model cache: $NEEDLE_HOME, else $XDG_CACHE_HOME/needle-java or ~/.cache/needle-java
+            (macOS ~/Library/Caches/needle-java, Windows %LOCALAPPDATA%\\needle-java).
+            Hub: --hub-url or $NEEDLE_HUB_URL, else
+            https://huggingface.co/Abdalrahman/needle-rs-safetensors/resolve/main/
             """;
 }

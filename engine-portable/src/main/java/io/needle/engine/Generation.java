@@ -42,8 +42,12 @@ public final class Generation {
     public static Generation run(NeedleModel model, int[] encoderIds, int maxNewTokens,
             DecodeConstraint constraint, IdListener listener) {
         checkMaxNewTokens(maxNewTokens);
-        if (encoderIds.length == 0) {
+        if (encoderIds == null || encoderIds.length == 0) {
             throw new NeedleException(NeedleException.Kind.INPUT, "the encoder input is empty");
+        }
+        if (encoderIds.length > Prompt.MAX_ENCODER_LEN) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "the encoder input has " + encoderIds.length
+                    + " ids, more than the model's limit of " + Prompt.MAX_ENCODER_LEN);
         }
         double t0 = Clock.nowMs();
         NeedleModel.EncoderOutput enc = model.encode(encoderIds);
@@ -57,6 +61,7 @@ public final class Generation {
         while (n < maxNewTokens) {
             float[] logits = decoder.step(token);
             steps++;
+            checkFinite(logits, steps);
             if (constraint != null) {
                 constraint.mask(logits);
             }
@@ -88,6 +93,20 @@ public final class Generation {
         if (n < 0 || n > RunOptions.DEFAULT_MAX_NEW_TOKENS) {
             throw new NeedleException(NeedleException.Kind.INPUT, "max_new_tokens must be between 0 and "
                     + RunOptions.DEFAULT_MAX_NEW_TOKENS + " (the model's decoder length), got " + n);
+        }
+    }
+
+    /**
+     * A NaN logit means the forward pass broke down (weights so large that float32 overflows, as
+     * a loader that rejects NaN/Inf values cannot see); an answer built on it would be silently
+     * wrong, so decoding stops with an error instead.
+     */
+    private static void checkFinite(float[] logits, int step) {
+        for (int i = 0; i < logits.length; i++) {
+            if (Float.isNaN(logits[i])) {
+                throw new NeedleException(NeedleException.Kind.WEIGHTS, "the model produced a NaN logit (token "
+                        + i + ") at decoding step " + step + ": its weights overflow float32 arithmetic");
+            }
         }
     }
 

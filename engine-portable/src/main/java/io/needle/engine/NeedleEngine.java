@@ -29,6 +29,20 @@ import java.util.List;
 public final class NeedleEngine {
     /** The {@code <tool_call>} id the model emits first. */
     public static final int TOOL_CALL_ID = 4;
+    /**
+     * Longest query, tools text or retrieval text the engine takes, in chars: 1 MiB. The encoder
+     * keeps at most 1024 tokens (a few KB of text) and tokenizing needs about 60 bytes of working
+     * memory per char, so longer texts are refused (INPUT) rather than exhausting memory; texts
+     * up to the limit are cut by the recipe's token rule (MODEL.md section 3), never refused.
+     */
+    public static final int MAX_TEXT_LENGTH = 1 << 20;
+    /**
+     * Longest normalized tools text (what is tokenized), in chars: 4 MiB. Normalizing writes each
+     * non-ASCII char and DEL as a 6-char {@code \\uXXXX} escape, which is at most 3 chars per
+     * UTF-8 byte of non-ASCII text, so a tools text of 1 MiB of UTF-8 fits (unless it is mostly
+     * raw DEL characters).
+     */
+    public static final int MAX_NORMALIZED_TOOLS_LENGTH = 4 << 20;
 
     private final NeedleModel model;
     private final Tokenizer tokenizer;
@@ -95,8 +109,12 @@ public final class NeedleEngine {
      */
     public RunResult run(String query, String toolsJson, RunOptions options) {
         Tokenizer tok = requireTokenizer();
+        if (options == null) {
+            options = new RunOptions();
+        }
         double t0 = Clock.nowMs();
-        ToolCatalog catalog = ToolCatalog.parse(toolsJson == null ? "[]" : toolsJson);
+        checkLength("the query", query);
+        ToolCatalog catalog = catalog(toolsJson);
         if (!catalog.isJson()) {
             // the recipe would feed such text as is (see prompt()), but a router given unreadable
             // tools can only answer [], which hides the caller's mistake
@@ -120,7 +138,12 @@ public final class NeedleEngine {
                 listener.onToken(id, piece);
             }
         };
-        Generation g = Generation.run(model, input, options.maxNewTokens(), constraintFor(options, catalog), ids);
+        ConstrainedDecoder grammar = constraintFor(options, catalog);
+        DecodeConstraint constraint = grammar;
+        if (options.wrapper() != null) {
+            constraint = options.wrapper().wrap(grammar);
+        }
+        Generation g = Generation.run(model, input, options.maxNewTokens(), constraint, ids);
         String tail = names.push(stream.finish()) + names.finish();
         out.append(tail);
         if (listener != null) {
@@ -129,7 +152,10 @@ public final class NeedleEngine {
         String text = out.toString();
         List<Object> calls = parseCalls(text);
         Timings timings = new Timings(0, promptMs + g.encodeMs, g.decodeMs, input.length, g.steps);
-        return new RunResult(text, calls, g.stoppedAtEos, g.ids, timings);
+        // constrained: the closing ']' completes the output even when the budget ends before the
+        // (then forced) eos step
+        boolean complete = g.stoppedAtEos || (grammar != null && grammar.isDone());
+        return new RunResult(text, calls, complete, g.ids, timings);
     }
 
     /**
@@ -138,9 +164,15 @@ public final class NeedleEngine {
      * item's index in the message.
      */
     public List<RunResult> runBatch(List<BatchItem> items, RunOptions options) {
+        if (items == null) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "no batch items given (null)");
+        }
         List<RunResult> results = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             BatchItem item = items.get(i);
+            if (item == null) {
+                throw new NeedleException(NeedleException.Kind.INPUT, "batch item " + i + " is null");
+            }
             try {
                 results.add(run(item.query, item.tools, options));
             } catch (NeedleException e) {
@@ -154,6 +186,11 @@ public final class NeedleEngine {
     public static final int DEFAULT_TOP_K = 5;
     /** Retrieval texts are encoded alone and truncated to this many tokens. */
     public static final int RETRIEVAL_MAX_TOKENS = 256;
+
+    /** {@link #retrieveTools(String, List, int)} with the default top-k ({@value #DEFAULT_TOP_K}). */
+    public ToolScore[] retrieveTools(String query, List<String> descriptions) {
+        return retrieveTools(query, descriptions, DEFAULT_TOP_K);
+    }
 
     /**
      * Ranks tool descriptions by similarity to the query with the model's contrastive head
@@ -171,6 +208,16 @@ public final class NeedleEngine {
         }
         if (topK < 0) {
             throw new NeedleException(NeedleException.Kind.INPUT, "top_k must be >= 0, got " + topK);
+        }
+        if (descriptions == null) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "no tool descriptions given (null)");
+        }
+        checkLength("the query", query);
+        for (int i = 0; i < descriptions.size(); i++) {
+            checkLength("tool description " + i, descriptions.get(i));
+        }
+        if (descriptions == null) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "no tool descriptions given (null)");
         }
         float[] q = model.contrastiveEmbedding(retrievalIds(tok, query));
         ToolScore[] all = new ToolScore[descriptions.size()];
@@ -199,19 +246,14 @@ public final class NeedleEngine {
     }
 
     private static int[] retrievalIds(Tokenizer tok, String text) {
-        int[] ids = tok.encode(text == null ? "" : text);
-        if (ids.length <= RETRIEVAL_MAX_TOKENS) {
-            return ids;
-        }
-        int[] cut = new int[RETRIEVAL_MAX_TOKENS];
-        System.arraycopy(ids, 0, cut, 0, cut.length);
-        return cut;
+        return tok.encodePrefix(text == null ? "" : text, RETRIEVAL_MAX_TOKENS);
     }
 
     /** The encoder input ids run() would feed the model (MODEL.md section 3 steps 1-2). Needs a vocab. */
     public int[] prompt(String query, String toolsJson) {
-        return Prompt.encoderInput(requireTokenizer(), query == null ? "" : query,
-                ToolCatalog.parse(toolsJson == null ? "[]" : toolsJson));
+        Tokenizer tok = requireTokenizer();
+        checkLength("the query", query);
+        return Prompt.encoderInput(tok, query == null ? "" : query, catalog(toolsJson));
     }
 
     /** Encoder + greedy decoder on raw encoder ids, unconstrained; returns generated ids, eos excluded. */
@@ -224,10 +266,13 @@ public final class NeedleEngine {
      * {@code toolsJson} masks logits (needs a vocab).
      */
     public int[] generate(int[] encoderIds, String toolsJson, RunOptions options) {
+        if (options == null) {
+            options = new RunOptions();
+        }
         DecodeConstraint c = null;
         if (options.constrain()) {
             requireTokenizer();
-            c = constraintFor(options, ToolCatalog.parse(toolsJson == null ? "[]" : toolsJson));
+            c = constraintFor(options, catalog(toolsJson));
         }
         return Generation.run(model, encoderIds, options.maxNewTokens(), c, null).ids;
     }
@@ -235,6 +280,9 @@ public final class NeedleEngine {
     /** The text of generated ids: detokenized, a leading {@code <tool_call>} dropped. */
     public String outputText(int[] ids) {
         Tokenizer tok = requireTokenizer();
+        if (ids == null) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "no ids given (null)");
+        }
         int start = ids.length > 0 && ids[0] == TOOL_CALL_ID ? 1 : 0;
         int[] rest = new int[ids.length - start];
         System.arraycopy(ids, start, rest, 0, rest.length);
@@ -255,6 +303,27 @@ public final class NeedleEngine {
             trie = new TokenTrie(tok);
         }
         return new ConstrainedDecoder(ToolGrammar.compile(catalog), trie, tokenBytes);
+    }
+
+    /** The normalized tools of a request, within {@link #MAX_TEXT_LENGTH} and {@link #MAX_NORMALIZED_TOOLS_LENGTH}. */
+    private static ToolCatalog catalog(String toolsJson) {
+        String text = toolsJson == null ? "[]" : toolsJson;
+        checkLength("the tools text", text);
+        ToolCatalog catalog = ToolCatalog.parse(text);
+        int n = catalog.serialized().length();
+        if (n > MAX_NORMALIZED_TOOLS_LENGTH) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "the tools text has " + n
+                    + " characters once normalized (each non-ASCII character is written as a 6-character"
+                    + " \\uXXXX escape), more than the limit of " + MAX_NORMALIZED_TOOLS_LENGTH);
+        }
+        return catalog;
+    }
+
+    private static void checkLength(String what, String text) {
+        if (text != null && text.length() > MAX_TEXT_LENGTH) {
+            throw new NeedleException(NeedleException.Kind.INPUT, what + " has " + text.length()
+                    + " characters, more than the limit of " + MAX_TEXT_LENGTH);
+        }
     }
 
     private static String jsonError(String text) {

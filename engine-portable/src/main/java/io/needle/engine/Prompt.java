@@ -20,10 +20,11 @@ public final class Prompt {
 
     /** The encoder ids for {@code query} and the already normalized {@code tools}. */
     public static int[] encoderInput(Tokenizer tok, String query, ToolCatalog tools) {
-        int[] q = tok.encode(query == null ? "" : query);
-        int[] t = tok.encode(tools.serialized());
-        int nq = Math.min(q.length, MAX_QUERY_TOKENS);
-        int nt = Math.min(t.length, MAX_ENCODER_LEN - nq - 1);
+        // only the kept tokens are computed (the same ids as encode() then cutting)
+        int[] q = tok.encodePrefix(query == null ? "" : query, MAX_QUERY_TOKENS);
+        int nq = q.length;
+        int[] t = tok.encodePrefix(tools.serialized(), MAX_ENCODER_LEN - nq - 1);
+        int nt = t.length;
         int[] ids = new int[nq + 1 + nt];
         System.arraycopy(q, 0, ids, 0, nq);
         ids[nq] = TOOLS_ID;

@@ -8,6 +8,15 @@ public final class RunOptions {
     private int maxNewTokens = DEFAULT_MAX_NEW_TOKENS;
     private boolean constrain = true;
     private TokenListener listener;
+    private ConstraintWrapper wrapper; // tests only
+
+    /**
+     * Test hook (package-private): wraps the decode constraint of {@link NeedleEngine#run} (null when
+     * unconstrained), e.g. to perturb logits so that random models write varied calls.
+     */
+    interface ConstraintWrapper {
+        DecodeConstraint wrap(DecodeConstraint inner);
+    }
 
     public int maxNewTokens() {
         return maxNewTokens;
@@ -34,6 +43,15 @@ public final class RunOptions {
 
     public RunOptions listener(TokenListener l) {
         this.listener = l;
+        return this;
+    }
+
+    ConstraintWrapper wrapper() {
+        return wrapper;
+    }
+
+    RunOptions wrapper(ConstraintWrapper w) {
+        this.wrapper = w;
         return this;
     }
 }

@@ -8,7 +8,11 @@ public final class RunResult {
     public final String text;
     /** The parsed calls when {@link #text} is a JSON array, else null. */
     public final List<Object> calls;
-    /** True when decoding ended with eos before max_new_tokens ran out. */
+    /**
+     * True when the output is finished: decoding ended with eos before max_new_tokens ran out, or
+     * (constrained) the closing {@code ]} was written, after which only eos is allowed. False means
+     * the budget ran out first and {@link #text} is a partial output.
+     */
     public final boolean complete;
     /** The generated token ids (eos excluded). */
     public final int[] tokens;

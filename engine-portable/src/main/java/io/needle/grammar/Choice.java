@@ -20,6 +20,14 @@ final class Choice {
 
     /** Builds a choice; duplicates keep the first occurrence. */
     static Choice of(List<byte[]> candidates) {
+        return of(candidates, null);
+    }
+
+    /**
+     * Builds a choice whose candidate i stands for {@code origins.get(i)} (null: for i itself), so
+     * that several spellings can stand for one thing; duplicates keep the first occurrence.
+     */
+    static Choice of(List<byte[]> candidates, List<Integer> origins) {
         List<byte[]> items = new ArrayList<>();
         List<Integer> origin = new ArrayList<>();
         for (int i = 0; i < candidates.size(); i++) {
@@ -42,7 +50,7 @@ final class Choice {
             }
             if (!dup) {
                 items.add(at, c);
-                origin.add(at, i);
+                origin.add(at, origins == null ? i : origins.get(i));
             }
         }
         int[] o = new int[origin.size()];

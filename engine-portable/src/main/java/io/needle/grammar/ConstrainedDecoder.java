@@ -67,12 +67,28 @@ public final class ConstrainedDecoder implements DecodeConstraint {
         int[] ids = cache.get(key);
         if (ids == null) {
             ids = trie.allowed(state);
+            if (state.atStart()) {
+                ids = without(ids, trie.spaceBytePiece());
+            }
             if (cache.size() >= CACHE_LIMIT) {
                 cache.clear();
             }
             cache.put(key, ids);
         }
         return ids;
+    }
+
+    private static int[] without(int[] ids, int id) {
+        int n = 0;
+        int[] r = new int[ids.length];
+        for (int x : ids) {
+            if (x != id) {
+                r[n++] = x;
+            }
+        }
+        int[] out = new int[n];
+        System.arraycopy(r, 0, out, 0, n);
+        return out;
     }
 
     @Override
@@ -107,10 +123,15 @@ public final class ConstrainedDecoder implements DecodeConstraint {
         if (bytes.length == 0) {
             throw new IllegalStateException("token " + tokenId + " has no text and is never allowed here");
         }
+        if (state.atStart() && tokenId == trie.spaceBytePiece()) {
+            throw new IllegalStateException("the leading space must be the dummy prefix of a piece, not the byte piece <0x20>");
+        }
+        GrammarState next = state.copy(); // a rejected token leaves the state as it was
         for (byte b : bytes) {
-            if (!state.feed(b & 0xff)) {
+            if (!next.feed(b & 0xff)) {
                 throw new IllegalStateException("token " + tokenId + " is not allowed in this grammar state");
             }
         }
+        state = next;
     }
 }

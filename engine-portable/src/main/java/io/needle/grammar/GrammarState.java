@@ -5,7 +5,7 @@ package io.needle.grammar;
  * automaton over the output text (after {@code <tool_call>}):
  *
  * <pre>
- * output := "[" ( call ( "," call )* )? "]"
+ * output := " "? "[" ( call ( "," call )* )? "]"
  * call   := "{" "\"name\":\"" TOOL "\"" ",\"arguments\":" args "}"
  * args   := "{" ( "\"" KEY "\":" value ( "," "\"" KEY "\":" value )* )? "}"
  * </pre>
@@ -16,6 +16,12 @@ package io.needle.grammar;
  * UTF-8 with JSON escapes. The automaton never enters a state from which the output cannot be
  * completed: a comma needs an unused key, a call needs a callable tool, {@code arguments} closes
  * only when every required key is present.
+ *
+ * <p>The one optional space before {@code [} is SentencePiece's dummy prefix: the model was trained
+ * on the tokens of the answer text, whose first piece carries it ({@code ▁[{"}, {@code ▁[]}), and
+ * detokenizing drops it again. It is the only whitespace allowed outside strings (and it must be a
+ * {@code ▁}: {@link ConstrainedDecoder} does not allow the byte piece of a space there, which
+ * detokenizing would keep).
  */
 public final class GrammarState {
     /** Deepest nesting of arrays/objects inside one argument value. */
@@ -35,6 +41,7 @@ public final class GrammarState {
     private static final int CALL_CLOSE = 10;
     private static final int AFTER_CALL = 11;
     private static final int DONE = 12;
+    private static final int START = 13; // before the optional leading space and '['
 
     // value machine modes
     private static final int V_START = 0;
@@ -87,7 +94,7 @@ public final class GrammarState {
     }
 
     private final ToolGrammar g;
-    private int phase = ARR_OPEN;
+    private int phase = START;
     // literal matching
     private byte[] lit;
     private int litPos;
@@ -123,35 +130,54 @@ public final class GrammarState {
     /** An independent copy. */
     public GrammarState copy() {
         GrammarState c = new GrammarState(g);
-        c.phase = phase;
-        c.lit = lit;
-        c.litPos = litPos;
-        c.litNext = litNext;
-        c.tool = tool;
-        c.key = key;
-        c.used = used == null ? null : used.clone();
-        c.choice = choice;
-        c.chLo = chLo;
-        c.chHi = chHi;
-        c.chPos = chPos;
-        c.chRole = chRole;
-        c.vMode = vMode;
-        c.vKind = vKind;
-        c.vLiterals = vLiterals;
-        System.arraycopy(stack, 0, c.stack, 0, depth);
-        c.depth = depth;
-        c.strEsc = strEsc;
-        c.utfNeed = utfNeed;
-        c.utfLo = utfLo;
-        c.utfHi = utfHi;
-        c.num = num;
-        c.numIntOnly = numIntOnly;
+        c.set(this);
         return c;
+    }
+
+    /**
+     * Makes this state equal to {@code o} (a state of the same grammar) without allocating, so a
+     * caller can reuse one scratch state per trie level.
+     */
+    void set(GrammarState o) {
+        phase = o.phase;
+        lit = o.lit;
+        litPos = o.litPos;
+        litNext = o.litNext;
+        tool = o.tool;
+        key = o.key;
+        if (o.used == null) {
+            used = null;
+        } else if (used != null && used != o.used && used.length == o.used.length) {
+            System.arraycopy(o.used, 0, used, 0, used.length);
+        } else {
+            used = o.used.clone();
+        }
+        choice = o.choice;
+        chLo = o.chLo;
+        chHi = o.chHi;
+        chPos = o.chPos;
+        chRole = o.chRole;
+        vMode = o.vMode;
+        vKind = o.vKind;
+        vLiterals = o.vLiterals;
+        System.arraycopy(o.stack, 0, stack, 0, o.depth);
+        depth = o.depth;
+        strEsc = o.strEsc;
+        utfNeed = o.utfNeed;
+        utfLo = o.utfLo;
+        utfHi = o.utfHi;
+        num = o.num;
+        numIntOnly = o.numIntOnly;
     }
 
     /** True after the closing {@code ]}: only eos may follow. */
     public boolean isDone() {
         return phase == DONE;
+    }
+
+    /** True before the first byte (where the one leading space may come). */
+    boolean atStart() {
+        return phase == START;
     }
 
     /** True while the decoder is writing a tool name (between the quotes after {@code "name":}). */
@@ -196,6 +222,16 @@ public final class GrammarState {
     /** Feeds one byte (0..255); false when the grammar rejects it. */
     public boolean feed(int b) {
         switch (phase) {
+            case START:
+                if (b == ' ') {
+                    phase = ARR_OPEN;
+                    return true;
+                }
+                if (b == '[') {
+                    phase = CALL_OR_END;
+                    return true;
+                }
+                return false;
             case ARR_OPEN:
                 if (b == '[') {
                     phase = CALL_OR_END;

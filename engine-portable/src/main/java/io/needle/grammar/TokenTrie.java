@@ -15,6 +15,8 @@ public final class TokenTrie {
     private int[] firstToken; // first token id ending at this node, or -1
     private int[] nextToken; // per token id: next token ending at the same node, or -1
     private int nodes;
+    private int maxDepth; // bytes of the longest token text
+    private int spaceBytePiece = -1;
 
     public TokenTrie(Tokenizer tok) {
         int cap = 4096;
@@ -33,10 +35,14 @@ public final class TokenTrie {
             if (bytes.length == 0) {
                 continue; // control, unknown, user-defined: no text
             }
+            if (tok.isByte(id) && bytes[0] == ' ') {
+                spaceBytePiece = id;
+            }
             int node = 0;
             for (byte b : bytes) {
                 node = child(node, b);
             }
+            maxDepth = Math.max(maxDepth, bytes.length);
             nextToken[id] = firstToken[node];
             firstToken[node] = id;
         }
@@ -72,6 +78,14 @@ public final class TokenTrie {
         return r;
     }
 
+    /**
+     * The id of the byte piece {@code <0x20>}, or -1. Unlike a {@code ▁} it is not dropped when it
+     * starts the text, so it cannot stand for the leading space.
+     */
+    public int spaceBytePiece() {
+        return spaceBytePiece;
+    }
+
     public int nodeCount() {
         return nodes;
     }
@@ -79,13 +93,22 @@ public final class TokenTrie {
     /** Every token whose whole text the grammar accepts from {@code state}, in no particular order. */
     public int[] allowed(GrammarState state) {
         IntList out = new IntList();
-        walk(0, state, out);
+        walk(0, state, 0, new GrammarState[maxDepth], out);
         return out.toArray();
     }
 
-    private void walk(int node, GrammarState state, IntList out) {
+    /**
+     * Visits the children of {@code node}, {@code state} being the grammar state after the node's
+     * bytes; {@code scratch[depth]} is reused for every child (deeper levels use later slots).
+     */
+    private void walk(int node, GrammarState state, int depth, GrammarState[] scratch, IntList out) {
         for (int c = firstChild[node]; c >= 0; c = nextSibling[c]) {
-            GrammarState s = state.copy();
+            GrammarState s = scratch[depth];
+            if (s == null) {
+                s = scratch[depth] = state.copy();
+            } else {
+                s.set(state);
+            }
             if (!s.feed(label[c] & 0xff)) {
                 continue;
             }
@@ -93,7 +116,7 @@ public final class TokenTrie {
                 out.add(t);
             }
             if (firstChild[c] >= 0) {
-                walk(c, s, out);
+                walk(c, s, depth + 1, scratch, out);
             }
         }
     }

@@ -31,7 +31,12 @@ public final class ToolGrammar {
 
     /** One tool's arguments. */
     static final class ToolRule {
-        /** Usable keys, each as its JSON-escaped UTF-8 bytes followed by {@code ":}. */
+        /**
+         * Usable keys, each as its JSON-escaped UTF-8 bytes followed by {@code ":}; a key with
+         * non-ASCII characters in two spellings, literal and escaped as {@link Json#writeAscii}
+         * writes it (the model was trained on answers written by Python's {@code json.dumps},
+         * which escapes them). Enum values likewise.
+         */
         final Choice keys;
         /** Per parameter (by declaration index): value kind and, for enum/boolean, the literal values. */
         final int[] kinds;
@@ -90,6 +95,7 @@ public final class ToolGrammar {
         boolean[] required = new boolean[n];
         boolean[] usable = new boolean[n];
         List<byte[]> keys = new ArrayList<>();
+        List<Integer> keyParams = new ArrayList<>();
         for (int p = 0; p < n; p++) {
             ParamSpec ps = params.get(p);
             required[p] = ps.required();
@@ -99,6 +105,7 @@ public final class ToolGrammar {
                 List<byte[]> values = new ArrayList<>();
                 for (Object v : enumValues) {
                     values.add(utf8(Json.write(v)));
+                    values.add(utf8(Json.writeAscii(v))); // a duplicate when v is ASCII
                 }
                 literals[p] = Choice.of(values);
             } else {
@@ -111,9 +118,15 @@ public final class ToolGrammar {
                 }
             }
             usable[p] = kinds[p] != ENUM || literals[p].size() > 0;
-            keys.add(usable[p] ? utf8(escapedBody(ps.name()) + "\":") : null);
+            if (usable[p]) {
+                keys.add(utf8(escapedBody(ps.name()) + "\":"));
+                keyParams.add(p);
+                String ascii = Json.writeAscii(ps.name());
+                keys.add(utf8(ascii.substring(1, ascii.length() - 1) + "\":"));
+                keyParams.add(p);
+            }
         }
-        return new ToolRule(Choice.of(keys), kinds, literals, required, usable);
+        return new ToolRule(Choice.of(keys, keyParams), kinds, literals, required, usable);
     }
 
     static int kindOf(String type) {

@@ -14,11 +14,16 @@ import java.util.Map;
  * {@link ArrayList}, string → {@link String}, number → {@link JsonNumber} (exact input text),
  * {@code true}/{@code false} → {@link Boolean}, {@code null} → {@code null}.
  *
- * <p>Limits: nesting deeper than {@link #MAX_DEPTH} is an error (never a stack overflow).
+ * <p>Limits: nesting deeper than {@link #MAX_DEPTH} is an error (never a stack overflow), and so
+ * is a text longer than {@link #MAX_LENGTH} characters (parsing allocates in proportion to the
+ * text; callers with their own bound, such as the SafeTensors header, pass it to
+ * {@link #parse(String, int)}).
  */
 public final class Json {
     /** Deepest nesting of arrays and objects the parser accepts. */
     public static final int MAX_DEPTH = 512;
+    /** Longest text {@link #parse(String)} accepts, in chars: 8 MiB. */
+    public static final int MAX_LENGTH = 8 * 1024 * 1024;
 
     private final String s;
     private int pos;
@@ -29,8 +34,17 @@ public final class Json {
 
     /** Parses one JSON text (surrounding whitespace allowed). Throws NeedleException kind JSON. */
     public static Object parse(String text) {
+        return parse(text, MAX_LENGTH);
+    }
+
+    /** Parses one JSON text of at most {@code maxLength} chars. Throws NeedleException kind JSON. */
+    public static Object parse(String text, int maxLength) {
         if (text == null) {
             throw new NeedleException(NeedleException.Kind.JSON, "invalid JSON: no text");
+        }
+        if (text.length() > maxLength) {
+            throw new NeedleException(NeedleException.Kind.JSON, "invalid JSON: the text has " + text.length()
+                    + " characters, more than the limit of " + maxLength);
         }
         Json p = new Json(text);
         p.skipWs();
@@ -378,7 +392,7 @@ public final class Json {
             }
             sb.append(']');
         } else {
-            throw new IllegalArgumentException("not a JSON value: " + value.getClass().getName());
+            throw new NeedleException(NeedleException.Kind.INPUT, "not a JSON value: " + value.getClass().getName());
         }
     }
 

@@ -3,6 +3,11 @@ package io.needle.model;
 /**
  * One attention block (MODEL.md section 2): q/k/v/o projections, per-head ZCRMSNorm of q and k,
  * optional RoPE, grouped-query attention (query head h uses KV head h / (H/KV)).
+ *
+ * <p>Keys and values live in a {@link KeyValues} store laid out for the two inner loops: keys
+ * transposed (one row per KV head and dimension, positions along the row), so the scores of all
+ * positions grow together with one multiply-add per key; values one row per position and KV head,
+ * so the weighted sum runs along a row. Each score is still {@code Σ_i q[i]·k[i]} in order i.
  */
 public final class Attention {
     final Linear q;
@@ -38,70 +43,95 @@ public final class Attention {
         return heads * headDim;
     }
 
-    /**
-     * K and V for {@code rows} rows of x: {@code K = kNorm(x @ Wk)} (then RoPE at positions
-     * pos0.. when rope is given), {@code V = x @ Wv}; written at row offset {@code rowOff} of K and V.
-     */
-    public void keysValues(float[] x, int rows, Rope rope, int pos0, float[] kOut, float[] vOut, int rowOff) {
-        int kd = kvDim();
-        float[] kTmp = new float[rows * kd];
-        float[] vTmp = new float[rows * kd];
-        k.forward(x, kTmp, rows);
-        v.forward(x, vTmp, rows);
-        kNorm.apply(kTmp, kTmp, rows * kvHeads);
-        if (rope != null) {
-            rope.apply(kTmp, rows, kvHeads, pos0);
+    /** Keys and values of up to {@code capacity} positions of one sequence. */
+    public static final class KeyValues {
+        /** keysT[kvh * hd + i][j] = K[j][kvh][i]. */
+        final float[][] keysT;
+        /** values[j * KV + kvh][i] = V[j][kvh][i]. */
+        final float[][] values;
+        final int capacity;
+
+        KeyValues(int kvHeads, int headDim, int capacity) {
+            this.capacity = capacity;
+            keysT = new float[kvHeads * headDim][capacity];
+            values = new float[capacity * kvHeads][headDim];
         }
-        System.arraycopy(kTmp, 0, kOut, rowOff * kd, rows * kd);
-        System.arraycopy(vTmp, 0, vOut, rowOff * kd, rows * kd);
     }
 
-    /** {@code q = qNorm(x @ Wq)} (then RoPE at positions pos0.. when rope is given). */
-    public float[] queries(float[] x, int rows, Rope rope, int pos0) {
-        float[] qOut = new float[rows * qDim()];
-        q.forward(x, qOut, rows);
+    /** An empty store for {@code capacity} positions. */
+    public KeyValues newKeyValues(int capacity) {
+        return new KeyValues(kvHeads, headDim, capacity);
+    }
+
+    /**
+     * K and V for {@code rows} rows of x: {@code K = kNorm(x @ Wk)} (then RoPE at positions
+     * pos0.. when rope is given), {@code V = x @ Wv}; stored at positions pos0.. of kv.
+     */
+    public void keysValues(float[] x, int rows, Rope rope, int pos0, KeyValues kv, Scratch scratch) {
+        int kd = kvDim();
+        float[] kRows = scratch.floats(Scratch.K_ROWS, rows * kd);
+        float[] vRows = scratch.floats(Scratch.V_ROWS, rows * kd);
+        k.forward(x, kRows, rows, scratch);
+        v.forward(x, vRows, rows, scratch);
+        kNorm.apply(kRows, kRows, rows * kvHeads);
+        if (rope != null) {
+            rope.apply(kRows, rows, kvHeads, pos0);
+        }
+        for (int t = 0; t < rows; t++) {
+            int p = pos0 + t;
+            for (int h = 0; h < kvHeads; h++) {
+                int ro = t * kd + h * headDim;
+                for (int i = 0; i < headDim; i++) {
+                    kv.keysT[h * headDim + i][p] = kRows[ro + i];
+                }
+                System.arraycopy(vRows, ro, kv.values[p * kvHeads + h], 0, headDim);
+            }
+        }
+    }
+
+    /** {@code q = qNorm(x @ Wq)} (then RoPE at positions pos0.. when rope is given) into qOut [rows, H*hd]. */
+    public void queries(float[] x, int rows, Rope rope, int pos0, float[] qOut, Scratch scratch) {
+        q.forward(x, qOut, rows, scratch);
         qNorm.apply(qOut, qOut, rows * heads);
         if (rope != null) {
             rope.apply(qOut, rows, heads, pos0);
         }
-        return qOut;
     }
 
     /**
-     * softmax(q·k / sqrt(hd)) · v per head, then the output projection.
+     * softmax(q·k / sqrt(hd)) · v per head, then the output projection, into out [rows, d_model].
      *
      * @param qs queries [rows, H*hd], row t at position pos0 + t
-     * @param keys K [S, KV*hd], values V [S, KV*hd], S = keyCount
+     * @param kv keys and values; positions 0..keyCount-1 are used
      * @param keyValid per key position, false = masked (padding); null = all valid
      * @param causal when true, row t sees only keys at positions <= pos0 + t
-     * @return [rows, d_model]
      */
-    public float[] attend(float[] qs, int rows, int pos0, float[] keys, float[] values, int keyCount,
-            boolean[] keyValid, boolean causal) {
+    public void attend(float[] qs, int rows, int pos0, KeyValues kv, int keyCount, boolean[] keyValid,
+            boolean causal, float[] out, Scratch scratch) {
         int qd = qDim();
-        int kd = kvDim();
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        float[] ctx = new float[rows * qd];
-        float[] scores = new float[keyCount];
+        float[] ctx = scratch.floats(Scratch.CONTEXT, rows * qd);
+        float[] scores = scratch.floats(Scratch.SCORES, keyCount);
+        float[] acc = scratch.floats(Scratch.HEAD, headDim);
         for (int t = 0; t < rows; t++) {
             for (int h = 0; h < heads; h++) {
                 int qo = t * qd + h * headDim;
-                int kvo = (h / group) * headDim;
+                int kvh = h / group;
+                for (int j = 0; j < keyCount; j++) {
+                    scores[j] = 0f;
+                }
+                for (int i = 0; i < headDim; i++) {
+                    float qi = qs[qo + i];
+                    float[] row = kv.keysT[kvh * headDim + i];
+                    for (int j = 0; j < keyCount; j++) {
+                        scores[j] += qi * row[j];
+                    }
+                }
                 float max = -Float.MAX_VALUE;
                 for (int j = 0; j < keyCount; j++) {
                     boolean visible = (keyValid == null || keyValid[j]) && (!causal || j <= pos0 + t);
-                    float s;
-                    if (visible) {
-                        int ko = j * kd + kvo;
-                        float dot = 0f;
-                        for (int i = 0; i < headDim; i++) {
-                            dot += qs[qo + i] * keys[ko + i];
-                        }
-                        s = dot * scale;
-                    } else {
-                        s = -Float.MAX_VALUE;
-                    }
+                    float s = visible ? scores[j] * scale : -Float.MAX_VALUE;
                     scores[j] = s;
                     if (s > max) {
                         max = s;
@@ -114,20 +144,22 @@ public final class Attention {
                     sum += e;
                 }
                 float inv = (float) (1.0 / sum);
+                for (int i = 0; i < headDim; i++) {
+                    acc[i] = 0f;
+                }
                 for (int j = 0; j < keyCount; j++) {
                     float p = scores[j] * inv;
                     if (p == 0f) {
                         continue;
                     }
-                    int vo = j * kd + kvo;
+                    float[] row = kv.values[j * kvHeads + kvh];
                     for (int i = 0; i < headDim; i++) {
-                        ctx[qo + i] += p * values[vo + i];
+                        acc[i] += p * row[i];
                     }
                 }
+                System.arraycopy(acc, 0, ctx, qo, headDim);
             }
         }
-        float[] out = new float[rows * o.out()];
-        o.forward(ctx, out, rows);
-        return out;
+        o.forward(ctx, out, rows, scratch);
     }
 }

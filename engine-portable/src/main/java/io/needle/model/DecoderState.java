@@ -2,17 +2,21 @@ package io.needle.model;
 
 /**
  * One request's decoder: cross-attention K/V per layer computed once from the encoder output,
- * and a growing self-attention KV cache. {@link #step} feeds one token and returns the logits
- * of its position.
+ * and a self-attention KV cache for up to {@code maxSteps} positions. {@link #step} feeds one
+ * token and returns the logits of its position. Every buffer is allocated here, up front: a
+ * step allocates nothing.
  */
 public final class DecoderState {
     private final NeedleModel model;
     private final NeedleModel.EncoderOutput enc;
-    private final float[][] crossK;
-    private final float[][] crossV;
-    private final float[][] selfK;
-    private final float[][] selfV;
+    private final Attention.KeyValues[] cross;
+    private final Attention.KeyValues[] self;
     private final int capacity;
+    private final Scratch scratch = new Scratch();
+    private final float[] x;
+    private final float[] xn;
+    private final float[] branch;
+    private final float[] logits;
     private int position;
 
     DecoderState(NeedleModel model, NeedleModel.EncoderOutput enc, int maxSteps) {
@@ -20,19 +24,19 @@ public final class DecoderState {
         this.enc = enc;
         int layers = model.decoderLayers.length;
         this.capacity = Math.max(1, maxSteps);
-        crossK = new float[layers][];
-        crossV = new float[layers][];
-        selfK = new float[layers][];
-        selfV = new float[layers][];
+        cross = new Attention.KeyValues[layers];
+        self = new Attention.KeyValues[layers];
         for (int l = 0; l < layers; l++) {
             Attention ca = model.decoderLayers[l].crossAttn;
-            crossK[l] = new float[enc.length * ca.kvDim()];
-            crossV[l] = new float[enc.length * ca.kvDim()];
-            ca.keysValues(enc.enc, enc.length, null, 0, crossK[l], crossV[l], 0);
-            Attention sa = model.decoderLayers[l].selfAttn;
-            selfK[l] = new float[capacity * sa.kvDim()];
-            selfV[l] = new float[capacity * sa.kvDim()];
+            cross[l] = ca.newKeyValues(enc.length);
+            ca.keysValues(enc.enc, enc.length, null, 0, cross[l], scratch);
+            self[l] = model.decoderLayers[l].selfAttn.newKeyValues(capacity);
         }
+        int d = model.config.dModel;
+        x = new float[d];
+        xn = new float[d];
+        branch = new float[d];
+        logits = new float[model.config.vocabSize];
     }
 
     /** Positions fed so far. */
@@ -40,7 +44,10 @@ public final class DecoderState {
         return position;
     }
 
-    /** Feeds {@code token} at the next position and returns the vocab-sized logits there. */
+    /**
+     * Feeds {@code token} at the next position and returns the vocab-sized logits there. The
+     * returned array is this state's own buffer: it is overwritten by the next step.
+     */
     public float[] step(int token) {
         if (position >= capacity) {
             throw new IllegalStateException("decoder capacity " + capacity + " exhausted");
@@ -48,30 +55,31 @@ public final class DecoderState {
         model.checkId(token);
         int d = model.config.dModel;
         int p = position;
-        float[] x = new float[d];
         model.embedding.lookup(token, model.embedScale, x, 0);
-        float[] xn = new float[d];
         for (int l = 0; l < model.decoderLayers.length; l++) {
             DecoderLayer layer = model.decoderLayers[l];
             layer.selfAttnNorm.apply(x, xn, 1);
             Attention sa = layer.selfAttn;
-            sa.keysValues(xn, 1, model.rope, p, selfK[l], selfV[l], p);
-            float[] q = sa.queries(xn, 1, model.rope, p);
-            NeedleModel.addScaled(x, sa.attend(q, 1, p, selfK[l], selfV[l], p + 1, null, false), layer.selfAttnGate);
+            sa.keysValues(xn, 1, model.rope, p, self[l], scratch);
+            float[] q = scratch.floats(Scratch.QUERIES, sa.qDim());
+            sa.queries(xn, 1, model.rope, p, q, scratch);
+            sa.attend(q, 1, p, self[l], p + 1, null, false, branch, scratch);
+            NeedleModel.addScaled(x, branch, d, layer.selfAttnGate);
 
             layer.crossAttnNorm.apply(x, xn, 1);
             Attention ca = layer.crossAttn;
-            float[] cq = ca.queries(xn, 1, null, 0);
-            NeedleModel.addScaled(x, ca.attend(cq, 1, 0, crossK[l], crossV[l], enc.length, enc.valid, false),
-                    layer.crossAttnGate);
+            float[] cq = scratch.floats(Scratch.QUERIES, ca.qDim());
+            ca.queries(xn, 1, null, 0, cq, scratch);
+            ca.attend(cq, 1, 0, cross[l], enc.length, enc.valid, false, branch, scratch);
+            NeedleModel.addScaled(x, branch, d, layer.crossAttnGate);
             if (layer.ffn != null) {
                 layer.ffnNorm.apply(x, xn, 1);
-                NeedleModel.addScaled(x, layer.ffn.forward(xn, 1), layer.ffnGate);
+                layer.ffn.forward(xn, 1, branch, scratch);
+                NeedleModel.addScaled(x, branch, d, layer.ffnGate);
             }
         }
-        model.decoderFinalNorm.apply(x, x, 1);
-        float[] logits = new float[model.config.vocabSize];
-        model.embedding.logits(x, logits);
+        model.decoderFinalNorm.apply(x, xn, 1);
+        model.embedding.logits(xn, logits);
         position++;
         return logits;
     }

@@ -30,7 +30,7 @@ public final class DenseLinear implements Linear {
     }
 
     @Override
-    public void forward(float[] x, float[] y, int rows) {
+    public void forward(float[] x, float[] y, int rows, Scratch scratch) {
         for (int t = 0; t < rows; t++) {
             int yo = t * out;
             for (int c = 0; c < out; c++) {

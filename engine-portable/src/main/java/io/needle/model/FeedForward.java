@@ -17,19 +17,17 @@ public final class FeedForward {
         this.activation = activation;
     }
 
-    /** x [rows, d] → [rows, d]. */
-    public float[] forward(float[] x, int rows) {
+    /** x [rows, d] → out [rows, d]. */
+    public void forward(float[] x, int rows, float[] out, Scratch scratch) {
         int ff = gate.out();
-        float[] g = new float[rows * ff];
-        float[] u = new float[rows * ff];
-        gate.forward(x, g, rows);
-        up.forward(x, u, rows);
+        float[] g = scratch.floats(Scratch.FFN_GATE, rows * ff);
+        float[] u = scratch.floats(Scratch.FFN_UP, rows * ff);
+        gate.forward(x, g, rows, scratch);
+        up.forward(x, u, rows, scratch);
         for (int i = 0; i < rows * ff; i++) {
             g[i] = activate(g[i], u[i]);
         }
-        float[] out = new float[rows * down.out()];
-        down.forward(g, out, rows);
-        return out;
+        down.forward(g, out, rows, scratch);
     }
 
     private float activate(float g, float u) {

@@ -4,10 +4,23 @@ package io.needle.model;
  * A group-wise INT4 linear layer kept packed in memory (MODEL.md section 4):
  * {@code W[r][c] = q[r][c] * scale[r / groupSize][c]}, q a signed nibble; byte
  * {@code (r/2)*out + c} holds row r (even) in its low nibble and row r+1 in its high nibble.
+ * The packed bytes are the weight file's own (shared, not copied or re-laid out).
  *
- * <p>The kernel walks W one pair of rows at a time (the file's order, so memory is read
- * sequentially), unpacks that pair once and applies it to every input row, accumulating each
- * group of {@code groupSize} rows before multiplying by the group's scale.
+ * <p>Arithmetic (the same for one row and for many, so batched and single computations agree
+ * bit for bit): per group of {@code groupSize} input rows and per column,
+ * {@code acc = Σ over row pairs of (x[r]·q[r] + x[r+1]·q[r+1])} in row order, then
+ * {@code y += acc · scale}, groups in order.
+ *
+ * <p>Two kernels compute it:
+ * <ul>
+ *   <li>one input row (a decoder step): for each pair of weight rows a 256-entry table holds
+ *       {@code x[r]·q_lo + x[r+1]·q_hi} for every byte value, so each packed byte costs one
+ *       table look-up and one add (no nibble unpacking or int-to-float conversion per weight);</li>
+ *   <li>several input rows (the encoder): each group of weight rows is unpacked once into float
+ *       rows and applied to every input row, four input rows at a time, with the accumulators
+ *       in small separate arrays indexed from 0 (the loop shape the JVM's compiler turns into
+ *       SIMD code).</li>
+ * </ul>
  */
 public final class Int4Linear implements Linear {
     private final int in;
@@ -18,9 +31,9 @@ public final class Int4Linear implements Linear {
     private final float[] scales; // [ceil(in/groupSize), out]
 
     public Int4Linear(int in, int out, int groupSize, byte[] packed, int packedOffset, float[] scales) {
-        if (groupSize % 2 != 0) {
+        if (groupSize <= 0 || groupSize % 2 != 0) {
             throw new io.needle.engine.NeedleException(io.needle.engine.NeedleException.Kind.CONFIG,
-                    "bad model config: group_size must be even, got " + groupSize);
+                    "bad model config: group_size must be even and positive, got " + groupSize);
         }
         this.in = in;
         this.out = out;
@@ -40,6 +53,25 @@ public final class Int4Linear implements Linear {
         return out;
     }
 
+    public int groupSize() {
+        return groupSize;
+    }
+
+    /** The file bytes holding the packed nibbles (shared). */
+    public byte[] packedBytes() {
+        return packed;
+    }
+
+    /** Where this tensor's packed bytes start in {@link #packedBytes()}. */
+    public int packedOffset() {
+        return packedOffset;
+    }
+
+    /** The group scales, [ceil(in/groupSize), out] row-major (shared). */
+    public float[] scales() {
+        return scales;
+    }
+
     /** The signed 4-bit value q[r][c]. */
     public int q(int r, int c) {
         int b = packed[packedOffset + (r >> 1) * out + c];
@@ -52,48 +84,159 @@ public final class Int4Linear implements Linear {
     }
 
     @Override
-    public void forward(float[] x, float[] y, int rows) {
-        float[] lo = new float[out];
-        float[] hi = new float[out];
-        float[] acc = new float[rows * out];
-        for (int i = 0; i < rows * out; i++) {
-            y[i] = 0f;
+    public void forward(float[] x, float[] y, int rows, Scratch scratch) {
+        if (rows == 1) {
+            vector(x, y, scratch);
+        } else if (rows > 1) {
+            matrix(x, y, rows, scratch);
         }
-        int groups = (in + groupSize - 1) / groupSize;
-        for (int g = 0; g < groups; g++) {
-            int r0 = g * groupSize;
+    }
+
+    /** One input row: table look-up per packed byte. */
+    private void vector(float[] x, float[] y, Scratch scratch) {
+        float[] acc = scratch.floats(Scratch.ACC0, out);
+        float[] lut = scratch.floats(Scratch.LUT, 256 + 32);
+        for (int c = 0; c < out; c++) {
+            y[c] = 0f;
+        }
+        for (int r0 = 0; r0 < in; r0 += groupSize) {
             int r1 = Math.min(in, r0 + groupSize);
-            for (int i = 0; i < rows * out; i++) {
-                acc[i] = 0f;
+            for (int c = 0; c < out; c++) {
+                acc[c] = 0f;
             }
             for (int r = r0; r < r1; r += 2) {
-                unpackRowPair(r, lo, hi);
-                boolean hasOdd = r + 1 < in;
-                for (int t = 0; t < rows; t++) {
-                    float x0 = x[t * in + r];
-                    float x1 = hasOdd ? x[t * in + r + 1] : 0f;
-                    int ao = t * out;
-                    for (int c = 0; c < out; c++) {
-                        acc[ao + c] += x0 * lo[c] + x1 * hi[c];
-                    }
+                pairTable(lut, x[r], r + 1 < in ? x[r + 1] : 0f);
+                int base = packedOffset + (r >> 1) * out;
+                for (int c = 0; c < out; c++) {
+                    acc[c] += lut[packed[base + c] & 0xff];
                 }
             }
-            int so = g * out;
-            for (int t = 0; t < rows; t++) {
-                int ao = t * out;
-                for (int c = 0; c < out; c++) {
-                    y[ao + c] += acc[ao + c] * scales[so + c];
-                }
+            int so = (r0 / groupSize) * out;
+            for (int c = 0; c < out; c++) {
+                y[c] += acc[c] * scales[so + c];
             }
         }
     }
 
-    private void unpackRowPair(int r, float[] lo, float[] hi) {
-        int base = packedOffset + (r >> 1) * out;
-        for (int c = 0; c < out; c++) {
-            int b = packed[base + c];
-            lo[c] = (b << 28) >> 28;
-            hi[c] = b >> 4;
+    /**
+     * lut[b] = x0·lo(b) + x1·hi(b) for every byte b (lo, hi: its signed low and high nibbles),
+     * built from the 16 products of each nibble value; lut[256..288) is work space.
+     */
+    private static void pairTable(float[] lut, float x0, float x1) {
+        for (int v = 0; v < 16; v++) {
+            int q = (v << 28) >> 28;
+            lut[256 + v] = x0 * q;
+            lut[272 + v] = x1 * q;
         }
+        for (int hi = 0; hi < 16; hi++) {
+            float h = lut[272 + hi];
+            int o = hi << 4;
+            for (int lo = 0; lo < 16; lo++) {
+                lut[o + lo] = lut[256 + lo] + h;
+            }
+        }
+    }
+
+    /** Several input rows: each group of weight rows is unpacked once, then used for every row. */
+    private void matrix(float[] x, float[] y, int rows, Scratch scratch) {
+        float[][] w = scratch.weightRows(groupSize, out);
+        float[] a0 = scratch.floats(Scratch.ACC0, out);
+        float[] a1 = scratch.floats(Scratch.ACC0 + 1, out);
+        float[] a2 = scratch.floats(Scratch.ACC0 + 2, out);
+        float[] a3 = scratch.floats(Scratch.ACC0 + 3, out);
+        float[] sc = scratch.floats(Scratch.LUT, out);
+        float[] row = scratch.floats(Scratch.ROW, out);
+        for (int i = 0; i < rows * out; i++) {
+            y[i] = 0f;
+        }
+        for (int r0 = 0; r0 < in; r0 += groupSize) {
+            int r1 = Math.min(in, r0 + groupSize);
+            int n = r1 - r0; // rows in this group; unpacked pairwise (a missing odd row is 0)
+            for (int k = 0; k < n; k += 2) {
+                float[] lo = w[k];
+                float[] hi = w[k + 1];
+                int base = packedOffset + ((r0 + k) >> 1) * out;
+                for (int c = 0; c < out; c++) {
+                    int b = packed[base + c];
+                    lo[c] = (b << 28) >> 28;
+                    hi[c] = b >> 4;
+                }
+            }
+            System.arraycopy(scales, (r0 / groupSize) * out, sc, 0, out);
+            int t = 0;
+            for (; t + 4 <= rows; t += 4) {
+                group4(x, t, r0, n, w, a0, a1, a2, a3);
+                addScaled(y, t, a0, sc, row);
+                addScaled(y, t + 1, a1, sc, row);
+                addScaled(y, t + 2, a2, sc, row);
+                addScaled(y, t + 3, a3, sc, row);
+            }
+            for (; t < rows; t++) {
+                group1(x, t, r0, n, w, a0);
+                addScaled(y, t, a0, sc, row);
+            }
+        }
+    }
+
+    /** a_i[c] = Σ over the group's row pairs of x[t+i][r]·lo[c] + x[t+i][r+1]·hi[c], i in 0..3. */
+    private void group4(float[] x, int t, int r0, int n, float[][] w,
+            float[] a0, float[] a1, float[] a2, float[] a3) {
+        for (int c = 0; c < out; c++) {
+            a0[c] = 0f;
+            a1[c] = 0f;
+            a2[c] = 0f;
+            a3[c] = 0f;
+        }
+        int x0 = t * in + r0;
+        int x1 = x0 + in;
+        int x2 = x1 + in;
+        int x3 = x2 + in;
+        for (int k = 0; k < n; k += 2) {
+            boolean odd = r0 + k + 1 < in;
+            float u0 = x[x0 + k];
+            float v0 = odd ? x[x0 + k + 1] : 0f;
+            float u1 = x[x1 + k];
+            float v1 = odd ? x[x1 + k + 1] : 0f;
+            float u2 = x[x2 + k];
+            float v2 = odd ? x[x2 + k + 1] : 0f;
+            float u3 = x[x3 + k];
+            float v3 = odd ? x[x3 + k + 1] : 0f;
+            float[] lo = w[k];
+            float[] hi = w[k + 1];
+            for (int c = 0; c < out; c++) {
+                float l = lo[c];
+                float h = hi[c];
+                a0[c] += u0 * l + v0 * h;
+                a1[c] += u1 * l + v1 * h;
+                a2[c] += u2 * l + v2 * h;
+                a3[c] += u3 * l + v3 * h;
+            }
+        }
+    }
+
+    private void group1(float[] x, int t, int r0, int n, float[][] w, float[] a) {
+        for (int c = 0; c < out; c++) {
+            a[c] = 0f;
+        }
+        int xo = t * in + r0;
+        for (int k = 0; k < n; k += 2) {
+            float u = x[xo + k];
+            float v = r0 + k + 1 < in ? x[xo + k + 1] : 0f;
+            float[] lo = w[k];
+            float[] hi = w[k + 1];
+            for (int c = 0; c < out; c++) {
+                a[c] += u * lo[c] + v * hi[c];
+            }
+        }
+    }
+
+    /** y[t][c] += a[c] · sc[c], through the row buffer {@code row} (keeps the loop SIMD-friendly). */
+    private void addScaled(float[] y, int t, float[] a, float[] sc, float[] row) {
+        int yo = t * out;
+        System.arraycopy(y, yo, row, 0, out);
+        for (int c = 0; c < out; c++) {
+            row[c] += a[c] * sc[c];
+        }
+        System.arraycopy(row, 0, y, yo, out);
     }
 }

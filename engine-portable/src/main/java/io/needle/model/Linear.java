@@ -11,7 +11,13 @@ public interface Linear {
 
     /**
      * y[t][:] = x[t][:] @ W for t in [0, rows): x is [rows, in] at offset 0, y is [rows, out]
-     * at offset 0 (overwritten).
+     * at offset 0 (overwritten). {@code scratch} provides the work buffers (nothing is allocated
+     * once they have grown).
      */
-    void forward(float[] x, float[] y, int rows);
+    void forward(float[] x, float[] y, int rows, Scratch scratch);
+
+    /** {@link #forward(float[], float[], int, Scratch)} with fresh work buffers. */
+    default void forward(float[] x, float[] y, int rows) {
+        forward(x, y, rows, new Scratch());
+    }
 }

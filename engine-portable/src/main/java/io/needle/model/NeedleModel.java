@@ -57,18 +57,25 @@ public final class NeedleModel {
             valid[t] = ids[t] != config.padTokenId;
             embedding.lookup(ids[t], embedScale, x, t * d);
         }
+        Scratch scratch = new Scratch();
         float[] xn = new float[T * d];
+        float[] branch = new float[T * d];
+        Attention.KeyValues kv = null;
         for (EncoderLayer layer : encoderLayers) {
-            layer.attnNorm.apply(x, xn, T);
             Attention a = layer.selfAttn;
-            float[] keys = new float[T * a.kvDim()];
-            float[] values = new float[T * a.kvDim()];
-            a.keysValues(xn, T, rope, 0, keys, values, 0);
-            float[] q = a.queries(xn, T, rope, 0);
-            addScaled(x, a.attend(q, T, 0, keys, values, T, valid, false), layer.attnGate);
+            if (kv == null) {
+                kv = a.newKeyValues(T); // every layer has the same shape: one store, reused
+            }
+            layer.attnNorm.apply(x, xn, T);
+            a.keysValues(xn, T, rope, 0, kv, scratch);
+            float[] q = scratch.floats(Scratch.QUERIES, T * a.qDim());
+            a.queries(xn, T, rope, 0, q, scratch);
+            a.attend(q, T, 0, kv, T, valid, false, branch, scratch);
+            addScaled(x, branch, T * d, layer.attnGate);
             if (layer.ffn != null) {
                 layer.ffnNorm.apply(x, xn, T);
-                addScaled(x, layer.ffn.forward(xn, T), layer.ffnGate);
+                layer.ffn.forward(xn, T, branch, scratch);
+                addScaled(x, branch, T * d, layer.ffnGate);
             }
         }
         encoderFinalNorm.apply(x, x, T);
@@ -102,26 +109,31 @@ public final class NeedleModel {
             checkId(tokens[t]);
             embedding.lookup(tokens[t], embedScale, x, t * d);
         }
+        Scratch scratch = new Scratch();
         float[] xn = new float[T * d];
+        float[] branch = new float[T * d];
         for (DecoderLayer layer : decoderLayers) {
             layer.selfAttnNorm.apply(x, xn, T);
             Attention sa = layer.selfAttn;
-            float[] keys = new float[T * sa.kvDim()];
-            float[] values = new float[T * sa.kvDim()];
-            sa.keysValues(xn, T, rope, 0, keys, values, 0);
-            float[] q = sa.queries(xn, T, rope, 0);
-            addScaled(x, sa.attend(q, T, 0, keys, values, T, null, true), layer.selfAttnGate);
+            Attention.KeyValues self = sa.newKeyValues(T);
+            sa.keysValues(xn, T, rope, 0, self, scratch);
+            float[] q = scratch.floats(Scratch.QUERIES, T * sa.qDim());
+            sa.queries(xn, T, rope, 0, q, scratch);
+            sa.attend(q, T, 0, self, T, null, true, branch, scratch);
+            addScaled(x, branch, T * d, layer.selfAttnGate);
 
             layer.crossAttnNorm.apply(x, xn, T);
             Attention ca = layer.crossAttn;
-            float[] ck = new float[enc.length * ca.kvDim()];
-            float[] cv = new float[enc.length * ca.kvDim()];
-            ca.keysValues(enc.enc, enc.length, null, 0, ck, cv, 0);
-            float[] cq = ca.queries(xn, T, null, 0);
-            addScaled(x, ca.attend(cq, T, 0, ck, cv, enc.length, enc.valid, false), layer.crossAttnGate);
+            Attention.KeyValues cross = ca.newKeyValues(enc.length);
+            ca.keysValues(enc.enc, enc.length, null, 0, cross, scratch);
+            float[] cq = scratch.floats(Scratch.QUERIES, T * ca.qDim());
+            ca.queries(xn, T, null, 0, cq, scratch);
+            ca.attend(cq, T, 0, cross, enc.length, enc.valid, false, branch, scratch);
+            addScaled(x, branch, T * d, layer.crossAttnGate);
             if (layer.ffn != null) {
                 layer.ffnNorm.apply(x, xn, T);
-                addScaled(x, layer.ffn.forward(xn, T), layer.ffnGate);
+                layer.ffn.forward(xn, T, branch, scratch);
+                addScaled(x, branch, T * d, layer.ffnGate);
             }
         }
         float[] last = new float[d];
@@ -139,9 +151,9 @@ public final class NeedleModel {
         }
     }
 
-    /** x += gate * branch. */
-    static void addScaled(float[] x, float[] branch, float gate) {
-        for (int i = 0; i < branch.length; i++) {
+    /** x[i] += gate * branch[i] for i in [0, n). */
+    static void addScaled(float[] x, float[] branch, int n, float gate) {
+        for (int i = 0; i < n; i++) {
             x[i] += gate * branch[i];
         }
     }

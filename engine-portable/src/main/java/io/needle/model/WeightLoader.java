@@ -2,6 +2,7 @@ package io.needle.model;
 
 import io.needle.engine.NeedleException;
 import io.needle.safetensors.DType;
+import io.needle.safetensors.Float16;
 import io.needle.safetensors.SafeTensors;
 import io.needle.safetensors.TensorInfo;
 import java.util.List;
@@ -110,13 +111,14 @@ public final class WeightLoader {
     private Embedding embedding(String name) {
         TensorInfo t = require(name);
         expectShape(t, config.vocabSize, config.dModel);
+        checkFinite16(t);
         switch (t.dtype()) {
             case BF16:
                 return Embedding.ofHalf(config.vocabSize, config.dModel, Embedding.Format.BF16, st.bytes(), t.offset());
             case F16:
                 return Embedding.ofHalf(config.vocabSize, config.dModel, Embedding.Format.F16, st.bytes(), t.offset());
             case F32:
-                return Embedding.ofFloat(config.vocabSize, config.dModel, st.readFloats(t));
+                return Embedding.ofFloat(config.vocabSize, config.dModel, floats(t));
             default:
                 throw bad("tensor '" + name + "' must be BF16, F16 or F32, has " + t.dtype());
         }
@@ -148,7 +150,40 @@ public final class WeightLoader {
         if (t.dtype() == DType.I4) {
             throw bad("tensor '" + t.name() + "' must be F32, F16 or BF16, has I4");
         }
-        return st.readFloats(t);
+        float[] v = st.readFloats(t);
+        for (int i = 0; i < v.length; i++) {
+            if (Float.isNaN(v[i]) || Float.isInfinite(v[i])) {
+                throw nonFinite(t, i, v[i]);
+            }
+        }
+        return v;
+    }
+
+    /** Rejects NaN and infinite values in a 16-bit tensor read in place (exponent bits all ones). */
+    private void checkFinite16(TensorInfo t) {
+        int mask;
+        if (t.dtype() == DType.BF16) {
+            mask = 0x7f80;
+        } else if (t.dtype() == DType.F16) {
+            mask = 0x7c00;
+        } else {
+            return;
+        }
+        byte[] b = st.bytes();
+        int n = (int) t.elementCount();
+        for (int i = 0, p = t.offset(); i < n; i++, p += 2) {
+            int bits = (b[p] & 0xff) | (b[p + 1] & 0xff) << 8;
+            if ((bits & mask) == mask) {
+                float v = t.dtype() == DType.BF16 ? Float.intBitsToFloat(bits << 16)
+                        : Float16.f16ToFloat((short) bits);
+                throw nonFinite(t, i, v);
+            }
+        }
+    }
+
+    private static NeedleException nonFinite(TensorInfo t, int index, float v) {
+        return bad("tensor '" + t.name() + "' holds " + v + " at element " + index
+                + "; weights must be finite numbers");
     }
 
     private void expectShape(TensorInfo t, int rows, int cols) {

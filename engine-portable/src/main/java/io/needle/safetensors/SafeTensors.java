@@ -74,7 +74,7 @@ public final class SafeTensors {
         String text = decodeUtf8(file, 8, headerLength);
         Object root;
         try {
-            root = Json.parse(text);
+            root = Json.parse(text, (int) MAX_HEADER_LENGTH); // the header has its own, larger cap
         } catch (NeedleException e) {
             String why = e.getMessage();
             if (why.startsWith("invalid JSON: ")) {
@@ -340,6 +340,7 @@ public final class SafeTensors {
 
     /** The values of an F32, F16 or BF16 tensor as floats, in row-major order. */
     public float[] readFloats(TensorInfo t) {
+        checkInFile(t);
         int n = (int) t.elementCount();
         float[] out = new float[n];
         int p = t.offset();
@@ -371,10 +372,39 @@ public final class SafeTensors {
         if (t.dtype() != DType.F16 && t.dtype() != DType.BF16) {
             throw error("tensor " + q(t.name()) + " has dtype " + t.dtype() + "; expected F16 or BF16");
         }
+        checkInFile(t);
         int n = (int) t.elementCount();
         short[] out = new short[n];
         for (int i = 0, p = t.offset(); i < n; i++, p += 2) {
             out[i] = short16(p);
+        }
+        return out;
+    }
+
+    /**
+     * A {@link TensorInfo} made elsewhere (its constructor is public) must describe bytes inside
+     * this file, in the amount its dtype and shape need, before any of them is read.
+     */
+    private void checkInFile(TensorInfo t) {
+        if (t == null || t.dtype() == null) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "no tensor given (null)");
+        }
+        long need;
+        try {
+            need = t.dtype().byteCount(toLong(t.shape()));
+        } catch (NeedleException e) {
+            need = -1;
+        }
+        if (need != t.byteLength() || t.offset() < dataStart() || t.offset() > bytes.length - (long) t.byteLength()) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "tensor " + q(String.valueOf(t.name()))
+                    + " does not describe bytes of this file (" + t + ")");
+        }
+    }
+
+    private static long[] toLong(int[] shape) {
+        long[] out = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            out[i] = shape[i];
         }
         return out;
     }

@@ -59,6 +59,12 @@ public final class Tokenizer {
     private final int maxPieceChars;
     /** id of the byte piece for each byte value. */
     private final int[] byteIds;
+    /**
+     * True when no mergeable piece has {@code ▁} after its first char (as in SentencePiece
+     * vocabularies trained with split_by_whitespace): no merge then crosses the start of a word,
+     * so each word tokenizes on its own and {@link #encodePrefix} may stop early.
+     */
+    private final boolean wordsIndependent;
 
     private Tokenizer(String[] pieces, float[] scores, byte[] types) {
         this.pieces = pieces;
@@ -69,11 +75,15 @@ public final class Tokenizer {
         this.byteIds = new int[256];
         int userCount = 0;
         int longest = 0;
+        boolean independent = true;
         for (int id = 0; id < pieces.length; id++) {
             pieceToId.put(pieces[id], id);
             if (types[id] == NORMAL || types[id] == USER_DEFINED) {
                 mergeable.put(pieces[id], id);
                 longest = Math.max(longest, pieces[id].length());
+                if (pieces[id].indexOf(SPACE_SYMBOL, 1) >= 0) {
+                    independent = false;
+                }
             }
             if (types[id] == USER_DEFINED) {
                 userCount++;
@@ -83,6 +93,7 @@ public final class Tokenizer {
             }
         }
         this.maxPieceChars = longest;
+        this.wordsIndependent = independent;
         this.userDefined = new String[userCount];
         int u = 0;
         for (int id = 0; id < pieces.length; id++) {
@@ -246,7 +257,60 @@ public final class Tokenizer {
         if (text == null) {
             throw new NeedleException(NeedleException.Kind.INPUT, "no text to tokenize (null)");
         }
+        return idsOf(normalize(text));
+    }
+
+    /** Chars of normalized text {@link #encodePrefix} tokenizes at a time (then up to the next word). */
+    private static final int PREFIX_CHUNK = 1024;
+
+    /**
+     * The first {@code maxIds} ids of {@link #encode}{@code (text)}, exactly, tokenizing only the
+     * words needed (when the vocabulary lets words tokenize independently, as Needle's does; else
+     * the whole text). This keeps the cost of a long query or tools text that the encoder
+     * truncates proportional to what it keeps, except for a single very long word.
+     */
+    public int[] encodePrefix(String text, int maxIds) {
+        if (text == null) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "no text to tokenize (null)");
+        }
+        if (maxIds <= 0) {
+            return new int[0];
+        }
         String normalized = normalize(text);
+        if (!wordsIndependent) {
+            return cut(idsOf(normalized), maxIds);
+        }
+        int[] ids = new int[0];
+        int from = 0;
+        int n = normalized.length();
+        while (from < n && ids.length < maxIds) {
+            // a chunk ends where a word starts (at a ▁): no merge spans that point, and no
+            // user-defined piece does (a vocabulary with one holding ▁ is not word-independent)
+            int to = Math.min(n, from + PREFIX_CHUNK);
+            while (to < n && normalized.charAt(to) != SPACE_SYMBOL) {
+                to++;
+            }
+            int[] more = idsOf(normalized.substring(from, to));
+            int[] joined = new int[ids.length + more.length];
+            System.arraycopy(ids, 0, joined, 0, ids.length);
+            System.arraycopy(more, 0, joined, ids.length, more.length);
+            ids = joined;
+            from = to;
+        }
+        return cut(ids, maxIds);
+    }
+
+    private static int[] cut(int[] ids, int max) {
+        if (ids.length <= max) {
+            return ids;
+        }
+        int[] out = new int[max];
+        System.arraycopy(ids, 0, out, 0, max);
+        return out;
+    }
+
+    /** The ids of an already normalized text: BPE, then byte fallback for unknown symbols. */
+    private int[] idsOf(String normalized) {
         if (normalized.isEmpty()) {
             return new int[0];
         }
@@ -283,6 +347,9 @@ public final class Tokenizer {
      * @throws NeedleException kind INPUT when an id is outside 0 .. size()-1
      */
     public String decode(int[] ids) {
+        if (ids == null) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "no ids to decode (null)");
+        }
         StringBuilder text = new StringBuilder();
         byte[] run = new byte[ids.length];
         int runLength = 0;

@@ -125,7 +125,7 @@ final class GrammarTesting {
     }
 
     /** Bytes a closing walk prefers, in order: they lead to the end of any open construct. */
-    private static final byte[] CLOSERS = utf8("\"}]0");
+    private static final byte[] CLOSERS = utf8("\"}],0");
 
     /**
      * One step of a random byte walk: a random accepted byte, or (closing) the first accepted

@@ -1,38 +1,43 @@
 package io.needle.wasm;
 
+import io.needle.engine.BatchItem;
 import io.needle.engine.NeedleEngine;
+import io.needle.engine.NeedleException;
 import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
-import io.needle.engine.Timings;
+import io.needle.engine.TokenListener;
+import io.needle.engine.ToolScore;
 import io.needle.json.Json;
 import io.needle.tokenizer.Tokenizer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.teavm.jso.JSExport;
 import org.teavm.jso.JSProperty;
 
 /**
  * The WebAssembly entry point: TeaVM compiles this class, and everything it reaches in
- * needle-engine-portable, to {@code needle.wasm}. Its {@link JSExport} methods are the module's
- * JavaScript exports; {@link #load} returns an engine object whose exported methods mirror
- * {@link NeedleEngine}.
+ * needle-engine-portable, to {@code needle.wasm}. Its static {@link JSExport} methods are the
+ * module's exports ({@link #load}, {@link #loadTokenizer}); {@link #load} returns an engine object
+ * whose exported methods mirror {@link NeedleEngine}.
  *
- * <p>Only strings, numbers, booleans and int/byte arrays cross the boundary; structured results
- * are JSON texts (parse them with {@code JSON.parse}). Java exceptions (for example
- * {@link io.needle.engine.NeedleException}) surface in JavaScript as thrown errors carrying the
- * Java message.
+ * <p>This is the raw layer under the npm package {@code needle-java-wasm}, whose JavaScript
+ * wrapper gives the public API (see npm-package/README.md). Only strings, numbers, booleans, int
+ * and byte arrays and one callback cross the boundary: structured arguments and results are JSON
+ * texts, int[] results arrive as {@code Int32Array}s. A {@link NeedleException} arrives in
+ * JavaScript as an error whose message is {@code "NeedleException[KIND] message"} ({@link
+ * WasmError}).
  *
- * <p>From JavaScript (Node 22+ or a browser with Wasm GC):
+ * <p>Raw use, for reference (Node 22+ or a browser with Wasm GC; the package does this for you):
  * <pre>
- * import { load } from "./needle-runtime.js";
- * const teavm = await load("needle.wasm");
- * const weights = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length); // fast copy path
- * const engine = teavm.exports.load(weights, vocabText);
- * const result = JSON.parse(engine.run(query, toolsJson));
+ * const weights = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length); // the fast copy path
+ * const engine = exports.load(weights, vocabText);
+ * const result = JSON.parse(engine.runDetailed(query, toolsJson, 511, true));
  * </pre>
  */
 public final class NeedleWasm {
-    private final NeedleEngine engine;
+    private NeedleEngine engine; // null after free()
 
     private NeedleWasm(NeedleEngine engine) {
         this.engine = engine;
@@ -40,94 +45,236 @@ public final class NeedleWasm {
 
     /**
      * Loads an engine from the bytes of a .safetensors file and the text of vocab.txt (vocab may be
-     * null: generate-only use). Pass the bytes as an {@code Int8Array}: other array types are
-     * copied element by element, which is slow for a weight file.
+     * null: generate-only use). The engine keeps this byte[] (TeaVM's one copy of the JavaScript
+     * bytes) and no other copy of the weights. Pass the bytes as an {@code Int8Array}: other array
+     * types are copied element by element, which is slow for a weight file.
      */
     @JSExport
     public static NeedleWasm load(byte[] weights, String vocabText) {
-        return new NeedleWasm(NeedleEngine.load(weights, vocabText));
+        return WasmError.guard(() -> new NeedleWasm(NeedleEngine.load(weights, vocabText)));
     }
 
-    /** A tokenizer alone, without weights, for tokenization in JavaScript. */
+    /** A tokenizer alone, without weights. */
     @JSExport
     public static NeedleTokenizer loadTokenizer(String vocabText) {
-        return new NeedleTokenizer(Tokenizer.fromVocab(vocabText));
+        return WasmError.guard(() -> {
+            if (vocabText == null) {
+                throw new NeedleException(NeedleException.Kind.VOCAB, "no vocabulary text given (null)");
+            }
+            return new NeedleTokenizer(Tokenizer.fromVocab(vocabText));
+        });
     }
 
-    /** Runs (query, tools) with default options; returns the result JSON (see {@link #runWith}). */
+    /** Runs (query, tools) with default options (constrained, up to 511 tokens); returns the text. */
     @JSExport
     public String run(String query, String toolsJson) {
-        return resultJson(engine.run(query, toolsJson));
+        return WasmError.guard(() -> engine().run(query, toolsJson).text);
     }
 
     /**
-     * Runs (query, tools). {@code onToken} (may be null) receives each token as it is generated.
-     * Returns the JSON object {@code {"text", "calls", "complete", "tokens", "timings":{"load_ms",
-     * "encode_ms", "decode_ms", "prefill_tokens", "decode_tokens"}}}, as the CLI's {@code --json}.
+     * Runs (query, tools); returns the JSON object {@code {"text", "calls", "complete", "tokens",
+     * "timings":{"load_ms", "encode_ms", "decode_ms", "prefill_tokens", "decode_tokens"}}}, as the
+     * command line's {@code run --json}.
      */
     @JSExport
-    public String runWith(String query, String toolsJson, int maxNewTokens, boolean constrain,
+    public String runDetailed(String query, String toolsJson, int maxNewTokens, boolean constrain) {
+        return WasmError.guard(() -> resultJson(engine().run(query, toolsJson, options(maxNewTokens, constrain))));
+    }
+
+    /**
+     * As {@link #runDetailed}, calling {@code onToken(id, piece)} for each generated token as it is
+     * produced. The pieces plus the returned text's remainder (held-back bytes, usually none) make
+     * the text.
+     */
+    @JSExport
+    public String runStream(String query, String toolsJson, int maxNewTokens, boolean constrain,
             TokenCallback onToken) {
-        RunOptions options = new RunOptions().maxNewTokens(maxNewTokens).constrain(constrain);
-        if (onToken != null) {
-            options.listener(onToken::onToken);
-        }
-        return resultJson(engine.run(query, toolsJson, options));
+        return WasmError.guard(() -> {
+            RunOptions options = options(maxNewTokens, constrain);
+            if (onToken != null) {
+                options.listener(new TokenListener() {
+                    @Override
+                    public void onToken(int tokenId, String piece) {
+                        onToken.onToken(tokenId, piece);
+                    }
+                });
+            }
+            return resultJson(engine().run(query, toolsJson, options));
+        });
+    }
+
+    /**
+     * Runs many pairs: {@code pairsJson} is a JSON array of {@code {"query": text, "tools": text}}
+     * (tools as a JSON text, as {@link #run} takes it). Returns a JSON array of results (see
+     * {@link #runDetailed}), in order.
+     */
+    @JSExport
+    public String runBatch(String pairsJson, int maxNewTokens, boolean constrain) {
+        return WasmError.guard(() -> {
+            NeedleEngine e = engine();
+            List<BatchItem> items = batchItems(pairsJson);
+            List<Object> results = new ArrayList<>();
+            for (RunResult r : e.runBatch(items, options(maxNewTokens, constrain))) {
+                results.add(resultMap(r));
+            }
+            return Json.write(results);
+        });
+    }
+
+    /**
+     * Ranks tool descriptions (a JSON array of strings) by similarity to the query with the
+     * model's contrastive head; returns the JSON array {@code [[index, score], ...]}, best first.
+     */
+    @JSExport
+    public String retrieveTools(String query, String descriptionsJson, int topK) {
+        return WasmError.guard(() -> {
+            NeedleEngine e = engine();
+            List<String> descriptions = strings(descriptionsJson, "descriptions");
+            List<Object> out = new ArrayList<>();
+            for (ToolScore s : e.retrieveTools(query, descriptions, topK)) {
+                List<Object> pair = new ArrayList<>();
+                pair.add(s.index);
+                pair.add((double) s.score);
+                out.add(pair);
+            }
+            return Json.write(out);
+        });
+    }
+
+    /** The SentencePiece ids of {@code text}. */
+    @JSExport
+    public int[] tokenize(String text) {
+        return WasmError.guard(() -> tokenizer().encode(text == null ? "" : text));
+    }
+
+    /** The text of {@code ids}. */
+    @JSExport
+    public String detokenize(int[] ids) {
+        return WasmError.guard(() -> tokenizer().decode(ids));
     }
 
     /** The encoder input ids {@link #run} would feed the model. */
     @JSExport
     public int[] prompt(String query, String toolsJson) {
-        return engine.prompt(query, toolsJson);
+        return WasmError.guard(() -> engine().prompt(query, toolsJson));
     }
 
     /** Encoder + greedy decoder on raw encoder ids, unconstrained; generated ids, eos excluded. */
     @JSExport
     public int[] generate(int[] encoderIds, int maxNewTokens) {
-        return engine.generate(encoderIds, maxNewTokens);
+        return WasmError.guard(() -> engine().generate(encoderIds, maxNewTokens));
     }
 
-    /** Encoder + greedy decoder on raw encoder ids, constrained by the tools grammar when asked. */
+    /** Encoder + greedy decoder on raw encoder ids, constrained by the grammar of {@code toolsJson}. */
     @JSExport
-    public int[] generateWith(int[] encoderIds, String toolsJson, int maxNewTokens, boolean constrain) {
-        return engine.generate(encoderIds, toolsJson,
-                new RunOptions().maxNewTokens(maxNewTokens).constrain(constrain));
+    public int[] generateConstrained(int[] encoderIds, String toolsJson, int maxNewTokens) {
+        return WasmError.guard(() -> engine().generate(encoderIds, toolsJson, options(maxNewTokens, true)));
     }
 
-    /** The model configuration as a JSON object text (metadata names). */
+    /** The model configuration as a JSON object text (the metadata names: vocab_size, d_model...). */
     @JSExport
     public String config() {
-        return Json.write(engine.config().toMap());
+        return WasmError.guard(() -> Json.write(engine().config().toMap()));
     }
 
-    /** The engine's tokenizer, or null when it was loaded without a vocabulary. */
+    /** Whether the weights have a contrastive head (needed by {@link #retrieveTools}). */
     @JSExport
-    public NeedleTokenizer tokenizer() {
-        Tokenizer t = engine.tokenizer();
-        return t == null ? null : new NeedleTokenizer(t);
+    @JSProperty
+    public boolean isHasContrastiveHead() {
+        return WasmError.guard(() -> engine().model().hasContrastiveHead());
+    }
+
+    /** Whether the engine was loaded with a vocabulary. */
+    @JSExport
+    @JSProperty
+    public boolean isHasVocab() {
+        return WasmError.guard(() -> engine().tokenizer() != null);
     }
 
     /** Milliseconds {@link #load} took. */
     @JSExport
     @JSProperty
     public double getLoadMs() {
-        return engine.loadMs();
+        return WasmError.guard(() -> engine().loadMs());
+    }
+
+    /** Drops the engine (weights, caches) so the garbage collector can reclaim it; later calls fail. */
+    @JSExport
+    public void free() {
+        engine = null;
+    }
+
+    private NeedleEngine engine() {
+        if (engine == null) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "this engine was freed (free() was called)");
+        }
+        return engine;
+    }
+
+    private Tokenizer tokenizer() {
+        Tokenizer t = engine().tokenizer();
+        if (t == null) {
+            throw new NeedleException(NeedleException.Kind.VOCAB, "this engine was loaded without a vocabulary (vocab.txt)");
+        }
+        return t;
+    }
+
+    private static RunOptions options(int maxNewTokens, boolean constrain) {
+        return new RunOptions().maxNewTokens(maxNewTokens).constrain(constrain);
+    }
+
+    private static List<BatchItem> batchItems(String pairsJson) {
+        Object parsed = Json.parse(pairsJson == null ? "null" : pairsJson);
+        if (!(parsed instanceof List)) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "the batch must be a JSON array of {query, tools} objects");
+        }
+        List<BatchItem> items = new ArrayList<>();
+        List<?> list = (List<?>) parsed;
+        for (int i = 0; i < list.size(); i++) {
+            Object o = list.get(i);
+            Object query = o instanceof Map ? ((Map<?, ?>) o).get("query") : null;
+            Object tools = o instanceof Map ? ((Map<?, ?>) o).get("tools") : null;
+            if (!(query instanceof String) || !(tools instanceof String)) {
+                throw new NeedleException(NeedleException.Kind.INPUT,
+                        "batch item " + i + " must be an object with a string query and tools as a JSON text");
+            }
+            items.add(new BatchItem((String) query, (String) tools));
+        }
+        return items;
+    }
+
+    private static List<String> strings(String json, String what) {
+        Object parsed = Json.parse(json == null ? "null" : json);
+        if (!(parsed instanceof List)) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "the " + what + " must be an array of strings");
+        }
+        List<String> out = new ArrayList<>();
+        for (Object o : (List<?>) parsed) {
+            if (!(o instanceof String)) {
+                throw new NeedleException(NeedleException.Kind.INPUT, "the " + what + " must be an array of strings");
+            }
+            out.add((String) o);
+        }
+        return out;
     }
 
     private static String resultJson(RunResult r) {
+        return Json.write(resultMap(r));
+    }
+
+    private static Map<String, Object> resultMap(RunResult r) {
         Map<String, Object> timings = new LinkedHashMap<>();
-        Timings t = r.timings;
-        timings.put("load_ms", t.loadMs);
-        timings.put("encode_ms", t.encodeMs);
-        timings.put("decode_ms", t.decodeMs);
-        timings.put("prefill_tokens", t.prefillTokens);
-        timings.put("decode_tokens", t.decodeTokens);
+        timings.put("load_ms", r.timings.loadMs);
+        timings.put("encode_ms", r.timings.encodeMs);
+        timings.put("decode_ms", r.timings.decodeMs);
+        timings.put("prefill_tokens", r.timings.prefillTokens);
+        timings.put("decode_tokens", r.timings.decodeTokens);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("text", r.text);
         m.put("calls", r.calls);
         m.put("complete", r.complete);
         m.put("tokens", r.tokens);
         m.put("timings", timings);
-        return Json.write(m);
+        return m;
     }
 }

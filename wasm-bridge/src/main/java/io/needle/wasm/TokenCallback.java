@@ -5,7 +5,8 @@ import org.teavm.jso.JSObject;
 
 /**
  * A JavaScript function {@code (tokenId, piece) => void} that receives each generated token while
- * {@link NeedleWasm#runWith} decodes (streaming). See {@link io.needle.engine.TokenListener}.
+ * {@link NeedleWasm#runStream} decodes. See {@link io.needle.engine.TokenListener}: the pieces,
+ * followed by the (usually empty) held-back tail, concatenate to the final text.
  */
 @JSFunctor
 public interface TokenCallback extends JSObject {

@@ -1,0 +1,115 @@
+package io.needle.cli;
+
+import io.needle.engine.NeedleEngine;
+import io.needle.engine.NeedleException;
+import io.needle.jvm.DownloadException;
+import io.needle.jvm.ModelCache;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where a command that runs the model ({@code run}, {@code retrieve}, {@code needle QUERY TOOLS})
+ * gets it: {@code --weights W --vocab V}, or neither for the default model in the model cache
+ * ({@link ModelCache}: {@code $NEEDLE_HOME}, else the user cache directory + {@code needle-java}),
+ * downloaded on first use from {@code --hub-url} / {@code $NEEDLE_HUB_URL} / Hugging Face with a
+ * progress bar on stderr.
+ *
+ * <pre>
+ * // in a command: add ModelFiles.OPTIONS to its value options, then
+ * NeedleEngine engine = ModelFiles.resolve(args, inputs, err).load();
+ * </pre>
+ */
+final class ModelFiles {
+    /** The value options of a command that runs the model. */
+    static final List<String> OPTIONS = List.of("weights", "vocab", "hub-url");
+
+    /** Path of the weights file. */
+    final String weights;
+    /** Path of the vocabulary file. */
+    final String vocab;
+    /** The model cache when the files are the cached default model, else null. */
+    final ModelCache cache;
+
+    private ModelFiles(String weights, String vocab, ModelCache cache) {
+        this.weights = weights;
+        this.vocab = vocab;
+        this.cache = cache;
+    }
+
+    /** The files named by the {@link #OPTIONS} of {@code a}, downloading the default model when needed. */
+    static ModelFiles resolve(Args a, Inputs inputs, PrintStream err) {
+        return resolve(a.command(), a.value("weights"), a.value("vocab"), a.value("hub-url"), inputs, err);
+    }
+
+    /**
+     * {@code weights} and {@code vocab} when both are given; neither: the cached default model
+     * (downloaded from {@code hubUrl}, or the environment's hub, when missing); one alone is a usage
+     * error.
+     */
+    static ModelFiles resolve(String command, String weights, String vocab, String hubUrl, Inputs inputs,
+            PrintStream err) {
+        if (weights != null && vocab != null) {
+            if (hubUrl != null) {
+                throw CliException.usage("--hub-url is for the default model; it cannot be used with --weights and"
+                        + " --vocab");
+            }
+            return new ModelFiles(weights, vocab, null);
+        }
+        if (weights != null || vocab != null) {
+            throw CliException.usage("'" + command + "' needs both --weights and --vocab, or neither to use the"
+                    + " default model (downloaded on first use; see needle --help)");
+        }
+        Map<String, String> env = inputs.env();
+        ModelCache cache = cache(env);
+        if (!cache.isComplete()) {
+            download(cache, hubUrl, env, err, false, "; pass --weights and --vocab, or set NEEDLE_HUB_URL");
+        }
+        return new ModelFiles(cache.weightsFile().toString(), cache.vocabFile().toString(), cache);
+    }
+
+    /** Reads the files and loads the engine; errors name the file (and the cache, for the default model). */
+    NeedleEngine load() {
+        byte[] w = Inputs.readFile("weights", weights);
+        String v = Inputs.readTextFile("vocab", vocab);
+        if (cache == null) {
+            return NeedleEngine.load(w, v);
+        }
+        try {
+            return NeedleEngine.load(w, v);
+        } catch (NeedleException e) {
+            throw new NeedleException(e.kind(), e.getMessage() + " (the cached default model in " + cache.directory()
+                    + "; 'needle cache clear' removes it, or pass --weights and --vocab)");
+        }
+    }
+
+    /** The model cache of {@code env} (NEEDLE_HOME, XDG_CACHE_HOME, LOCALAPPDATA) and this platform. */
+    static ModelCache cache(Map<String, String> env) {
+        try {
+            return ModelCache.at(ModelCache.defaultDirectory(env, System.getProperty("os.name", ""),
+                    System.getProperty("user.home", "")));
+        } catch (IllegalStateException e) {
+            throw CliException.error(e.getMessage());
+        }
+    }
+
+    /** The hub URL: the {@code --hub-url} option, else NEEDLE_HUB_URL, else Hugging Face. */
+    static String hubUrl(String option, Map<String, String> env) {
+        try {
+            return ModelCache.hubUrl(option, env);
+        } catch (IllegalArgumentException e) {
+            throw option != null ? CliException.usage(e.getMessage()) : CliException.error(e.getMessage());
+        }
+    }
+
+    /** Downloads into {@code cache} with a progress bar on {@code err}; {@code hint} ends the error message. */
+    static void download(ModelCache cache, String hubOption, Map<String, String> env, PrintStream err, boolean force,
+            String hint) {
+        String hub = hubUrl(hubOption, env);
+        try {
+            cache.download(hub, ProgressBar.forStderr(err, env), force);
+        } catch (DownloadException e) {
+            throw CliException.error(e.getMessage() + hint);
+        }
+    }
+}

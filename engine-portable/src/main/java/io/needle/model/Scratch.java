@@ -1,0 +1,51 @@
+package io.needle.model;
+
+/**
+ * Reusable work buffers of one computation (one request's encoder run or decoder), so the hot
+ * loops allocate nothing: arrays grow on first use and are then reused. A Scratch belongs to one
+ * thread at a time; the model itself holds no mutable state.
+ */
+public final class Scratch {
+    /** Slots of {@link #floats}: each names one buffer role. */
+    static final int K_ROWS = 0;
+    static final int V_ROWS = 1;
+    static final int CONTEXT = 2;
+    static final int SCORES = 3;
+    static final int HEAD = 4;
+    static final int ACC0 = 5; // ACC0..ACC0+3: per-row accumulators of the INT4 kernels
+    static final int LUT = 9;
+    static final int FFN_GATE = 10;
+    static final int FFN_UP = 11;
+    static final int BRANCH = 12;
+    static final int QUERIES = 13;
+    static final int ROW = 14;
+    private static final int SLOTS = 15;
+
+    private final float[][] floats = new float[SLOTS][];
+    private float[][] weightRows = new float[0][];
+    private int weightRowWidth;
+
+    /** The buffer of {@code slot}, at least n long (contents unspecified). */
+    float[] floats(int slot, int n) {
+        float[] a = floats[slot];
+        if (a == null || a.length < n) {
+            a = new float[n];
+            floats[slot] = a;
+        }
+        return a;
+    }
+
+    /** {@code count} separate rows of at least {@code width} floats (dequantized weight rows). */
+    float[][] weightRows(int count, int width) {
+        if (weightRows.length < count || weightRowWidth < width) {
+            int w = Math.max(width, weightRowWidth);
+            float[][] rows = new float[Math.max(count, weightRows.length)][];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = new float[w];
+            }
+            weightRows = rows;
+            weightRowWidth = w;
+        }
+        return weightRows;
+    }
+}

@@ -1,0 +1,44 @@
+package io.needle.jvm;
+
+import java.io.IOException;
+
+/**
+ * A model file could not be downloaded. The message is one line naming the file, the address and
+ * what went wrong; {@link #kind()} tells the cases apart.
+ */
+public final class DownloadException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    /** What went wrong. */
+    public enum Kind {
+        /** The host could not be reached at all (offline, unknown host, connection refused or timed out). */
+        UNREACHABLE,
+        /** The server answered with an error status (404, 403, 500 …), also after the retries. */
+        HTTP,
+        /** The connection kept breaking before the whole file arrived, or it is larger than the server said. */
+        INCOMPLETE,
+        /** The file arrived but is not what it should be (not a SafeTensors file, not a vocabulary). */
+        CORRUPT,
+        /** Reading or writing the cache directory failed. */
+        LOCAL_IO
+    }
+
+    private final Kind kind;
+
+    /** An error of {@code kind} with a one-line {@code message}. */
+    public DownloadException(Kind kind, String message) {
+        super(message);
+        this.kind = kind;
+    }
+
+    /** An error of {@code kind} with a one-line {@code message} and its cause. */
+    public DownloadException(Kind kind, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+    }
+
+    /** What went wrong. */
+    public Kind kind() {
+        return kind;
+    }
+}

@@ -1,0 +1,36 @@
+package io.needle.wasm;
+
+import io.needle.engine.NeedleException;
+
+/**
+ * A {@link NeedleException} on its way to JavaScript. TeaVM gives JavaScript only an exception's
+ * message, so the machine-readable kind travels in front of it: {@code "NeedleException[VOCAB] the
+ * vocabulary has ..."}. The npm package's wrapper turns that back into an {@code Error} whose
+ * {@code kind} is {@code "VOCAB"} and whose message is the engine's.
+ */
+final class WasmError extends RuntimeException {
+    /** The prefix before the kind; the JavaScript wrapper matches {@code /^NeedleException\[([A-Z]+)\] /}. */
+    static final String PREFIX = "NeedleException[";
+
+    private WasmError(String message) {
+        super(message);
+    }
+
+    static WasmError of(NeedleException e) {
+        return new WasmError(PREFIX + e.kind().name() + "] " + e.getMessage());
+    }
+
+    /** A body whose {@link NeedleException}s become {@link WasmError}s; see {@link #guard}. */
+    interface Body<T> {
+        T get();
+    }
+
+    /** Runs {@code body}; a NeedleException leaves it as a WasmError carrying the kind. */
+    static <T> T guard(Body<T> body) {
+        try {
+            return body.get();
+        } catch (NeedleException e) {
+            throw of(e);
+        }
+    }
+}
