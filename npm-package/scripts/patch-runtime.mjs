@@ -9,49 +9,45 @@
 // Each replaced piece is found by its exact opening line and cut at its matching closing brace; a
 // TeaVM update that changes them makes this script fail instead of shipping a half-patched file.
 
-/** Index just past the brace that closes the first "{" at or after `from`. */
+/** Index just past the brace that closes the first "{" at or after `from` (strings, templates, comments skipped). */
 function blockEnd(src, from) {
-  let depth = 0;
+  const stack = []; // "{" for a code brace, "${" for an expression inside a template literal
+  const template = (k) => { // from inside a template literal: index of its closing backtick or of "{" in "${"
+    for (; k < src.length; k++) {
+      if (src[k] === "\\") {
+        k++;
+      } else if (src[k] === "`") {
+        return k;
+      } else if (src[k] === "$" && src[k + 1] === "{") {
+        stack.push("${");
+        return k + 1;
+      }
+    }
+    throw new Error("patch-runtime: unterminated template literal");
+  };
   let i = src.indexOf("{", from);
   if (i < 0) throw new Error("patch-runtime: no block after offset " + from);
-  const templates = []; // brace depth at which each open template literal's ${ started
   for (; i < src.length; i++) {
     const c = src[i];
     if (c === '"' || c === "'") {
       for (i++; src[i] !== c; i++) if (src[i] === "\\") i++;
     } else if (c === "`") {
-      i = templateEnd(src, i + 1, templates, depth);
-      if (i < 0) { depth++; continue; } // stopped at "${": continue inside the expression
+      i = template(i + 1);
     } else if (c === "/" && src[i + 1] === "/") {
       i = src.indexOf("\n", i);
     } else if (c === "/" && src[i + 1] === "*") {
       i = src.indexOf("*/", i) + 1;
     } else if (c === "{") {
-      depth++;
+      stack.push("{");
     } else if (c === "}") {
-      depth--;
-      if (templates.length > 0 && templates[templates.length - 1] === depth) {
-        templates.pop();
-        const j = templateEnd(src, i + 1, templates, depth);
-        if (j < 0) { depth++; continue; }
-        i = j;
-      } else if (depth === 0) {
+      if (stack.pop() === "${") {
+        i = template(i + 1);
+      } else if (stack.length === 0) {
         return i + 1;
       }
     }
   }
   throw new Error("patch-runtime: unbalanced braces");
-
-  // Scans a template literal from `at` (just inside it); returns the index of its closing backtick,
-  // or -1 after recording an opened "${" (the caller then goes on scanning code).
-  function templateEnd(s, at, stack, d) {
-    for (let k = at; k < s.length; k++) {
-      if (s[k] === "\\") { k++; continue; }
-      if (s[k] === "`") return k;
-      if (s[k] === "$" && s[k + 1] === "{") { stack.push(d); i = k + 1; return -1; }
-    }
-    throw new Error("patch-runtime: unterminated template literal");
-  }
 }
 
 /** Replaces the block opening with `head` (which must occur exactly once) by `replacement`. */
@@ -66,7 +62,7 @@ function replaceBlock(src, head, replacement, blockHead = head) {
 }
 
 const GET_GLOBAL = `function getGlobalName(name) {
-  // patched (needle-java-wasm): a global path looked up, not evaluated with new Function
+  // patched (needle-java-wasm): a global path looked up, not compiled from a string
   let value = globalThis;
   for (const part of name.split(".")) {
     if (value === globalThis && !(part in globalThis)) {
@@ -78,7 +74,7 @@ const GET_GLOBAL = `function getGlobalName(name) {
 }`;
 
 const SET_GLOBAL = `function setGlobalName(name, value) {
-  // patched (needle-java-wasm): a global path assigned, not evaluated with new Function
+  // patched (needle-java-wasm): a global path assigned, not compiled from a string
   const parts = name.split(".");
   let target = globalThis;
   for (let i = 0; i < parts.length - 1; i++) {
@@ -111,7 +107,7 @@ const DEFINE_FUNCTION = `function collectArguments(args, arity, vararg) {
   }`;
 
 const RENAME_CONSTRUCTOR = `function renameConstructor(name, c) {
-    // patched (needle-java-wasm): a closure named with defineProperty instead of new Function
+    // patched (needle-java-wasm): a closure named with defineProperty, not compiled from a string
     const f = function(marker, javaObject) {
       return c.call(this, marker, javaObject);
     };
@@ -120,7 +116,7 @@ const RENAME_CONSTRUCTOR = `function renameConstructor(name, c) {
   }`;
 
 const DEFINE_METHOD = `defineMethod(cls, name, fn, vararg) {
-      // patched (needle-java-wasm): a closure instead of new Function
+      // patched (needle-java-wasm): a closure, not compiled from a string
       const arity = fn.length - 1;
       cls.prototype[name] = function(...args) {
         try {
@@ -131,7 +127,7 @@ const DEFINE_METHOD = `defineMethod(cls, name, fn, vararg) {
       };
     }`;
 
-const FUNCTION_TABLES = `// patched (needle-java-wasm): closures instead of functions compiled with new Function
+const FUNCTION_TABLES = `// patched (needle-java-wasm): closures instead of functions compiled from strings
   function bodyFunction(params, body) {
     // TeaVM compiles a Java @JSBody method from its parameter names and body text; without code
     // generation from strings only bodies returning one parameter are possible (the engine's only kind)
@@ -187,6 +183,10 @@ export function patchRuntime(source) {
     const line = src.slice(0, left.index).split("\n").length;
     throw new Error("patch-runtime: code generation from strings left at line " + line + ": " + left[0]);
   }
+  if (!/\nvar JavaError = class extends Error \{/.test(src)) {
+    throw new Error("patch-runtime: class JavaError not found");
+  }
+  src += "export { JavaError };\n";
   return "// TeaVM 0.16 Wasm GC runtime (Apache License 2.0), patched by needle-java-wasm's\n"
       + "// scripts/patch-runtime.mjs: no code generation from strings.\n" + src;
 }

@@ -87,7 +87,6 @@ public final class Main {
             case "version":
                 out.print("needle " + version() + "\n");
                 return EXIT_OK;
-            case "retrieve":
             case "bench":
                 throw CliException.error("'" + command + "' is not implemented yet");
             default:
@@ -114,6 +113,8 @@ public final class Main {
                 return PromptCommand.run(args, first + 1, inputs, out);
             case "inspect":
                 return InspectCommand.run(args, first + 1, out, err);
+            case "retrieve":
+                return RetrieveCommand.run(args, first + 1, inputs, out, err);
             case "download":
                 return DownloadCommand.run(args, first + 1, inputs, out, err);
             case "cache":

@@ -61,6 +61,9 @@ final class ModelFiles {
                     + " default model (downloaded on first use; see needle --help)");
         }
         Map<String, String> env = inputs.env();
+        if (hubUrl != null) {
+            hubUrl(hubUrl, env); // a bad --hub-url is an error even when nothing needs downloading
+        }
         ModelCache cache = cache(env);
         if (!cache.isComplete()) {
             download(cache, hubUrl, env, err, false, "; pass --weights and --vocab, or set NEEDLE_HUB_URL");

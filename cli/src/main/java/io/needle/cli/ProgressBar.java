@@ -83,9 +83,10 @@ final class ProgressBar implements DownloadListener {
             draw(file, bytes, bytes, now);
             endLine();
         }
-        double seconds = Math.max(1e-9, (now - startNs) / 1e9);
+        double seconds = Math.max(1e-3, (now - startNs) / 1e9);
         line("needle: downloaded " + file + ": " + megabytes(bytes) + " MB in "
-                + String.format(Locale.ROOT, "%.1f", seconds) + " s (" + speed(bytes - from, now) + ")");
+                + String.format(Locale.ROOT, "%.1f", seconds) + " s (" + megabytes((long) ((bytes - from) / seconds))
+                + " MB/s)");
     }
 
     private void draw(String file, long done, long total, long now) {
@@ -105,8 +106,7 @@ final class ProgressBar implements DownloadListener {
                 sb.append(i < filled ? '#' : ' ');
             }
             sb.append("]  ");
-            String pct = Long.toString(Math.min(100, done * 100 / total));
-            sb.append("   ".substring(pct.length() - 1)).append(pct).append("%  ");
+            sb.append(String.format(Locale.ROOT, "%3d%%  ", Math.min(100, done * 100 / total)));
             sb.append(megabytes(done)).append('/').append(megabytes(total)).append(" MB");
         } else {
             sb.append(megabytes(done)).append(" MB");

@@ -5,6 +5,7 @@ import io.needle.engine.NeedleException;
 import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
 import io.needle.engine.Timings;
+import io.needle.engine.TokenListener;
 import io.needle.json.Json;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -24,14 +25,18 @@ final class RunCommand {
     private static final List<String> VALUE_OPTIONS =
             List.of("weights", "vocab", "hub-url", "query", "tools", "max-new-tokens");
     private static final List<String> FLAGS = List.of("no-constrain", "stream", "json", "timings");
+    private static final List<String> RUN_FLAGS = List.of("no-constrain", "stream", "json", "timings", "jsonl");
     private static final List<String> LEGACY_VALUE_OPTIONS = List.of("max-new-tokens", "weights", "vocab", "hub-url");
 
     private RunCommand() {
     }
 
     static int run(String[] argv, int from, Inputs inputs, PrintStream out, PrintStream err) {
-        Args a = Args.parse("run", argv, from, VALUE_OPTIONS, FLAGS);
+        Args a = Args.parse("run", argv, from, VALUE_OPTIONS, RUN_FLAGS);
         a.expectPositionals(0, "no positional arguments");
+        if (a.flag("jsonl")) {
+            return jsonl(a, inputs, out, err);
+        }
         String query = a.required("query");
         String tools = a.required("tools");
         // without --weights and --vocab: the default model (ModelFiles)
@@ -140,9 +145,17 @@ final class RunCommand {
         NeedleEngine engine = ModelFiles.resolve(a.command(), weightsPath, vocabPath, a.value("hub-url"), inputs, err)
                 .load();
         if (stream) {
-            options.listener((id, piece) -> {
-                out.print(piece);
-                out.flush();
+            options.listener(new TokenListener() {
+                @Override
+                public void onToken(int tokenId, String piece) {
+                    out.print(piece);
+                    out.flush();
+                }
+
+                @Override
+                public void onFinish(String tail) {
+                    out.print(tail); // text held back until the end (an unfinished name or character)
+                }
             });
         }
         RunResult result = engine.run(query, tools, options);
@@ -162,6 +175,48 @@ final class RunCommand {
         if (a.flag("timings")) {
             err.print(timingsLine(result.timings, engine.loadMs()) + "\n");
         }
+        return Main.EXIT_OK;
+    }
+
+    /**
+     * {@code run --jsonl}: many requests in one process. Standard input holds one JSON object per
+     * line, {@code {"query":"…", "tools":[…] or "…", "max_new_tokens":N}} ({@code tools} defaults to
+     * {@code --tools}, {@code max_new_tokens} to {@code --max-new-tokens}); each line is answered by
+     * one line holding the {@code --json} object of its result, or {@code error: MESSAGE}.
+     */
+    private static int jsonl(Args a, Inputs inputs, PrintStream out, PrintStream err) {
+        if (a.value("query") != null) {
+            throw CliException.usage("'run --jsonl' reads the queries from standard input; --query cannot be used"
+                    + " with it");
+        }
+        if (a.flag("stream")) {
+            throw CliException.usage("--stream cannot be used with --jsonl");
+        }
+        int defaultMax = a.nonNegativeInt("max-new-tokens", RunOptions.DEFAULT_MAX_NEW_TOKENS);
+        new RunOptions().maxNewTokens(defaultMax); // a bad default fails here, not on every line
+        boolean constrain = !a.flag("no-constrain");
+        String defaultTools = a.value("tools") == null ? null : inputs.text("tools", a.value("tools"));
+        NeedleEngine engine = ModelFiles.resolve(a, inputs, err).load();
+        Jsonl.run(inputs.stdin("JSONL input"), out, line -> {
+            Map<?, ?> obj = Jsonl.object(line);
+            String query = Jsonl.text(obj, "query", true);
+            String tools = Jsonl.text(obj, "tools", false);
+            if (tools == null) {
+                tools = defaultTools;
+            }
+            if (tools == null) {
+                throw CliException.error("missing field \"tools\" (or give --tools)");
+            }
+            int max = defaultMax;
+            if (obj.get("max_new_tokens") != null) {
+                max = Jsonl.intValue(obj.get("max_new_tokens"), "max_new_tokens");
+            }
+            RunResult result = engine.run(query, tools, new RunOptions().maxNewTokens(max).constrain(constrain));
+            if (a.flag("timings")) {
+                err.print(timingsLine(result.timings, engine.loadMs()) + "\n");
+            }
+            return Json.writeAscii(toJson(result, engine.loadMs()));
+        });
         return Main.EXIT_OK;
     }
 

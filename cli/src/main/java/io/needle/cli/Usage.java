@@ -30,6 +30,12 @@ final class Usage {
                                         "complete":bool, "tokens":[ids...], "timings":{"load_ms",
                                         "encode_ms","decode_ms","prefill_tokens","decode_tokens"}}
                     --timings           print timings on stderr
+              run [--weights W --vocab V] --jsonl [--tools T] [--max-new-tokens N]
+                  [--no-constrain] [--timings]
+                  Many requests in one process. stdin: one JSON object per line
+                  {"query":..., "tools":[...] or "...", "max_new_tokens":N} ("tools" defaults to
+                  --tools, "max_new_tokens" to --max-new-tokens); stdout: one line per input
+                  line, the --json object of its result.
               tokenize --vocab V TEXT
                   Print the token ids of TEXT on one line, space-separated.
               tokenize --vocab V --jsonl
@@ -56,7 +62,13 @@ final class Usage {
               inspect W
                   Print the model config, one "key: value" line per field, then one line per
                   tensor: name dtype shape bytes (shape like [512,64], no spaces).
-              retrieve, bench
+              retrieve [--weights W --vocab V] --query Q [--top-k K] DESCRIPTION...
+                  Rank the DESCRIPTIONs (e.g. one per tool) by similarity to the query with the
+                  model's contrastive head; print the best K (default 5), best first, one line
+                  each: the 0-based index of the description, a tab, the score (cosine
+                  similarity, 6 decimals). A DESCRIPTION may be '-' or '@path' too. Fails if
+                  the model has no contrastive head.
+              bench
                   Not implemented yet.
               download [--hub-url URL] [--force]
                   Download the default model into the model cache now (progress on stderr) and
@@ -70,7 +82,7 @@ final class Usage {
               help, --help, -h    print this text
               --version           print the version
 
-            TEXT, QUERY and TOOLS may be '-' to read standard input or '@path' to read a file
+            TEXT, QUERY, TOOLS and DESCRIPTION may be '-' to read standard input or '@path' to read a file
             (UTF-8; one trailing line ending is dropped). Put '--' before a TEXT or IDs that
             start with '-'. Options also take the form --name=value.
             JSONL modes answer every input line with exactly one output line, in order, flushed

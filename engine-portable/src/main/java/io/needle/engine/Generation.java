@@ -1,5 +1,6 @@
 package io.needle.engine;
 
+import io.needle.grammar.ConstrainedDecoder;
 import io.needle.model.DecoderState;
 import io.needle.model.NeedleModel;
 
@@ -41,6 +42,19 @@ public final class Generation {
      */
     public static Generation run(NeedleModel model, int[] encoderIds, int maxNewTokens,
             DecodeConstraint constraint, IdListener listener) {
+        return run(model, encoderIds, maxNewTokens, constraint, listener, false);
+    }
+
+    /**
+     * Runs encoder + greedy decoder; with {@code ignoreEos} (benchmarks) eos is never chosen and
+     * exactly maxNewTokens ids come out (see {@link RunOptions#ignoreEos(boolean)}).
+     *
+     * <p>Under the grammar ({@link ConstrainedDecoder}, which only masks), when few tokens are
+     * allowed only their logits are computed: the same argmax over the same values, at a
+     * fraction of the output projection's cost. Any other constraint gets the full logits.
+     */
+    public static Generation run(NeedleModel model, int[] encoderIds, int maxNewTokens,
+            DecodeConstraint constraint, IdListener listener, boolean ignoreEos) {
         checkMaxNewTokens(maxNewTokens);
         if (encoderIds == null || encoderIds.length == 0) {
             throw new NeedleException(NeedleException.Kind.INPUT, "the encoder input is empty");
@@ -53,17 +67,28 @@ public final class Generation {
         NeedleModel.EncoderOutput enc = model.encode(encoderIds);
         DecoderState decoder = model.startDecoder(enc, maxNewTokens);
         double t1 = Clock.nowMs();
+        int vocab = model.config.vocabSize;
         int[] out = new int[maxNewTokens];
         int n = 0;
         boolean eos = false;
         int steps = 0;
         int token = EOS;
         while (n < maxNewTokens) {
-            float[] logits = decoder.step(token);
+            int[] allowed = constraint instanceof ConstrainedDecoder ? ((ConstrainedDecoder) constraint).allowed() : null;
+            if (allowed != null && ignoreEos && (allowed.length == 0 || (allowed.length == 1 && allowed[0] == EOS))) {
+                constraint = null; // the grammar is complete: the benchmark goes on unconstrained
+                allowed = null;
+            }
+            float[] logits = allowed != null && allowed.length * 4 < vocab
+                    ? decoder.step(token, allowed, allowed.length)
+                    : decoder.step(token);
             steps++;
             checkFinite(logits, steps);
             if (constraint != null) {
                 constraint.mask(logits);
+            }
+            if (ignoreEos) {
+                logits[EOS] = Float.NEGATIVE_INFINITY;
             }
             int next = argmax(logits);
             if (next < 0) {

@@ -143,7 +143,7 @@ public final class NeedleEngine {
         if (options.wrapper() != null) {
             constraint = options.wrapper().wrap(grammar);
         }
-        Generation g = Generation.run(model, input, options.maxNewTokens(), constraint, ids);
+        Generation g = Generation.run(model, input, options.maxNewTokens(), constraint, ids, options.ignoreEos());
         String tail = names.push(stream.finish()) + names.finish();
         out.append(tail);
         if (listener != null) {

@@ -8,6 +8,7 @@ public final class RunOptions {
     private int maxNewTokens = DEFAULT_MAX_NEW_TOKENS;
     private boolean constrain = true;
     private TokenListener listener;
+    private boolean ignoreEos;
     private ConstraintWrapper wrapper; // tests only
 
     /**
@@ -34,6 +35,21 @@ public final class RunOptions {
 
     public RunOptions constrain(boolean on) {
         this.constrain = on;
+        return this;
+    }
+
+    /** True when eos is never chosen (benchmarks only; see {@link #ignoreEos(boolean)}). */
+    public boolean ignoreEos() {
+        return ignoreEos;
+    }
+
+    /**
+     * For benchmarks, which need a fixed number of decoder steps: eos is never chosen, so exactly
+     * {@link #maxNewTokens()} tokens are generated; once the grammar allows nothing but eos, the
+     * remaining steps are plain argmax. The output text is then not a meaningful answer.
+     */
+    public RunOptions ignoreEos(boolean on) {
+        this.ignoreEos = on;
         return this;
     }
 

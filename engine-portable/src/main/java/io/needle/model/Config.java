@@ -75,10 +75,11 @@ public final class Config {
         if (!activation.equals("drelu") && !activation.equals("swiglu") && !activation.equals("geglu")) {
             throw bad("activation must be drelu, swiglu or geglu, got '" + activation + "'");
         }
-        if (vocabSize > 1 << 20 || dModel > 1 << 16 || numEncoderLayers > 1024 || numDecoderLayers > 1024
-                || dFf > 1 << 18) {
-            throw bad("sizes are implausibly large (vocab_size " + vocabSize + ", d_model " + dModel + ")");
-        }
+        atMost("vocab_size", vocabSize, 1 << 20);
+        atMost("d_model", dModel, 1 << 16);
+        atMost("num_encoder_layers", numEncoderLayers, 1024);
+        atMost("num_decoder_layers", numDecoderLayers, 1024);
+        atMost("d_ff", dFf, 1 << 18);
         if (!(ropeTheta > 0) || Float.isInfinite(ropeTheta)) {
             throw bad("rope_theta must be a positive number");
         }
@@ -87,6 +88,12 @@ public final class Config {
     private static void positive(String name, int v) {
         if (v <= 0) {
             throw bad(name + " must be a positive integer, got " + v);
+        }
+    }
+
+    private static void atMost(String name, int v, int max) {
+        if (v > max) {
+            throw bad(name + " " + v + " is implausibly large (at most " + max + ")");
         }
     }
 

@@ -49,6 +49,28 @@ public final class DecoderState {
      * returned array is this state's own buffer: it is overwritten by the next step.
      */
     public float[] step(int token) {
+        hidden(token);
+        model.embedding.logits(xn, logits);
+        return logits;
+    }
+
+    /**
+     * Like {@link #step(int)}, but computes only the logits of {@code ids[0..count)} (the tokens a
+     * constraint allows; the same values step(int) gives them) and sets every other entry to
+     * negative infinity: the output projection is the largest single cost of a step, and under
+     * constrained decoding most tokens are forbidden anyway.
+     */
+    public float[] step(int token, int[] ids, int count) {
+        hidden(token);
+        for (int v = 0; v < logits.length; v++) {
+            logits[v] = Float.NEGATIVE_INFINITY;
+        }
+        model.embedding.logitsAt(xn, logits, ids, count);
+        return logits;
+    }
+
+    /** Runs the decoder layers for {@code token} at the next position; leaves the final normed state in xn. */
+    private void hidden(int token) {
         if (position >= capacity) {
             throw new IllegalStateException("decoder capacity " + capacity + " exhausted");
         }
@@ -79,8 +101,6 @@ public final class DecoderState {
             }
         }
         model.decoderFinalNorm.apply(x, xn, 1);
-        model.embedding.logits(xn, logits);
         position++;
-        return logits;
     }
 }

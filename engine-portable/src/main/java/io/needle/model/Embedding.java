@@ -102,6 +102,16 @@ public final class Embedding {
         }
     }
 
+    /**
+     * logits[ids[k]] = h · E[ids[k]] for k in [0, count), each exactly as {@link #logits(float[], float[])}
+     * computes it; other entries are left alone.
+     */
+    public void logitsAt(float[] h, float[] logits, int[] ids, int count) {
+        for (int k = 0; k < count; k++) {
+            logits[ids[k]] = dot(h, ids[k]);
+        }
+    }
+
     /** h · E[v], summed over i in order. */
     private float dot(float[] h, int v) {
         float sum = 0f;

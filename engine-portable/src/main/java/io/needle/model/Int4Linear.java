@@ -17,9 +17,8 @@ package io.needle.model;
  *       {@code x[r]·q_lo + x[r+1]·q_hi} for every byte value, so each packed byte costs one
  *       table look-up and one add (no nibble unpacking or int-to-float conversion per weight);</li>
  *   <li>several input rows (the encoder): each group of weight rows is unpacked once into float
- *       rows and applied to every input row, four input rows at a time, with the accumulators
- *       in small separate arrays indexed from 0 (the loop shape the JVM's compiler turns into
- *       SIMD code).</li>
+ *       rows and applied to every input row (the accumulators in a small separate array indexed
+ *       from 0: the loop shape the JVM's compiler turns into SIMD code).</li>
  * </ul>
  */
 public final class Int4Linear implements Linear {
@@ -141,9 +140,6 @@ public final class Int4Linear implements Linear {
     private void matrix(float[] x, float[] y, int rows, Scratch scratch) {
         float[][] w = scratch.weightRows(groupSize, out);
         float[] a0 = scratch.floats(Scratch.ACC0, out);
-        float[] a1 = scratch.floats(Scratch.ACC0 + 1, out);
-        float[] a2 = scratch.floats(Scratch.ACC0 + 2, out);
-        float[] a3 = scratch.floats(Scratch.ACC0 + 3, out);
         float[] sc = scratch.floats(Scratch.LUT, out);
         float[] row = scratch.floats(Scratch.ROW, out);
         for (int i = 0; i < rows * out; i++) {
@@ -163,53 +159,9 @@ public final class Int4Linear implements Linear {
                 }
             }
             System.arraycopy(scales, (r0 / groupSize) * out, sc, 0, out);
-            int t = 0;
-            for (; t + 4 <= rows; t += 4) {
-                group4(x, t, r0, n, w, a0, a1, a2, a3);
-                addScaled(y, t, a0, sc, row);
-                addScaled(y, t + 1, a1, sc, row);
-                addScaled(y, t + 2, a2, sc, row);
-                addScaled(y, t + 3, a3, sc, row);
-            }
-            for (; t < rows; t++) {
+            for (int t = 0; t < rows; t++) {
                 group1(x, t, r0, n, w, a0);
                 addScaled(y, t, a0, sc, row);
-            }
-        }
-    }
-
-    /** a_i[c] = Σ over the group's row pairs of x[t+i][r]·lo[c] + x[t+i][r+1]·hi[c], i in 0..3. */
-    private void group4(float[] x, int t, int r0, int n, float[][] w,
-            float[] a0, float[] a1, float[] a2, float[] a3) {
-        for (int c = 0; c < out; c++) {
-            a0[c] = 0f;
-            a1[c] = 0f;
-            a2[c] = 0f;
-            a3[c] = 0f;
-        }
-        int x0 = t * in + r0;
-        int x1 = x0 + in;
-        int x2 = x1 + in;
-        int x3 = x2 + in;
-        for (int k = 0; k < n; k += 2) {
-            boolean odd = r0 + k + 1 < in;
-            float u0 = x[x0 + k];
-            float v0 = odd ? x[x0 + k + 1] : 0f;
-            float u1 = x[x1 + k];
-            float v1 = odd ? x[x1 + k + 1] : 0f;
-            float u2 = x[x2 + k];
-            float v2 = odd ? x[x2 + k + 1] : 0f;
-            float u3 = x[x3 + k];
-            float v3 = odd ? x[x3 + k + 1] : 0f;
-            float[] lo = w[k];
-            float[] hi = w[k + 1];
-            for (int c = 0; c < out; c++) {
-                float l = lo[c];
-                float h = hi[c];
-                a0[c] += u0 * l + v0 * h;
-                a1[c] += u1 * l + v1 * h;
-                a2[c] += u2 * l + v2 * h;
-                a3[c] += u3 * l + v3 * h;
             }
         }
     }
@@ -222,11 +174,18 @@ public final class Int4Linear implements Linear {
         for (int k = 0; k < n; k += 2) {
             float u = x[xo + k];
             float v = r0 + k + 1 < in ? x[xo + k + 1] : 0f;
-            float[] lo = w[k];
-            float[] hi = w[k + 1];
-            for (int c = 0; c < out; c++) {
-                a[c] += u * lo[c] + v * hi[c];
-            }
+            pairs1(w[k], w[k + 1], a, u, v, out);
+        }
+    }
+
+    /**
+     * a[c] += u·lo[c] + v·hi[c] for c in [0, n): one stored array per loop, every array indexed
+     * from 0 (the loop shape the JVM's compiler turns into SIMD code; two stored arrays in one
+     * loop, or arrays at different offsets, stay scalar).
+     */
+    private static void pairs1(float[] lo, float[] hi, float[] a, float u, float v, int n) {
+        for (int c = 0; c < n; c++) {
+            a[c] += u * lo[c] + v * hi[c];
         }
     }
 

@@ -84,6 +84,11 @@ final class RandomCatalog {
         this.json = json;
     }
 
+    /** A catalogue of the given tools (no JSON text), for checking the checker. */
+    static RandomCatalog of(List<Tool> tools) {
+        return new RandomCatalog(tools, null);
+    }
+
     /** The tool whose snake_case name is {@code snake}, or null. */
     Tool bySnake(String snake) {
         for (Tool t : tools) {
@@ -141,9 +146,9 @@ final class RandomCatalog {
         {"été", "hiver"}, {"with space", "x\"y"}, {"東京", "大阪"}, {1, 2, 3}, {10, 1, 100}, {"1", 1}, {"only"},
         {}, {true, "maybe"}, {0.5, 2.25}};
 
-    /** A random catalogue of 0..6 tools. */
+    /** A random catalogue of 0..6 tools (mostly 1..3). */
     static RandomCatalog make(Random r) {
-        int n = r.nextInt(10) == 0 ? 0 : 1 + r.nextInt(6);
+        int n = r.nextInt(10) == 0 ? 0 : 1 + r.nextInt(r.nextInt(4) == 0 ? 6 : 3);
         List<Tool> tools = new ArrayList<>();
         List<Object> array = new ArrayList<>();
         Set<String> snakes = new HashSet<>();
@@ -257,7 +262,7 @@ final class RandomCatalog {
         if (type != null) {
             m.put("type", type);
         }
-        if (r.nextBoolean()) {
+        if (r.nextInt(4) == 0) { // (rarely: descriptions make the prompt, and the encoder's work, longer)
             m.put("description", DESCRIPTIONS[r.nextInt(DESCRIPTIONS.length)]);
         }
         if (p.kind == Kind.ENUM) {
@@ -277,7 +282,7 @@ final class RandomCatalog {
     private static Map<String, Object> toolJson(Random r, String name, List<Param> params, String form) {
         Map<String, Object> tool = new LinkedHashMap<>();
         tool.put("name", name);
-        if (r.nextInt(4) != 0) {
+        if (r.nextBoolean()) {
             tool.put("description", DESCRIPTIONS[r.nextInt(DESCRIPTIONS.length)]);
         }
         boolean flat = form.equals("flat") || form.equals("openai-flat");

@@ -551,6 +551,7 @@ class GrammarStateTest {
             walks++;
             bytes += steps;
         }
+        System.out.println("no dead ends: " + walks + " random byte walks, " + bytes + " bytes");
         assertTrue(walks == 400 && bytes > 10000);
     }
 

@@ -128,8 +128,9 @@ final class GrammarTesting {
     private static final byte[] CLOSERS = utf8("\"}],0");
 
     /**
-     * One step of a random byte walk: a random accepted byte, or (closing) the first accepted
-     * byte of {@link #CLOSERS}, falling back to a random accepted one. -1 when none is accepted.
+     * One step of a random byte walk: a random accepted byte that does not end the output (unless
+     * nothing else is accepted), or (closing) the first accepted byte of {@link #CLOSERS}, falling
+     * back to a random accepted one. -1 when none is accepted.
      */
     static int pickByte(GrammarState s, Random rnd, boolean closing) {
         boolean[] ok = acceptedBytes(s);
@@ -139,6 +140,10 @@ final class GrammarTesting {
                     return c;
                 }
             }
+        } else if (ok[']'] && count(ok) > 1) {
+            GrammarState t = s.copy();
+            t.feed(']');
+            ok[']'] = !t.isDone();
         }
         int n = count(ok);
         if (n == 0) {

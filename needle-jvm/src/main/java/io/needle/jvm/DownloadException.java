@@ -23,6 +23,7 @@ public final class DownloadException extends IOException {
         LOCAL_IO
     }
 
+    /** What went wrong. */
     private final Kind kind;
 
     /** An error of {@code kind} with a one-line {@code message}. */

@@ -1,45 +1,47 @@
 package io.needle.jvm;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A local stand-in for Hugging Face on 127.0.0.1 (never the real network): serves files under
+ * A local stand-in for Hugging Face on 127.0.0.1 (never the real network), a minimal HTTP/1.1
+ * server on a plain socket (one request per connection, so it can drop a connection mid-body):
+ * serves files under
  * {@code /resolve/main/NAME} by redirecting to {@code /cdn/NAME} with {@code X-Linked-Size} (as the
  * hub does), and answers {@code /cdn/NAME} with Range support (206 + Content-Range, If-Range
  * against a strong ETag). Each file can misbehave on purpose: cut its first responses short, fail
  * with a status, ignore ranges, stall.
  */
-final class HubServer implements AutoCloseable {
+public final class HubServer implements AutoCloseable {
 
     /** One served file and how it misbehaves. */
-    static final class File {
-        volatile byte[] bytes;
-        volatile String etag = "\"v1\"";
+    public static final class File {
+        public volatile byte[] bytes;
+        public volatile String etag = "\"v1\"";
         /** The next this-many responses send only {@link #cutAt} bytes of the body, then drop the connection. */
-        final AtomicInteger cutResponses = new AtomicInteger();
-        volatile int cutAt;
+        public final AtomicInteger cutResponses = new AtomicInteger();
+        public volatile int cutAt;
         /** The next this-many requests get {@link #errorStatus}. */
-        final AtomicInteger errorResponses = new AtomicInteger();
-        volatile int errorStatus = 500;
-        volatile boolean ignoreRange;
-        volatile boolean redirect = true;
+        public final AtomicInteger errorResponses = new AtomicInteger();
+        public volatile int errorStatus = 500;
+        public volatile boolean ignoreRange;
+        public volatile boolean redirect = true;
         /** The next this-many responses stall this long after the headers and a few bytes. */
-        final AtomicInteger stallResponses = new AtomicInteger();
-        volatile long stallMs;
+        public final AtomicInteger stallResponses = new AtomicInteger();
+        public volatile long stallMs;
 
         File(byte[] bytes) {
             this.bytes = bytes;
@@ -47,10 +49,10 @@ final class HubServer implements AutoCloseable {
     }
 
     /** A request as the server saw it. */
-    static final class Request {
-        final String path;
-        final String range;
-        final String ifRange;
+    public static final class Request {
+        public final String path;
+        public final String range;
+        public final String ifRange;
 
         Request(String path, String range, String ifRange) {
             this.path = path;
@@ -64,32 +66,32 @@ final class HubServer implements AutoCloseable {
         }
     }
 
-    private final ExecutorService executor = Executors.newCachedThreadPool();
-    private final HttpServer server;
+    private final ServerSocket socket;
+    private final Thread acceptor;
     private final Map<String, File> files = new ConcurrentHashMap<>();
-    final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
+    public final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
 
-    HubServer() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", this::handle);
-        server.setExecutor(executor);
-        server.start();
+    public HubServer() throws IOException {
+        socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        acceptor = new Thread(this::acceptLoop, "hub-server");
+        acceptor.setDaemon(true);
+        acceptor.start();
     }
 
     /** Serves {@code bytes} as {@code name}; returns its settings for misbehaviour. */
-    File put(String name, byte[] bytes) {
+    public File put(String name, byte[] bytes) {
         File f = new File(bytes);
         files.put(name, f);
         return f;
     }
 
     /** The hub base URL, ending with {@code /}. */
-    String base() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/resolve/main/";
+    public String base() {
+        return "http://127.0.0.1:" + socket.getLocalPort() + "/resolve/main/";
     }
 
     /** Requests for {@code /cdn/NAME} (the file bodies). */
-    List<Request> bodyRequests(String name) {
+    public List<Request> bodyRequests(String name) {
         List<Request> out = new ArrayList<>();
         synchronized (requests) {
             for (Request r : requests) {
@@ -102,7 +104,7 @@ final class HubServer implements AutoCloseable {
     }
 
     /** A URL on 127.0.0.1 where nothing listens. */
-    static String closedPortUrl() throws IOException {
+    public static String closedPortUrl() throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
@@ -110,93 +112,120 @@ final class HubServer implements AutoCloseable {
         return "http://127.0.0.1:" + port + "/resolve/main/";
     }
 
-    private void handle(HttpExchange ex) throws IOException {
-        try {
-            String path = ex.getRequestURI().getPath();
-            requests.add(new Request(path, ex.getRequestHeaders().getFirst("Range"),
-                    ex.getRequestHeaders().getFirst("If-Range")));
-            String name = path.substring(path.lastIndexOf('/') + 1);
-            File f = files.get(name);
-            if (f == null) {
-                send(ex, 404, new byte[0]);
+    private void acceptLoop() {
+        while (!socket.isClosed()) {
+            try {
+                Socket c = socket.accept();
+                Thread t = new Thread(() -> serve(c), "hub-connection");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return; // closed
+            }
+        }
+    }
+
+    /** One request per connection ("Connection: close"), so dropping the socket cuts a body short. */
+    private void serve(Socket c) {
+        try (Socket conn = c) {
+            conn.setSoTimeout(10_000);
+            InputStream in = conn.getInputStream();
+            String requestLine = readLine(in);
+            if (requestLine == null) {
                 return;
             }
-            if (path.startsWith("/resolve/main/") && f.redirect) {
-                ex.getResponseHeaders().add("Location", "/cdn/" + name);
-                ex.getResponseHeaders().add("X-Linked-Size", Long.toString(f.bytes.length));
-                ex.getResponseHeaders().add("ETag", f.etag);
-                ex.sendResponseHeaders(302, -1);
-                return;
-            }
-            if (f.errorResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                send(ex, f.errorStatus, "error".getBytes());
-                return;
-            }
-            byte[] body = f.bytes;
-            int start = 0;
-            String range = ex.getRequestHeaders().getFirst("Range");
-            String ifRange = ex.getRequestHeaders().getFirst("If-Range");
-            boolean partial = range != null && !f.ignoreRange && (ifRange == null || ifRange.equals(f.etag));
-            ex.getResponseHeaders().add("ETag", f.etag);
-            ex.getResponseHeaders().add("Accept-Ranges", "bytes");
-            if (partial) {
-                start = Integer.parseInt(range.substring("bytes=".length(), range.indexOf('-')));
-                if (start >= body.length) {
-                    ex.getResponseHeaders().add("Content-Range", "bytes */" + body.length);
-                    ex.sendResponseHeaders(416, -1);
-                    return;
+            Map<String, String> headers = new HashMap<>();
+            for (String line; (line = readLine(in)) != null && !line.isEmpty(); ) {
+                int colon = line.indexOf(':');
+                if (colon > 0) {
+                    headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
                 }
-                ex.getResponseHeaders().add("Content-Range", "bytes " + start + "-" + (body.length - 1) + "/" + body.length);
             }
-            int length = body.length - start;
-            ex.sendResponseHeaders(partial ? 206 : 200, length == 0 ? -1 : length);
-            OutputStream os = ex.getResponseBody();
-            if (f.cutResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                int n = Math.max(0, Math.min(length, f.cutAt - start));
-                os.write(body, start, n);
-                os.flush();
-                closeAbruptly(ex); // drop the connection mid-body
-                return;
-            }
-            if (f.stallResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                os.write(body, start, Math.min(length, 16));
-                os.flush();
-                try {
-                    Thread.sleep(f.stallMs);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                closeAbruptly(ex);
-                return;
-            }
-            os.write(body, start, length);
-            os.close();
+            String path = requestLine.split(" ")[1];
+            requests.add(new Request(path, headers.get("range"), headers.get("if-range")));
+            respond(conn.getOutputStream(), path, headers);
         } catch (IOException | RuntimeException e) {
-            ex.close();
+            // the client went away
         }
     }
 
-    /** Closes the exchange before the announced body is complete: the server drops the connection. */
-    private static void closeAbruptly(HttpExchange ex) {
-        try {
-            ex.getResponseBody().close(); // "insufficient bytes written": the connection is closed
-        } catch (IOException e) {
-            // expected
+    private void respond(OutputStream os, String path, Map<String, String> headers) throws IOException {
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        File f = files.get(name);
+        if (f == null) {
+            head(os, 404, "Not Found", 0, "");
+            return;
         }
-        ex.close();
+        if (path.startsWith("/resolve/main/") && f.redirect) {
+            head(os, 302, "Found", 0, "Location: /cdn/" + name + "\r\nX-Linked-Size: " + f.bytes.length
+                    + "\r\nETag: " + f.etag + "\r\n");
+            return;
+        }
+        if (f.errorResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            head(os, f.errorStatus, "Server Error", 0, "");
+            return;
+        }
+        byte[] body = f.bytes;
+        String etag = f.etag;
+        int start = 0;
+        String range = headers.get("range");
+        String ifRange = headers.get("if-range");
+        boolean partial = range != null && !f.ignoreRange && (ifRange == null || ifRange.equals(etag));
+        String extra = "ETag: " + etag + "\r\nAccept-Ranges: bytes\r\n";
+        if (partial) {
+            start = Integer.parseInt(range.substring("bytes=".length(), range.indexOf('-')));
+            if (start >= body.length) {
+                head(os, 416, "Range Not Satisfiable", 0, extra + "Content-Range: bytes */" + body.length + "\r\n");
+                return;
+            }
+            extra += "Content-Range: bytes " + start + "-" + (body.length - 1) + "/" + body.length + "\r\n";
+        }
+        int length = body.length - start;
+        head(os, partial ? 206 : 200, partial ? "Partial Content" : "OK", length, extra);
+        if (f.cutResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            os.write(body, start, Math.max(0, Math.min(length, f.cutAt - start)));
+            os.flush();
+            return; // the socket closes: the body is cut short
+        }
+        if (f.stallResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            os.write(body, start, Math.min(length, 16));
+            os.flush();
+            try {
+                Thread.sleep(f.stallMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return;
+        }
+        os.write(body, start, length);
+        os.flush();
     }
 
-    private static void send(HttpExchange ex, int status, byte[] body) throws IOException {
-        ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-        if (body.length > 0) {
-            ex.getResponseBody().write(body);
+    private static void head(OutputStream os, int status, String reason, long length, String extra) throws IOException {
+        String h = "HTTP/1.1 " + status + " " + reason + "\r\nContent-Length: " + length + "\r\nConnection: close\r\n"
+                + extra + "\r\n";
+        os.write(h.getBytes(StandardCharsets.ISO_8859_1));
+        os.flush();
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int b; (b = in.read()) != -1; ) {
+            if (b == '\n') {
+                int n = sb.length();
+                return n > 0 && sb.charAt(n - 1) == '\r' ? sb.substring(0, n - 1) : sb.toString();
+            }
+            sb.append((char) b);
         }
-        ex.close();
+        return sb.length() == 0 ? null : sb.toString();
     }
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closed already
+        }
     }
 }

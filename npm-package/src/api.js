@@ -1,0 +1,419 @@
+// The public API over the raw exports of needle.wasm (wasm-bridge's io.needle.wasm.NeedleWasm):
+// converts arguments (Uint8Array → Int8Array view, tools objects → JSON text, id lists →
+// Int32Array), parses the JSON texts the bridge returns, and turns engine errors into NeedleErrors.
+
+import { JavaError } from "./runtime.js";
+
+let raw = null;
+const constructToken = Symbol("NeedleWasm.construct"); // keeps the constructors private
+/** Called by the entry (index.js, workerd.js) once needle.wasm is instantiated. */
+export function attach(rawExports) {
+  raw = rawExports;
+}
+
+/** True once the WebAssembly module is ready (after `await init()`). */
+export function isInitialized() {
+  return raw !== null;
+}
+
+const MAX_NEW_TOKENS = 511;
+const KIND_PREFIX = /^NeedleException\[([A-Z]+)\] ([\s\S]*)$/;
+
+/**
+ * The error every failing call throws: `message` is one line naming the problem, `kind` says what
+ * kind of problem for programs: WEIGHTS, CONFIG, VOCAB, JSON, INPUT (from the engine), STATE (not
+ * initialized, freed), DOWNLOAD (downloadModel) or INTERNAL (a bug or the Wasm engine's limits).
+ */
+export class NeedleError extends Error {
+  constructor(kind, message, options) {
+    super(message, options);
+    this.name = "NeedleError";
+    this.kind = kind;
+  }
+}
+
+/** Runs a raw call; errors from the Java side come out as NeedleErrors with the engine's kind. */
+function call(body) {
+  try {
+    return body();
+  } catch (e) {
+    throw translate(e);
+  }
+}
+
+function translate(e) {
+  if (e instanceof NeedleError) {
+    return e;
+  }
+  if (e instanceof JavaError) {
+    const message = String(e.message);
+    const m = KIND_PREFIX.exec(message);
+    if (m !== null) {
+      return new NeedleError(m[1], m[2]);
+    }
+    return new NeedleError("INTERNAL", "internal error in the engine: " + message, { cause: e });
+  }
+  if (e instanceof WebAssembly.RuntimeError) {
+    return new NeedleError("INTERNAL", "the WebAssembly engine failed: " + e.message, { cause: e });
+  }
+  return e; // an error thrown by a callback of the caller's (runStream's onToken): passed on as is
+}
+
+function requireReady() {
+  if (raw === null) {
+    throw new NeedleError("STATE", "needle-java-wasm is not initialized: call `await init()` first");
+  }
+  return raw;
+}
+
+function input(message) {
+  return new NeedleError("INPUT", message);
+}
+
+/** Weight bytes as the Int8Array view TeaVM copies fastest (no copy here). */
+function weightBytes(weights) {
+  if (weights instanceof ArrayBuffer) {
+    return new Int8Array(weights);
+  }
+  if (ArrayBuffer.isView(weights)) {
+    return new Int8Array(weights.buffer, weights.byteOffset, weights.byteLength);
+  }
+  throw input("the weights must be a Uint8Array, Int8Array, ArrayBuffer or another ArrayBuffer view, got "
+      + describe(weights));
+}
+
+function vocabText(vocab) {
+  if (vocab === undefined || vocab === null || typeof vocab === "string") {
+    return vocab ?? null;
+  }
+  if (vocab instanceof ArrayBuffer || ArrayBuffer.isView(vocab)) {
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(vocab);
+    } catch {
+      throw new NeedleError("VOCAB", "the vocabulary bytes are not valid UTF-8");
+    }
+  }
+  throw input("the vocabulary must be the text of vocab.txt (a string) or its bytes, got " + describe(vocab));
+}
+
+/** Tools as the JSON text the engine parses: a string as is, anything else through JSON.stringify. */
+function toolsText(tools) {
+  if (tools === undefined || tools === null) {
+    return "[]";
+  }
+  if (typeof tools === "string") {
+    return tools;
+  }
+  const text = JSON.stringify(tools);
+  if (text === undefined) {
+    throw input("the tools must be a JSON text or a JSON-serializable value, got " + describe(tools));
+  }
+  return text;
+}
+
+function text(value, what) {
+  if (typeof value !== "string") {
+    throw input(what + " must be a string, got " + describe(value));
+  }
+  return value;
+}
+
+function ids(values, what) {
+  if (values === null || typeof values !== "object" || typeof values.length !== "number") {
+    throw input(what + " must be an array of token ids, got " + describe(values));
+  }
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) {
+      throw input(what + "[" + i + "] is not an integer token id: " + describe(v));
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+function int(value, fallback, what) {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
+    throw input(what + " must be an integer, got " + describe(value));
+  }
+  return value;
+}
+
+function bool(value, fallback, what) {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (typeof value !== "boolean") {
+    throw input(what + " must be true or false, got " + describe(value));
+  }
+  return value;
+}
+
+function options(o) {
+  if (o !== undefined && (o === null || typeof o !== "object")) {
+    throw input("the options must be an object, got " + describe(o));
+  }
+  o = o ?? {};
+  return {
+    maxNewTokens: int(o.maxNewTokens, MAX_NEW_TOKENS, "maxNewTokens"),
+    constrain: bool(o.constrain, true, "constrain"),
+  };
+}
+
+function describe(v) {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") return v.constructor?.name ?? "an object";
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
+  return typeof v === "number" || typeof v === "boolean" ? String(v) : typeof v;
+}
+
+/** The bridge's result JSON → RunResult (camelCase timings). */
+function result(json) {
+  const r = typeof json === "string" ? JSON.parse(json) : json;
+  const t = r.timings;
+  return {
+    text: r.text,
+    calls: r.calls,
+    complete: r.complete,
+    tokens: r.tokens,
+    timings: {
+      loadMs: t.load_ms,
+      encodeMs: t.encode_ms,
+      decodeMs: t.decode_ms,
+      prefillTokens: t.prefill_tokens,
+      decodeTokens: t.decode_tokens,
+    },
+  };
+}
+
+const engineOf = new WeakMap(); // NeedleWasm → raw engine object (absent after free())
+
+function engine(self) {
+  const e = engineOf.get(self);
+  if (e === undefined) {
+    throw new NeedleError("STATE", "this NeedleWasm was freed (free() was called)");
+  }
+  return e;
+}
+
+/**
+ * A loaded Needle model: weights, vocabulary, constrained decoder. One request at a time (calls
+ * are synchronous). Create with `NeedleWasm.load(weights, vocab)` after `await init()`.
+ */
+export class NeedleWasm {
+  #config = null;
+
+  constructor(token, rawEngine) {
+    if (token !== constructToken) {
+      throw new TypeError("use NeedleWasm.load(weights, vocab)");
+    }
+    engineOf.set(this, rawEngine);
+  }
+
+  /**
+   * Loads a model from the bytes of a .safetensors file and the text of vocab.txt. The bytes are
+   * copied once into the engine (which keeps no other copy); the caller's array may be dropped.
+   * vocab may be omitted for generate()-only use.
+   */
+  static load(weights, vocab) {
+    const r = requireReady();
+    const bytes = weightBytes(weights);
+    const v = vocabText(vocab);
+    return new NeedleWasm(constructToken, call(() => r.load(bytes, v)));
+  }
+
+  /** The tool-call text for (query, tools): a JSON array of calls, constrained decoding, ≤ 511 tokens. */
+  run(query, tools) {
+    const e = engine(this);
+    const q = text(query, "the query");
+    const t = toolsText(tools);
+    return call(() => e.run(q, t));
+  }
+
+  /** Runs with options; returns {text, calls, complete, tokens, timings}. */
+  runDetailed(query, tools, opts) {
+    const e = engine(this);
+    const q = text(query, "the query");
+    const t = toolsText(tools);
+    const o = options(opts);
+    return result(call(() => e.runDetailed(q, t, o.maxNewTokens, o.constrain)));
+  }
+
+  /**
+   * Runs, calling onToken(id, piece) for each token as it is generated; returns the final text.
+   * The pieces concatenate to the text, but for a tail (bytes of an unfinished character) that
+   * options.onFinish(tail) receives at the end.
+   */
+  runStream(query, tools, onToken, opts) {
+    const e = engine(this);
+    const q = text(query, "the query");
+    const t = toolsText(tools);
+    if (typeof onToken !== "function") {
+      throw input("onToken must be a function (id, piece) => void, got " + describe(onToken));
+    }
+    const o = options(opts);
+    const onFinish = opts?.onFinish;
+    if (onFinish !== undefined && typeof onFinish !== "function") {
+      throw input("options.onFinish must be a function (tail) => void");
+    }
+    let streamed = 0;
+    const r = result(call(() => e.runStream(q, t, o.maxNewTokens, o.constrain, (id, piece) => {
+      streamed += piece.length;
+      onToken(id, piece);
+    })));
+    onFinish?.(r.text.slice(streamed));
+    return r.text;
+  }
+
+  /** Runs many pairs ([query, tools] or {query, tools}) in order; returns their detailed results. */
+  runBatch(pairs, opts) {
+    const e = engine(this);
+    if (!Array.isArray(pairs)) {
+      throw input("the batch must be an array of [query, tools] pairs or {query, tools} objects");
+    }
+    const items = pairs.map((p, i) => {
+      const [q, t] = Array.isArray(p) ? p : p !== null && typeof p === "object" ? [p.query, p.tools] : [];
+      return { query: text(q, "the query of batch item " + i), tools: toolsText(t) };
+    });
+    const json = JSON.stringify(items);
+    const o = options(opts);
+    return JSON.parse(call(() => e.runBatch(json, o.maxNewTokens, o.constrain))).map(result);
+  }
+
+  /**
+   * Ranks tool descriptions by similarity to the query (the model's contrastive head); returns
+   * [[index, score], …], best first, at most topK (default 5).
+   */
+  retrieveTools(query, descriptions, topK = 5) {
+    const e = engine(this);
+    const q = text(query, "the query");
+    if (!Array.isArray(descriptions)) {
+      throw input("the descriptions must be an array of strings, got " + describe(descriptions));
+    }
+    descriptions.forEach((d, i) => text(d, "description " + i));
+    const json = JSON.stringify(descriptions);
+    const k = int(topK, 5, "topK");
+    return JSON.parse(call(() => e.retrieveTools(q, json, k)));
+  }
+
+  /** The SentencePiece ids of a text. */
+  tokenize(textToEncode) {
+    const e = engine(this);
+    const s = text(textToEncode, "the text");
+    return Array.from(call(() => e.tokenize(s)));
+  }
+
+  /** The text of token ids. */
+  detokenize(tokenIds) {
+    const e = engine(this);
+    const a = ids(tokenIds, "the ids");
+    return call(() => e.detokenize(a));
+  }
+
+  /** The encoder input ids run() feeds the model for (query, tools). */
+  prompt(query, tools) {
+    const e = engine(this);
+    const q = text(query, "the query");
+    const t = toolsText(tools);
+    return Array.from(call(() => e.prompt(q, t)));
+  }
+
+  /**
+   * Encoder + greedy decoder on raw encoder ids (as `needle generate`); returns the generated ids,
+   * eos excluded. Plain argmax unless options.tools is given, which constrains decoding to calls
+   * of those tools (set options.constrain to false to give tools and still decode plainly).
+   */
+  generate(inputIds, opts) {
+    const e = engine(this);
+    const a = ids(inputIds, "the input ids");
+    if (opts !== undefined && (opts === null || typeof opts !== "object")) {
+      throw input("the options must be an object, got " + describe(opts));
+    }
+    const maxNewTokens = int(opts?.maxNewTokens, MAX_NEW_TOKENS, "maxNewTokens");
+    const hasTools = opts?.tools !== undefined && opts?.tools !== null;
+    const constrain = bool(opts?.constrain, hasTools, "constrain");
+    if (constrain && !hasTools) {
+      throw input("constrained generation needs options.tools");
+    }
+    const out = constrain
+      ? call(() => e.generateConstrained(a, toolsText(opts.tools), maxNewTokens))
+      : call(() => e.generate(a, maxNewTokens));
+    return Array.from(out);
+  }
+
+  /** The model's configuration (metadata names: vocab_size, d_model, num_heads, …). */
+  get config() {
+    const e = engine(this);
+    if (this.#config === null) {
+      this.#config = Object.freeze(JSON.parse(call(() => e.config())));
+    }
+    return this.#config;
+  }
+
+  /** Whether the weights have the contrastive head retrieveTools needs. */
+  get hasContrastiveHead() {
+    const e = engine(this);
+    return call(() => e.hasContrastiveHead);
+  }
+
+  /** Whether a vocabulary was loaded (run, tokenize and retrieveTools need one). */
+  get hasVocab() {
+    const e = engine(this);
+    return call(() => e.hasVocab);
+  }
+
+  /** Milliseconds load() spent inside the engine (parsing and checking the weights and vocab). */
+  get loadMs() {
+    const e = engine(this);
+    return call(() => e.loadMs);
+  }
+
+  /** Releases the model: the memory is reclaimed by the garbage collector; later calls throw. */
+  free() {
+    const e = engineOf.get(this);
+    if (e !== undefined) {
+      engineOf.delete(this);
+      e.free();
+    }
+  }
+}
+
+/** A vocabulary alone (no weights): text to SentencePiece ids and back. */
+export class NeedleTokenizer {
+  #raw;
+
+  constructor(token, rawTokenizer) {
+    if (token !== constructToken) {
+      throw new TypeError("use NeedleTokenizer.load(vocab)");
+    }
+    this.#raw = rawTokenizer;
+  }
+
+  /** Loads the text (or UTF-8 bytes) of vocab.txt. */
+  static load(vocab) {
+    const r = requireReady();
+    const v = vocabText(vocab);
+    return new NeedleTokenizer(constructToken, call(() => r.loadTokenizer(v)));
+  }
+
+  encode(textToEncode) {
+    const s = text(textToEncode, "the text");
+    return Array.from(call(() => this.#raw.encode(s)));
+  }
+
+  decode(tokenIds) {
+    const a = ids(tokenIds, "the ids");
+    return call(() => this.#raw.decode(a));
+  }
+
+  /** The number of pieces. */
+  get size() {
+    return this.#raw.size;
+  }
+}
+

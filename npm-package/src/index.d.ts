@@ -1,0 +1,228 @@
+// Type declarations of needle-java-wasm (both entries: index.js and, for Cloudflare Workers,
+// workerd.js share this API).
+
+/** What init() can load needle.wasm from. */
+export type InitInput =
+  | string
+  | URL
+  | Response
+  | ArrayBuffer
+  | ArrayBufferView
+  | WebAssembly.Module;
+
+/**
+ * Loads and instantiates needle.wasm; await it once before anything else. Without an argument
+ * the package's own needle.wasm is used (fetched next to the module in browsers, read from disk in
+ * Node). Later calls return the first call's promise. In Cloudflare Workers ("workerd" condition)
+ * the module is instantiated at import and init() resolves at once.
+ */
+export default function init(input?: InitInput | Promise<InitInput>): Promise<void>;
+
+/** True once init() has finished. */
+export function isInitialized(): boolean;
+
+/**
+ * What went wrong, for programs: WEIGHTS (not a valid Needle .safetensors file), CONFIG (model
+ * metadata missing or inconsistent), VOCAB (malformed vocabulary or one that does not fit the
+ * model), JSON (tools text that is not JSON), INPUT (any other bad argument: ids out of range,
+ * maxNewTokens outside 0..511, wrong types), STATE (not initialized, or used after free()),
+ * DOWNLOAD (downloadModel / init could not fetch), INTERNAL (an engine bug or a WebAssembly limit).
+ */
+export type NeedleErrorKind =
+  | "WEIGHTS"
+  | "CONFIG"
+  | "VOCAB"
+  | "JSON"
+  | "INPUT"
+  | "STATE"
+  | "DOWNLOAD"
+  | "INTERNAL";
+
+/** The error every failing call throws; `message` is one line naming the problem. */
+export class NeedleError extends Error {
+  readonly kind: NeedleErrorKind;
+  constructor(kind: NeedleErrorKind, message: string, options?: { cause?: unknown });
+}
+
+/** One tool definition: the flat Needle form, a JSON-Schema `parameters` object or an OpenAI tool. */
+export type ToolDefinition = Record<string, unknown>;
+
+/** Tools as a JSON text, or as values that JSON.stringify turns into one. */
+export type Tools = string | ToolDefinition[];
+
+/** One tool call of the output. */
+export interface ToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface RunOptions {
+  /** Generated-token budget, 0..511 (default 511, the model's limit). */
+  maxNewTokens?: number;
+  /** Constrained decoding (default true): only valid calls of the given tools can be written. */
+  constrain?: boolean;
+}
+
+export interface StreamOptions extends RunOptions {
+  /** Receives, at the end, any text the token pieces did not carry (usually ""). */
+  onFinish?: (tail: string) => void;
+}
+
+export interface Timings {
+  /** 0 in run results (loading is measured by NeedleWasm.loadMs). */
+  loadMs: number;
+  /** Prompt building, tokenization and the encoder pass. */
+  encodeMs: number;
+  /** All decoder steps. */
+  decodeMs: number;
+  /** Encoder input length in tokens. */
+  prefillTokens: number;
+  /** Decoder steps run (generated tokens, plus the final eos step when there was one). */
+  decodeTokens: number;
+}
+
+export interface RunResult {
+  /** The output: a JSON array of calls (original tool names restored). */
+  text: string;
+  /** The parsed calls, or null when the text is not a JSON array (unconstrained or cut short). */
+  calls: ToolCall[] | null;
+  /** True when the output is finished (not cut by maxNewTokens). */
+  complete: boolean;
+  /** The generated token ids (eos excluded). */
+  tokens: number[];
+  timings: Timings;
+}
+
+export interface GenerateOptions {
+  /** Generated-token budget, 0..511 (default 511). */
+  maxNewTokens?: number;
+  /** Tools whose grammar constrains decoding; without them decoding is plain argmax. */
+  tools?: Tools;
+  /** Default: true when tools are given. */
+  constrain?: boolean;
+}
+
+/** The model's configuration, with the weight file's metadata names. */
+export interface ModelConfig {
+  vocab_size: number;
+  d_model: number;
+  num_heads: number;
+  num_kv_heads: number;
+  num_encoder_layers: number;
+  num_decoder_layers: number;
+  max_seq_len: number;
+  rope_theta: number;
+  pad_token_id: number;
+  no_feedforward: boolean;
+  d_ff: number;
+  activation: string;
+  contrastive_dim: number;
+  group_size: number;
+}
+
+/** A batch item: [query, tools] or { query, tools }. */
+export type BatchPair = [string, Tools] | { query: string; tools: Tools };
+
+/** A loaded model. Calls are synchronous and run one at a time. */
+export class NeedleWasm {
+  private constructor();
+
+  /**
+   * Loads the bytes of a Needle .safetensors file and the text (or UTF-8 bytes) of vocab.txt.
+   * The weights are copied once into the engine, which keeps no other copy: the caller's array
+   * may be dropped. vocab may be omitted for generate()-only use.
+   */
+  static load(weights: Uint8Array | Int8Array | ArrayBuffer | ArrayBufferView, vocab?: string | Uint8Array | ArrayBuffer | null): NeedleWasm;
+
+  /** The tool-call text for (query, tools), e.g. '[{"name":"get_weather","arguments":{"location":"Paris"}}]'. */
+  run(query: string, tools: Tools): string;
+
+  /** Runs with options and returns the details. */
+  runDetailed(query: string, tools: Tools, options?: RunOptions): RunResult;
+
+  /** Runs, giving each token as it is generated to onToken; returns the final text. */
+  runStream(query: string, tools: Tools, onToken: (tokenId: number, piece: string) => void, options?: StreamOptions): string;
+
+  /** Runs many pairs in order (same results as one run each). */
+  runBatch(pairs: BatchPair[], options?: RunOptions): RunResult[];
+
+  /**
+   * Ranks tool descriptions by similarity to the query with the model's contrastive head;
+   * returns [index, score] pairs, best first, at most topK (default 5).
+   */
+  retrieveTools(query: string, descriptions: string[], topK?: number): Array<[number, number]>;
+
+  /** The SentencePiece ids of a text (no bos/eos). */
+  tokenize(text: string): number[];
+
+  /** The text of token ids. */
+  detokenize(ids: ArrayLike<number>): string;
+
+  /** The encoder input ids run() feeds the model for (query, tools). */
+  prompt(query: string, tools: Tools): number[];
+
+  /** Encoder + greedy decoder on raw encoder ids; the generated ids, eos excluded. */
+  generate(inputIds: ArrayLike<number>, options?: GenerateOptions): number[];
+
+  /** The model's configuration. */
+  readonly config: Readonly<ModelConfig>;
+
+  /** Whether the weights have the contrastive head retrieveTools() needs. */
+  readonly hasContrastiveHead: boolean;
+
+  /** Whether a vocabulary was loaded (run, tokenize, retrieveTools need one). */
+  readonly hasVocab: boolean;
+
+  /** Milliseconds load() spent in the engine. */
+  readonly loadMs: number;
+
+  /** Releases the model for the garbage collector; later calls throw a NeedleError of kind STATE. */
+  free(): void;
+}
+
+/** A vocabulary alone: text to SentencePiece ids and back. */
+export class NeedleTokenizer {
+  private constructor();
+  static load(vocab: string | Uint8Array | ArrayBuffer): NeedleTokenizer;
+  encode(text: string): number[];
+  decode(ids: ArrayLike<number>): string;
+  /** The number of pieces. */
+  readonly size: number;
+}
+
+export interface DownloadProgress {
+  file: "weights" | "vocab";
+  url: string;
+  /** Bytes received so far. */
+  loaded: number;
+  /** Expected bytes, or null when the server did not say. */
+  total: number | null;
+  /** True when read from the Cache API instead of the network. */
+  fromCache: boolean;
+  /** True on the last report for this file. */
+  done: boolean;
+}
+
+export interface DownloadOptions {
+  /** Default: DEFAULT_WEIGHTS_URL (Hugging Face, Abdalrahman/needle-rs-safetensors). */
+  weightsUrl?: string | URL;
+  /** Default: DEFAULT_VOCAB_URL. */
+  vocabUrl?: string | URL;
+  onProgress?: (progress: DownloadProgress) => void;
+  /** Read and write the Cache API when there is one (default true). */
+  cache?: boolean;
+  /** Default: DEFAULT_CACHE_NAME. */
+  cacheName?: string;
+  /** The CacheStorage to use (default globalThis.caches, which Node lacks). */
+  caches?: CacheStorage;
+  /** The fetch to use (default globalThis.fetch). */
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+}
+
+/** Downloads weights and vocabulary, with progress reports, from the Cache API when present. */
+export function downloadModel(options?: DownloadOptions): Promise<{ weights: Uint8Array; vocab: string }>;
+
+export const DEFAULT_WEIGHTS_URL: string;
+export const DEFAULT_VOCAB_URL: string;
+export const DEFAULT_CACHE_NAME: string;

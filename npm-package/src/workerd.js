@@ -1,0 +1,18 @@
+// needle-java-wasm for Cloudflare Workers (the "workerd" export condition). Workers cannot compile
+// WebAssembly or code from strings at request time: the bundler (wrangler) turns the .wasm import
+// into a compiled WebAssembly.Module, which is instantiated here, synchronously, at global scope,
+// with a runtime that never compiles code from strings. init() exists for the same code to run
+// everywhere; here it has nothing left to do.
+import wasmModule from "./needle.wasm";
+import { attach } from "./api.js";
+import { instantiateSync } from "./instantiate.js";
+
+export { NeedleWasm, NeedleTokenizer, NeedleError, isInitialized } from "./api.js";
+export { downloadModel, DEFAULT_WEIGHTS_URL, DEFAULT_VOCAB_URL, DEFAULT_CACHE_NAME } from "./download.js";
+
+attach(instantiateSync(wasmModule));
+
+/** Already done at import; resolves at once (any argument is ignored). */
+export default function init() {
+  return Promise.resolve();
+}

@@ -1,0 +1,68 @@
+// Shared by the node tests: where the fixtures are, and the parity tie rule.
+// The tests run from a scratch project that installed the packed needle-java-wasm tarball, and
+// import it only as "needle-java-wasm" (scripts/node-tests.sh sets them up).
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+function dirFromEnv(name) {
+  const dir = process.env[name];
+  if (!dir || !fs.existsSync(dir)) {
+    throw new Error(`${name} must name an existing folder (scripts/node-tests.sh sets it), got ${dir}`);
+  }
+  return dir;
+}
+
+/** ../shared: spec and fixtures. */
+export const SHARED = dirFromEnv("NEEDLE_SHARED");
+/** What wasm-bridge's NodeFixturesTest wrote: generated models and the JVM's answers. */
+export const NODE_FIXTURES = dirFromEnv("NEEDLE_NODE_FIXTURES");
+/** This test folder. */
+export const TEST_DIR = path.dirname(fileURLToPath(import.meta.url));
+/** The installed package (node_modules/needle-java-wasm), for tests that inspect its files. */
+export const PACKAGE_DIR = path.dirname(fileURLToPath(import.meta.resolve("needle-java-wasm")));
+
+export const readJson = (file) => JSON.parse(fs.readFileSync(file, "utf8"));
+export const fixture = (...parts) => path.join(SHARED, "fixtures", ...parts);
+export const realVocab = () => fs.readFileSync(fixture("tokenizer", "vocab.txt"), "utf8");
+export const manifest = () => readJson(path.join(NODE_FIXTURES, "manifest.json"));
+export const nodeFixture = (name) => path.join(NODE_FIXTURES, name);
+
+/** The parity models: [{ name, weights (path), cases, tieEps }] from shared/fixtures/parity/pN.json. */
+export function parityModels() {
+  const dir = fixture("parity");
+  return fs.readdirSync(dir).filter((f) => /^p\d+\.json$/.test(f)).sort().map((f) => {
+    const spec = readJson(path.join(dir, f));
+    return { name: f.replace(/\.json$/, ""), weights: path.join(dir, spec.model.file), cases: spec.cases, tieEps: spec.tie_eps };
+  });
+}
+
+/**
+ * The tie rule of shared/fixtures/parity/README.md: null when `actual` matches the case, else a
+ * description of the first unforgiven difference.
+ */
+export function parityMismatch(testCase, tieEps, actual) {
+  const expected = testCase.expected_ids;
+  if (actual.length > testCase.max_new_tokens) {
+    return `produced ${actual.length} ids, more than max_new_tokens ${testCase.max_new_tokens}`;
+  }
+  if (actual.length === expected.length && actual.every((id, i) => id === expected[i])) {
+    return null;
+  }
+  let k = 0;
+  while (k < expected.length && k < actual.length && expected[k] === actual[k]) k++;
+  const EOS = 1;
+  const expectedChoice = k < expected.length ? expected[k] : EOS;
+  const actualChoice = k < actual.length ? actual[k] : EOS;
+  const where = `step ${k}: expected ${expectedChoice}, got ${actualChoice} (expected [${expected}], got [${actual}])`;
+  if (k === actual.length && actual.length === testCase.max_new_tokens) {
+    return where + "; stopped by max_new_tokens where the reference continues";
+  }
+  const margin = testCase.step_margins?.[k];
+  if (margin === undefined) return where + "; the case has no margin for this step";
+  if (!(margin < tieEps)) return where + `; not a near-tie (margin ${margin})`;
+  const tied = testCase.near_ties?.[String(k)] ?? [];
+  return tied.includes(actualChoice) ? null : where + `; a near-tie but ${actualChoice} is not among [${tied}]`;
+}
+
+export const mb = (bytes) => (bytes / (1024 * 1024)).toFixed(1) + " MiB";

@@ -1,0 +1,40 @@
+// The full-size random model (ModelWriter.fullSize(), about 21 MB, the real model's shape) with the
+// real vocabulary: the answer equals the JVM's, the process grows by about the file size once the
+// caller drops its bytes (INT4 kept packed: no float expansion, no second copy), and the load and
+// request times next to the JVM's.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { test } from "node:test";
+import { promisify } from "node:util";
+import { manifest, mb, TEST_DIR } from "./helpers.mjs";
+
+test("full-size model: JVM answer, memory near the file size, timings", async (t) => {
+  const full = manifest().fullsize;
+  const { stdout } = await promisify(execFile)(process.execPath, ["--expose-gc", path.join(TEST_DIR, "memory-child.mjs")],
+    { timeout: 240_000, maxBuffer: 1 << 24 });
+  const r = JSON.parse(stdout.trim().split("\n").pop());
+
+  assert.equal(r.fileBytes, full.bytes);
+  assert.deepEqual(r.tokens, full.tokens);
+  assert.equal(r.text, full.text);
+  assert.equal(r.prefillTokens, full.prefill_tokens);
+
+  const f = r.fileBytes;
+  t.diagnostic(`weights file ${mb(f)}; node ${process.version}`);
+  t.diagnostic(`after load, caller's bytes dropped: RSS +${mb(r.loaded.rss)}, JS/Wasm heap +${mb(r.loaded.heapUsed)}, ArrayBuffers +${mb(r.loaded.arrayBuffers)}`);
+  t.diagnostic(`during load (caller's bytes + engine copy): RSS +${mb(r.peak.rss)}, heap +${mb(r.peak.heapUsed)}`);
+  t.diagnostic(`after 4 requests: RSS +${mb(r.afterRuns.rss)}, heap +${mb(r.afterRuns.heapUsed)}; after free(): heap +${mb(r.freed.heapUsed)}`);
+  const warm = r.runs.slice(1).map((x) => x.ms).sort((a, b) => a - b)[1];
+  t.diagnostic(`wasm: init ${r.initMs.toFixed(0)} ms, load ${r.loadMs.toFixed(0)} ms, request first ${r.runs[0].ms.toFixed(0)} ms, warm ${warm.toFixed(0)} ms `
+    + `(encode ${r.runs.at(-1).encodeMs.toFixed(0)} ms for ${r.prefillTokens} tokens, decode ${r.runs.at(-1).decodeMs.toFixed(0)} ms for ${r.decodeTokens} steps)`);
+  t.diagnostic(`jvm:  load ${full.jvm.load_ms.toFixed(0)} ms, request first ${full.jvm.first_run_ms.toFixed(0)} ms, warm ${full.jvm.warm_run_ms.toFixed(0)} ms`);
+
+  // the engine's copy of the weights lives in the Wasm GC heap; the rest is a few MB of tables
+  assert.ok(r.loaded.heapUsed > 0.9 * f, "the weights are in the heap once");
+  assert.ok(r.loaded.heapUsed < 1.35 * f, `heap growth ${mb(r.loaded.heapUsed)} stays near the file size ${mb(f)}`);
+  assert.ok(r.loaded.rss < 1.6 * f, `RSS growth ${mb(r.loaded.rss)} stays near the file size ${mb(f)}`);
+  assert.ok(r.loaded.arrayBuffers < 0.1 * f, "no lingering JavaScript copy of the bytes");
+  assert.ok(r.afterRuns.heapUsed < 1.5 * f, `heap after requests ${mb(r.afterRuns.heapUsed)}`);
+  assert.ok(r.freed.heapUsed < 0.2 * f, `free() lets the collector reclaim the model (heap +${mb(r.freed.heapUsed)})`);
+});

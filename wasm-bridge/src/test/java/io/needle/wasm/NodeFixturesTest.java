@@ -1,0 +1,225 @@
+package io.needle.wasm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.needle.engine.NeedleEngine;
+import io.needle.engine.RunOptions;
+import io.needle.engine.RunResult;
+import io.needle.engine.ToolScore;
+import io.needle.json.Json;
+import io.needle.safetensors.DType;
+import io.needle.testing.ModelWriter;
+import io.needle.testing.Shared;
+import io.needle.testing.TestVocab;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Writes the JVM side of the npm package's parity tests (npm-package/test): generated models and
+ * vocabularies, and what the JVM engine answers for them, into the folder named by the system
+ * property {@code needle.node.fixtures} (wasm-bridge/TARGET/node-fixtures). The node tests run the
+ * same inputs through the packed needle-java-wasm and require identical answers:
+ * <ul>
+ *   <li>{@code generate}: raw encoder ids → greedy ids (unconstrained), as {@code needle generate};</li>
+ *   <li>{@code runs}: (query, tools) → text and token ids, constrained and not, as {@code needle run};</li>
+ *   <li>{@code prompts}: (query, tools) → encoder input ids, as {@code needle prompt};</li>
+ *   <li>{@code retrieve}: contrastive-head rankings (index, float score);</li>
+ *   <li>{@code fullsize}: the full-size random model (about 21 MB) with the real vocabulary, one
+ *       request, and the JVM's load and run times for the report.</li>
+ * </ul>
+ * The manifest is {@code manifest.json}; the folder is rewritten on every run.
+ */
+class NodeFixturesTest {
+    private static final String[] TOOL_SETS = {
+        // the flat Needle form, a camelCase name (renamed to snake_case and restored)
+        "[{\"name\":\"get_weather\",\"description\":\"Get the current weather for a city\",\"parameters\":"
+                + "{\"location\":{\"type\":\"string\",\"description\":\"City name\",\"required\":true},"
+                + "\"units\":{\"type\":\"string\",\"description\":\"celsius or fahrenheit\",\"required\":false}}},"
+                + "{\"name\":\"setAlarm\",\"description\":\"Set an alarm\",\"parameters\":{\"time\":{\"type\":"
+                + "\"string\",\"description\":\"HH:MM\",\"required\":true},\"repeat\":{\"type\":\"boolean\","
+                + "\"description\":\"every day\",\"required\":false}}}]",
+        // JSON Schema parameters
+        "[{\"name\":\"send_message\",\"description\":\"Send a text message\",\"parameters\":{\"type\":\"object\","
+                + "\"properties\":{\"recipient\":{\"type\":\"string\",\"description\":\"who\"},\"count\":{\"type\":"
+                + "\"integer\",\"description\":\"how many times\"}},\"required\":[\"recipient\"]}}]",
+        // the OpenAI form, a name with a dash
+        "[{\"type\":\"function\",\"function\":{\"name\":\"play-music\",\"description\":\"Play music\","
+                + "\"parameters\":{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},"
+                + "\"volume\":{\"type\":\"number\"}},\"required\":[\"query\"]}}}]",
+        "[]",
+    };
+
+    private static final String[] QUERIES = {
+        "What's the weather in Paris?",
+        "R\u00e9veille-moi \u00e0 7h \u2600\ufe0f \u2014 \u6771\u4eac\u306e\u5929\u6c17\u306f?",
+        "Send Alice a message: \"I'll be late\"\n(twice)",
+        "",
+    };
+
+    private static final String[] DESCRIPTIONS = {
+        "Get the current weather for a city", "Set an alarm at a given time", "Send a text message to a contact",
+        "Play music by artist or genre", "Book a table at a restaurant",
+    };
+
+    @Test
+    void writeFixtures() throws IOException {
+        Path dir = Path.of(System.getProperty("needle.node.fixtures", "target/node-fixtures"));
+        Files.createDirectories(dir);
+        try (var old = Files.list(dir)) {
+            for (Path p : old.toList()) {
+                Files.delete(p);
+            }
+        }
+        List<Object> models = new ArrayList<>();
+        models.add(model(dir, "tiny-drelu", ModelWriter.tiny().seed(11), 512));
+        models.add(model(dir, "swiglu-contrastive", new ModelWriter().seed(12).vocabSize(1024).dModel(64)
+                .heads(8, 4).layers(1, 2).ffn(96, "swiglu").contrastive(32).scalesDtype(DType.F16)
+                .normDtype(DType.F32).gatesAsVector(true), 1024));
+        models.add(model(dir, "geglu-mixed", new ModelWriter().seed(13).vocabSize(700).dModel(128).heads(4, 4)
+                .layers(2, 1).ffn(96, "geglu").ropeTheta(1000).configAsJson(true)
+                .linearDtype("encoder.layers.0.self_attn.o_proj", DType.F32)
+                .linearDtype("decoder.layers.0.ffn.down_proj", DType.BF16), 700));
+        models.add(model(dir, "drelu-gqa-contrastive", new ModelWriter().seed(14).vocabSize(2048).dModel(64)
+                .heads(8, 2).layers(1, 1).ffn(64, "drelu").contrastive(64), 2048));
+
+        Map<String, Object> manifest = new LinkedHashMap<>();
+        manifest.put("models", models);
+        manifest.put("fullsize", fullSize(dir));
+        Files.writeString(dir.resolve("manifest.json"), Json.write(manifest), StandardCharsets.UTF_8);
+        assertTrue(Files.size(dir.resolve("manifest.json")) > 0);
+    }
+
+    private static Map<String, Object> model(Path dir, String name, ModelWriter writer, int vocabSize)
+            throws IOException {
+        byte[] weights = writer.build();
+        String vocab = TestVocab.make(vocabSize, vocabSize);
+        Files.write(dir.resolve(name + ".safetensors"), weights);
+        Files.writeString(dir.resolve(name + ".vocab.txt"), vocab, StandardCharsets.UTF_8);
+        NeedleEngine engine = NeedleEngine.load(weights, vocab);
+        assertEquals(vocabSize, engine.config().vocabSize);
+
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", name);
+        m.put("weights", name + ".safetensors");
+        m.put("vocab", name + ".vocab.txt");
+        m.put("config", engine.config().toMap());
+
+        // raw ids in, unconstrained greedy ids out (needle generate --no-constrain)
+        Random random = new Random(name.hashCode());
+        List<Object> generate = new ArrayList<>();
+        for (int length : new int[] {1, 3, 17, 60}) {
+            int[] input = new int[length];
+            for (int i = 0; i < length; i++) {
+                input[i] = random.nextInt(vocabSize);
+            }
+            int maxNew = 24;
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("input_ids", input);
+            c.put("max_new_tokens", maxNew);
+            c.put("ids", engine.generate(input, maxNew));
+            generate.add(c);
+        }
+        m.put("generate", generate);
+
+        // (query, tools) → text and ids, constrained (default) and not
+        List<Object> runs = new ArrayList<>();
+        List<Object> prompts = new ArrayList<>();
+        for (int i = 0; i < QUERIES.length; i++) {
+            String tools = TOOL_SETS[i % TOOL_SETS.length];
+            runs.add(run(engine, QUERIES[i], tools, 40, true));
+            runs.add(run(engine, QUERIES[i], TOOL_SETS[(i + 1) % TOOL_SETS.length], 12, false));
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("query", QUERIES[i]);
+            p.put("tools", tools);
+            p.put("ids", engine.prompt(QUERIES[i], tools));
+            prompts.add(p);
+        }
+        m.put("runs", runs);
+        m.put("prompts", prompts);
+
+        if (engine.model().hasContrastiveHead()) {
+            List<Object> retrieve = new ArrayList<>();
+            for (int k : new int[] {3, 5}) {
+                String query = QUERIES[k == 3 ? 0 : 2];
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("query", query);
+                r.put("descriptions", Arrays.asList(DESCRIPTIONS));
+                r.put("top_k", k);
+                List<Object> results = new ArrayList<>();
+                for (ToolScore s : engine.retrieveTools(query, Arrays.asList(DESCRIPTIONS), k)) {
+                    results.add(List.of(s.index, (double) s.score));
+                }
+                r.put("results", results);
+                retrieve.add(r);
+            }
+            m.put("retrieve", retrieve);
+        }
+        return m;
+    }
+
+    private static Map<String, Object> run(NeedleEngine engine, String query, String tools, int maxNew,
+            boolean constrain) {
+        RunResult r = engine.run(query, tools, new RunOptions().maxNewTokens(maxNew).constrain(constrain));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("query", query);
+        m.put("tools", tools);
+        m.put("max_new_tokens", maxNew);
+        m.put("constrain", constrain);
+        m.put("text", r.text);
+        m.put("tokens", r.tokens);
+        m.put("complete", r.complete);
+        return m;
+    }
+
+    /** The full-size random model with the real vocabulary: one request, and JVM times for the report. */
+    private static Map<String, Object> fullSize(Path dir) throws IOException {
+        byte[] weights = ModelWriter.fullSize().seed(7).build();
+        Files.write(dir.resolve("fullsize.safetensors"), weights);
+        String vocab = Shared.vocab();
+        String query = QUERIES[0];
+        String tools = TOOL_SETS[0];
+        int maxNew = 32;
+
+        double t0 = System.nanoTime();
+        NeedleEngine engine = NeedleEngine.load(weights, vocab);
+        double loadMs = (System.nanoTime() - t0) / 1e6;
+        RunOptions options = new RunOptions().maxNewTokens(maxNew);
+        t0 = System.nanoTime();
+        RunResult first = engine.run(query, tools, options);
+        double firstMs = (System.nanoTime() - t0) / 1e6;
+        double[] warm = new double[3];
+        for (int i = 0; i < warm.length; i++) {
+            t0 = System.nanoTime();
+            RunResult again = engine.run(query, tools, options);
+            warm[i] = (System.nanoTime() - t0) / 1e6;
+            assertEquals(first.text, again.text);
+        }
+        Arrays.sort(warm);
+
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("weights", "fullsize.safetensors");
+        m.put("bytes", weights.length);
+        m.put("query", query);
+        m.put("tools", tools);
+        m.put("max_new_tokens", maxNew);
+        m.put("text", first.text);
+        m.put("tokens", first.tokens);
+        m.put("prefill_tokens", first.timings.prefillTokens);
+        Map<String, Object> jvm = new LinkedHashMap<>();
+        jvm.put("load_ms", loadMs);
+        jvm.put("first_run_ms", firstMs);
+        jvm.put("warm_run_ms", warm[warm.length / 2]);
+        m.put("jvm", jvm);
+        return m;
+    }
+}
