@@ -30,11 +30,15 @@ test("full-size model: JVM answer, memory near the file size, timings", async (t
     + `(encode ${r.runs.at(-1).encodeMs.toFixed(0)} ms for ${r.prefillTokens} tokens, decode ${r.runs.at(-1).decodeMs.toFixed(0)} ms for ${r.decodeTokens} steps)`);
   t.diagnostic(`jvm:  load ${full.jvm.load_ms.toFixed(0)} ms, request first ${full.jvm.first_run_ms.toFixed(0)} ms, warm ${full.jvm.warm_run_ms.toFixed(0)} ms`);
 
-  // the engine's copy of the weights lives in the Wasm GC heap; the rest is a few MB of tables
+  // The engine's copy of the weights lives in the Wasm GC heap (V8's heap); beyond it the engine
+  // holds a few MB of tables (tokenizer, token trie, caches). INT4 expanded to floats would be 8x
+  // the file, a lingering second copy 2x. RSS also counts V8's free heap pages (its young
+  // generation grows during the load and is kept), hence the wider bound.
+  const MiB = 1024 * 1024;
   assert.ok(r.loaded.heapUsed > 0.9 * f, "the weights are in the heap once");
-  assert.ok(r.loaded.heapUsed < 1.35 * f, `heap growth ${mb(r.loaded.heapUsed)} stays near the file size ${mb(f)}`);
-  assert.ok(r.loaded.rss < 1.6 * f, `RSS growth ${mb(r.loaded.rss)} stays near the file size ${mb(f)}`);
+  assert.ok(r.loaded.heapUsed < f + 8 * MiB, `heap growth ${mb(r.loaded.heapUsed)} stays near the file size ${mb(f)}`);
+  assert.ok(r.loaded.rss < 2.4 * f, `RSS growth ${mb(r.loaded.rss)} stays near the file size ${mb(f)} plus V8's heap slack`);
   assert.ok(r.loaded.arrayBuffers < 0.1 * f, "no lingering JavaScript copy of the bytes");
-  assert.ok(r.afterRuns.heapUsed < 1.5 * f, `heap after requests ${mb(r.afterRuns.heapUsed)}`);
+  assert.ok(r.afterRuns.heapUsed < f + 12 * MiB, `heap after requests ${mb(r.afterRuns.heapUsed)}`);
   assert.ok(r.freed.heapUsed < 0.2 * f, `free() lets the collector reclaim the model (heap +${mb(r.freed.heapUsed)})`);
 });

@@ -57,8 +57,9 @@ test("in workerd: a Worker loads a model and answers as the JVM", { skip: !worke
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "needle-workerd-"));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  // the package's files as modules named needle-java-wasm/…, the test data as data/text/json modules
-  const modules = [];
+  // the Worker first (workerd's main module), the package's files as modules named
+  // needle-java-wasm/…, the test data as data/text/json modules
+  const modules = [`(name = "worker.js", esModule = embed "worker.js")`];
   for (const f of [...shippedJs, "needle.wasm"]) {
     fs.copyFileSync(path.join(PACKAGE_DIR, f), path.join(dir, f));
     const type = f.endsWith(".wasm") ? "wasm" : "esModule";
@@ -97,7 +98,7 @@ export default {
   },
 };
 `);
-  modules.push(`(name = "worker.js", esModule = embed "worker.js")`, `(name = "model.bin", data = embed "model.bin")`,
+  modules.push(`(name = "model.bin", data = embed "model.bin")`,
     `(name = "p1.bin", data = embed "p1.bin")`, `(name = "vocab.txt", text = embed "vocab.txt")`,
     `(name = "cases.json", json = embed "cases.json")`);
   const port = await freePort();

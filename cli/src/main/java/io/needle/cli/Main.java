@@ -87,8 +87,6 @@ public final class Main {
             case "version":
                 out.print("needle " + version() + "\n");
                 return EXIT_OK;
-            case "bench":
-                throw CliException.error("'" + command + "' is not implemented yet");
             default:
                 break;
         }
@@ -121,6 +119,8 @@ public final class Main {
                 return CacheCommand.run(args, first + 1, inputs, out);
             case "demo":
                 return DemoCommand.run(args, first + 1, out);
+            case "bench":
+                return BenchCommand.run(args, first + 1, out);
             default:
                 return RunCommand.legacy(args, first, inputs, out, err);
         }

@@ -40,8 +40,8 @@ class MainTest {
     }
 
     @Test
-    void benchIsNotImplementedYet() {
-        Cli.run("bench").fails(Main.EXIT_ERROR, "not implemented yet");
+    void benchRejectsUnknownOptions() {
+        Cli.run("bench", "--bogus").fails(Main.EXIT_USAGE, "unknown option");
     }
 
     @Test

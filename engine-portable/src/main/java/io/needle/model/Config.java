@@ -73,7 +73,7 @@ public final class Config {
             positive("d_ff", dFf);
         }
         if (!activation.equals("drelu") && !activation.equals("swiglu") && !activation.equals("geglu")) {
-            throw bad("activation must be drelu, swiglu or geglu, got '" + activation + "'");
+            throw bad("activation must be drelu, swiglu or geglu, got " + show(activation));
         }
         atMost("vocab_size", vocabSize, 1 << 20);
         atMost("d_model", dModel, 1 << 16);
@@ -95,6 +95,22 @@ public final class Config {
         if (v > max) {
             throw bad(name + " " + v + " is implausibly large (at most " + max + ")");
         }
+    }
+
+    /** A value from the file for a one-line message: in single quotes, control characters escaped, long ones cut. */
+    private static String show(String v) {
+        String t = v.length() > 60 ? v.substring(0, 60) + "..." : v;
+        StringBuilder sb = new StringBuilder("'");
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                String hex = "0123456789abcdef";
+                sb.append("\\u00").append(hex.charAt(c >> 4)).append(hex.charAt(c & 15));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append('\'').toString();
     }
 
     private static NeedleException bad(String msg) {
@@ -126,7 +142,7 @@ public final class Config {
                         : v instanceof Boolean ? v.toString()
                         : null;
                 if (s == null && v != null) {
-                    throw bad("config field '" + e.getKey() + "' must be a number, boolean or string");
+                    throw bad("config field " + show(String.valueOf(e.getKey())) + " must be a number, boolean or string");
                 }
                 if (s != null) {
                     m.put(String.valueOf(e.getKey()), s);
@@ -152,8 +168,11 @@ public final class Config {
 
     private static int requiredInt(Map<String, String> m, String key) {
         if (!m.containsKey(key)) {
-            throw bad("missing required metadata '" + key + "' (the file's __metadata__ has: "
-                    + m.keySet() + ")");
+            StringBuilder keys = new StringBuilder();
+            for (String k : m.keySet()) {
+                keys.append(keys.length() == 0 ? "" : ", ").append(show(k));
+            }
+            throw bad("missing required metadata '" + key + "' (the file's __metadata__ has: [" + keys + "])");
         }
         return parseInt(key, m.get(key));
     }
@@ -176,7 +195,7 @@ public final class Config {
             } catch (NumberFormatException ignored) {
                 // fall through
             }
-            throw bad("metadata '" + key + "' must be an integer, got '" + s + "'");
+            throw bad("metadata '" + key + "' must be an integer, got " + show(s));
         }
     }
 
@@ -187,7 +206,7 @@ public final class Config {
         try {
             return (float) Double.parseDouble(m.get(key).trim());
         } catch (NumberFormatException e) {
-            throw bad("metadata '" + key + "' must be a number, got '" + m.get(key) + "'");
+            throw bad("metadata '" + key + "' must be a number, got " + show(m.get(key)));
         }
     }
 
@@ -202,7 +221,7 @@ public final class Config {
         if (s.equals("false") || s.equals("0")) {
             return false;
         }
-        throw bad("metadata '" + key + "' must be true or false, got '" + m.get(key) + "'");
+        throw bad("metadata '" + key + "' must be true or false, got " + show(m.get(key)));
     }
 
     /** The config as ordered key/value pairs with the metadata names (for {@code needle inspect} and JSON). */

@@ -1,6 +1,7 @@
 package io.needle.model;
 
 import io.needle.engine.NeedleException;
+import io.needle.json.Json;
 import io.needle.safetensors.DType;
 import io.needle.safetensors.Float16;
 import io.needle.safetensors.SafeTensors;
@@ -218,7 +219,7 @@ public final class WeightLoader {
                 sb.append("... and ").append(all.size() - 40).append(" more");
                 break;
             }
-            sb.append(t.name());
+            sb.append(Json.quote(t.name())); // names come from the file: escaped, one line
             shown++;
         }
         return new NeedleException(NeedleException.Kind.WEIGHTS, sb.toString());

@@ -283,6 +283,9 @@ public final class SafeTensors {
 
     /** A name quoted for a message, shortened when very long. */
     private static String q(String s) {
+        if (s == null) {
+            return "null";
+        }
         return Json.quote(s.length() > 200 ? s.substring(0, 200) + "..." : s);
     }
 
@@ -369,10 +372,10 @@ public final class SafeTensors {
 
     /** The raw 16-bit values of an F16 or BF16 tensor, in row-major order. */
     public short[] readShorts(TensorInfo t) {
+        checkInFile(t);
         if (t.dtype() != DType.F16 && t.dtype() != DType.BF16) {
             throw error("tensor " + q(t.name()) + " has dtype " + t.dtype() + "; expected F16 or BF16");
         }
-        checkInFile(t);
         int n = (int) t.elementCount();
         short[] out = new short[n];
         for (int i = 0, p = t.offset(); i < n; i++, p += 2) {
@@ -396,8 +399,9 @@ public final class SafeTensors {
             need = -1;
         }
         if (need != t.byteLength() || t.offset() < dataStart() || t.offset() > bytes.length - (long) t.byteLength()) {
-            throw new NeedleException(NeedleException.Kind.INPUT, "tensor " + q(String.valueOf(t.name()))
-                    + " does not describe bytes of this file (" + t + ")");
+            throw new NeedleException(NeedleException.Kind.INPUT, "tensor " + q(t.name())
+                    + " (" + t.dtype() + " " + t.shapeString() + ", " + t.byteLength() + " bytes at " + t.offset()
+                    + ") does not describe bytes of this file");
         }
     }
 

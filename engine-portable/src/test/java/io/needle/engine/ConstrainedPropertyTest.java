@@ -104,8 +104,6 @@ class ConstrainedPropertyTest {
         Random r = new Random(20240611L);
         Stats stats = new Stats();
         List<String> failures = new ArrayList<>();
-        Map<String, Double> timeBy = new java.util.TreeMap<>();
-        Map<String, Integer> countBy = new java.util.TreeMap<>();
         long t0 = System.nanoTime();
         for (int g = 0; g < GENERATIONS; g++) {
             Subject subject = subjects.get(r.nextInt(subjects.size()));
@@ -119,23 +117,19 @@ class ConstrainedPropertyTest {
             double structure = 0.2 + 0.6 * r.nextDouble();
             String where = "run " + g + " on " + subject.label + " (perturb " + perturb + ", max " + max
                     + ", seed " + seed + "), query " + Json.quote(query) + ", tools " + catalog.json;
-            long ts = System.nanoTime();
             try {
                 runOnce(subject, catalog, query, max, perturb
                         ? inner -> new Perturbation(inner, subject.classes, seed, noise, hold, structure) : null,
                         stats);
             } catch (AssertionError | RuntimeException e) {
-                failures.add(where + ": " + e + " " + lastIds(subject));
+                failures.add(where + ": " + e + " " + lastTokens(subject));
             }
-            timeBy.merge(subject.label + (perturb ? " p" : " m"), (System.nanoTime() - ts) / 1e6, Double::sum);
-            countBy.merge(subject.label + (perturb ? " p" : " m"), 1, Integer::sum);
         }
         if (!failures.isEmpty()) {
             throw new AssertionError(failures.size() + " of " + GENERATIONS + " runs failed; the first ones:\n"
                     + String.join("\n", failures.subList(0, Math.min(5, failures.size()))));
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
- System.out.println("[constrained property] ms by subject: " + timeBy + " runs " + countBy);
         System.out.println("[constrained property] " + stats + " in " + Math.round(seconds * 10) / 10.0 + " s");
         assertEquals(GENERATIONS, stats.runs);
         // the perturbation must make the property test meaningful: calls and arguments of every kind
@@ -148,14 +142,15 @@ class ConstrainedPropertyTest {
         assertTrue(stats.splitMultiByte > 5, stats.toString());
     }
 
-    static int[] last;
+    /** The tokens of the last run (for failure messages), null when it failed before producing them. */
+    static int[] lastTokens;
 
-    static String lastIds(Subject s) {
-        if (last == null) {
+    static String lastTokens(Subject s) {
+        if (lastTokens == null) {
             return "";
         }
-        StringBuilder sb = new StringBuilder("ids:");
-        for (int id : last) {
+        StringBuilder sb = new StringBuilder("tokens:");
+        for (int id : lastTokens) {
             sb.append(' ').append(id).append('=').append(s.engine.tokenizer().piece(id));
         }
         return sb.toString();
@@ -164,6 +159,7 @@ class ConstrainedPropertyTest {
     /** One run with every check; returns its result. */
     static RunResult runOnce(Subject subject, RandomCatalog catalog, String query, int max,
             RunOptions.ConstraintWrapper wrapper, Stats stats) {
+        lastTokens = null;
         NeedleEngine engine = subject.engine;
         Tokenizer tok = engine.tokenizer();
         StringBuilder streamed = new StringBuilder();
@@ -186,7 +182,7 @@ class ConstrainedPropertyTest {
         RunResult res = engine.run(query, catalog.json, options);
         String text = res.text;
         int[] ids = res.tokens;
-        last = ids;
+        lastTokens = ids;
 
         // streaming: the pieces and the tail are exactly the text
         assertEquals(1, finishes[0], "onFinish once");

@@ -102,7 +102,7 @@ class NonFiniteWeightsTest {
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
             for (boolean constrain : new boolean[] {true, false}) {
                 try {
-                    RunResult r = engine.run("weather in Paris", TOOLS, new RunOptions().constrain(constrain));
+                    RunResult r = engine.run("weather in Paris", TOOLS, new RunOptions().maxNewTokens(200).constrain(constrain));
                     assertNotNull(r.text);
                     assertTrue(r.tokens.length <= RunOptions.DEFAULT_MAX_NEW_TOKENS);
                 } catch (NeedleException e) {

@@ -1,0 +1,296 @@
+package io.needle.cli;
+
+import io.needle.engine.NeedleEngine;
+import io.needle.engine.RunOptions;
+import io.needle.engine.RunResult;
+import io.needle.json.Json;
+import io.needle.model.Config;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code needle bench}: the benchmark of BENCHMARKS.md. Two workloads on the full-size random
+ * model ({@link RandomModel#fullSize()}, seed 1, with {@link RandomVocab} 8192, seed 1), decoding
+ * constrained with eos ignored so every run does the same work:
+ * <ul>
+ *   <li>standard: a query plus two tools, about 120 encoder tokens (128 with the bench
+ *       vocabulary), exactly 32 decode steps;</li>
+ *   <li>weather: the needle-rs example (its query and get_weather tool), 20 decode steps.</li>
+ * </ul>
+ * Each run loads the engine from the weight bytes and runs the request once; the figures are
+ * medians over {@code --runs} runs after {@code --warmup} unmeasured ones. Then the roofline: this
+ * machine's measured multiply-add rate and memory bandwidth ({@link Roofline}), the workload's
+ * arithmetic and bytes counted from the config, and the fraction of that bound the engine reaches.
+ */
+final class BenchCommand {
+    /** The standard workload's query (with {@link #TOOLS}: about 120 encoder tokens with the bench vocabulary). */
+    static final String QUERY = "Text Maria that I will be late and remind me at 6 pm.";
+
+    /** Two tools in the needle-rs flat form. */
+    static final String TOOLS = "["
+            + "{\"name\":\"send_message\",\"description\":\"Send a text\",\"parameters\":{"
+            + "\"recipient\":{\"type\":\"string\",\"required\":true},"
+            + "\"text\":{\"type\":\"string\",\"required\":true}}},"
+            + "{\"name\":\"set_reminder\",\"description\":\"Create a reminder\",\"parameters\":{"
+            + "\"time\":{\"type\":\"string\",\"required\":true}}}]";
+
+    /** The needle-rs example: its query and its get_weather tool. */
+    static final String WEATHER_QUERY = "What's the weather in San Francisco?";
+    static final String WEATHER_TOOLS = "[{\"name\":\"get_weather\",\"description\":\"Get current weather for a city\","
+            + "\"parameters\":{\"location\":{\"type\":\"string\",\"description\":\"City name\",\"required\":true}}}]";
+
+    static final long SEED = 1;
+    static final int STANDARD_STEPS = 32;
+    static final int WEATHER_STEPS = 20;
+
+    private static final List<String> VALUE_OPTIONS = List.of("runs", "warmup", "weights", "vocab", "save");
+    private static final List<String> FLAGS = List.of("json", "no-roofline", "quick");
+
+    private BenchCommand() {
+    }
+
+    /** One workload's measured medians. */
+    static final class Result {
+        final String name;
+        final int encoderTokens;
+        final int decodeSteps;
+        final double loadMs;
+        final double encodeMs;
+        final double decodeMs;
+        final double endToEndMs;
+        String query;
+        String tools;
+        int[] tokens;
+
+        Result(String name, int encoderTokens, int decodeSteps, double loadMs, double encodeMs, double decodeMs,
+                double endToEndMs) {
+            this.name = name;
+            this.encoderTokens = encoderTokens;
+            this.decodeSteps = decodeSteps;
+            this.loadMs = loadMs;
+            this.encodeMs = encodeMs;
+            this.decodeMs = decodeMs;
+            this.endToEndMs = endToEndMs;
+        }
+
+        double encoderTokensPerSecond() {
+            return encoderTokens / (encodeMs / 1000);
+        }
+
+        double decodeTokensPerSecond() {
+            return decodeSteps / (decodeMs / 1000);
+        }
+    }
+
+    static int run(String[] argv, int from, PrintStream out) {
+        Args a = Args.parse("bench", argv, from, VALUE_OPTIONS, FLAGS);
+        a.expectPositionals(0, "no arguments");
+        boolean quick = a.flag("quick");
+        int runs = intOption(a, "runs", quick ? 3 : 7, 1, 1000);
+        int warmup = intOption(a, "warmup", quick ? 1 : 3, 0, 1000);
+        byte[] weights;
+        String vocab;
+        String modelName;
+        if (a.value("weights") != null || a.value("vocab") != null) {
+            weights = Inputs.readFile("weights", a.required("weights"));
+            vocab = new String(Inputs.readFile("vocab", a.required("vocab")), StandardCharsets.UTF_8);
+            modelName = "file " + a.value("weights");
+        } else {
+            weights = RandomModel.fullSize().seed(SEED).build();
+            vocab = RandomVocab.make(8192, SEED);
+            modelName = "random full-size model (" + RandomModel.fullSize().describe() + ", seed " + SEED + ")";
+        }
+        if (a.value("save") != null) {
+            save(Paths.get(a.value("save")), weights, vocab);
+        }
+        boolean json = a.flag("json");
+        PrintStream log = json ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
+        log.print("needle bench: " + modelName + ", " + String.format("%.1f", weights.length / 1e6) + " MB; Java "
+                + System.getProperty("java.version") + ", " + Runtime.getRuntime().availableProcessors()
+                + " cores; medians of " + runs + " runs after " + warmup + " warm-up runs\n");
+        resetPeaks();
+        List<Result> results = new ArrayList<>();
+        results.add(measure("standard", weights, vocab, QUERY, TOOLS, STANDARD_STEPS, runs, warmup));
+        results.add(measure("weather", weights, vocab, WEATHER_QUERY, WEATHER_TOOLS, WEATHER_STEPS, runs, warmup));
+        long heapPeak = heapPeakBytes();
+        long rssPeak = rssPeakBytes();
+        for (Result r : results) {
+            log.print(String.format("%-9s encoder %4d tokens  load %6.1f ms  encode %7.1f ms (%6.0f tokens/s)  "
+                    + "decode %2d steps %7.1f ms (%6.1f tokens/s)  end-to-end %7.1f ms%n", r.name, r.encoderTokens,
+                    r.loadMs, r.encodeMs, r.encoderTokensPerSecond(), r.decodeSteps, r.decodeMs,
+                    r.decodeTokensPerSecond(), r.endToEndMs));
+        }
+        log.print(String.format("peak memory: Java heap %.1f MB, process RSS %s (weights %.1f MB)%n", heapPeak / 1e6,
+                rssPeak < 0 ? "n/a" : String.format("%.1f MB", rssPeak / 1e6), weights.length / 1e6));
+
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("engine", "jvm");
+        report.put("java", System.getProperty("java.version"));
+        report.put("model", modelName);
+        report.put("weights_bytes", (long) weights.length);
+        report.put("runs", runs);
+        report.put("warmup", warmup);
+        List<Object> list = new ArrayList<>();
+        for (Result r : results) {
+            list.add(toJson(r));
+        }
+        report.put("workloads", list);
+        report.put("heap_peak_bytes", heapPeak);
+        report.put("rss_peak_bytes", rssPeak);
+        if (!a.flag("no-roofline")) {
+            Config config = NeedleEngine.load(weights, null).config();
+            Roofline.Machine m = Roofline.measure(quick);
+            log.print(m.describe());
+            List<Object> roof = new ArrayList<>();
+            for (Result r : results) {
+                Roofline.Work w = Roofline.work(config, r.encoderTokens, r.decodeSteps);
+                log.print(Roofline.report(r.name, w, m, r.encodeMs, r.decodeMs));
+                roof.add(Roofline.toJson(r.name, w, m, r.encodeMs, r.decodeMs));
+            }
+            report.put("machine", m.toJson());
+            report.put("roofline", roof);
+        }
+        if (json) {
+            out.print(Json.write(report) + "\n");
+        }
+        out.flush();
+        return Main.EXIT_OK;
+    }
+
+    /** Runs the workload warmup + runs times, each time loading the engine and running once. */
+    static Result measure(String name, byte[] weights, String vocab, String query, String tools, int steps, int runs,
+            int warmup) {
+        RunOptions options = new RunOptions().maxNewTokens(steps).ignoreEos(true);
+        double[] load = new double[runs];
+        double[] encode = new double[runs];
+        double[] decode = new double[runs];
+        double[] total = new double[runs];
+        int tokens = 0;
+        int[] ids = null;
+        for (int i = -warmup; i < runs; i++) {
+            long t0 = System.nanoTime();
+            NeedleEngine engine = NeedleEngine.load(weights, vocab);
+            RunResult r = engine.run(query, tools, options);
+            double e2e = (System.nanoTime() - t0) / 1e6;
+            if (r.tokens.length != steps) {
+                throw new IllegalStateException("bench: expected " + steps + " tokens, got " + r.tokens.length);
+            }
+            tokens = r.timings.prefillTokens;
+            ids = r.tokens;
+            if (i >= 0) {
+                load[i] = engine.loadMs();
+                encode[i] = r.timings.encodeMs;
+                decode[i] = r.timings.decodeMs;
+                total[i] = e2e;
+            }
+        }
+        Result result = new Result(name, tokens, steps, median(load), median(encode), median(decode), median(total));
+        result.query = query;
+        result.tools = tools;
+        result.tokens = ids;
+        return result;
+    }
+
+    static Map<String, Object> toJson(Result r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", r.name);
+        m.put("encoder_tokens", r.encoderTokens);
+        m.put("decode_steps", r.decodeSteps);
+        m.put("load_ms", round(r.loadMs));
+        m.put("encode_ms", round(r.encodeMs));
+        m.put("decode_ms", round(r.decodeMs));
+        m.put("end_to_end_ms", round(r.endToEndMs));
+        m.put("encoder_tokens_per_s", round(r.encoderTokensPerSecond()));
+        m.put("decode_tokens_per_s", round(r.decodeTokensPerSecond()));
+        m.put("query", r.query);
+        m.put("tools", r.tools);
+        List<Object> ids = new ArrayList<>();
+        for (int id : r.tokens) {
+            ids.add(id);
+        }
+        m.put("tokens", ids);
+        return m;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+
+    private static int intOption(Args a, String name, int dflt, int min, int max) {
+        String v = a.value(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw CliException.usage("--" + name + " must be an integer from " + min + " to " + max + ", got '" + v + "'");
+    }
+
+    private static void save(Path dir, byte[] weights, String vocab) {
+        try {
+            Files.createDirectories(dir);
+            Files.write(dir.resolve("bench.safetensors"), weights);
+            Files.write(dir.resolve("vocab.txt"), vocab.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw CliException.error("cannot write the benchmark model to " + dir + ": " + e.getMessage());
+        }
+    }
+
+    private static void resetPeaks() {
+        System.gc();
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            p.resetPeakUsage();
+        }
+    }
+
+    /** Sum of the heap pools' peak usage since {@link #resetPeaks} (an upper bound of the live peak). */
+    private static long heapPeakBytes() {
+        long sum = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) {
+                sum += p.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+
+    /** The process's peak resident set (VmHWM) on Linux; -1 elsewhere. */
+    private static long rssPeakBytes() {
+        try {
+            for (String line : Files.readAllLines(Paths.get("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    String kb = line.substring(6).trim();
+                    return Long.parseLong(kb.substring(0, kb.indexOf(' '))) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,52 @@
+package io.needle.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.needle.engine.NeedleEngine;
+import io.needle.json.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code bench} on a tiny model (the full-size run is the benchmark itself, not a test). */
+class BenchCommandTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void reportsBothWorkloadsAsJson() {
+        Path[] m = Cli.tinyModel(tmp, 5);
+        String line = Cli.run("bench", "--weights", m[0].toString(), "--vocab", m[1].toString(), "--runs", "1",
+                "--warmup", "0", "--no-roofline", "--json", "--save", tmp.resolve("saved").toString()).ok().line();
+        Map<?, ?> report = (Map<?, ?>) Json.parse(line);
+        List<?> workloads = (List<?>) report.get("workloads");
+        assertEquals(2, workloads.size());
+        Map<?, ?> standard = (Map<?, ?>) workloads.get(0);
+        assertEquals("standard", standard.get("name"));
+        assertEquals("32", standard.get("decode_steps").toString());
+        assertTrue(Integer.parseInt(standard.get("encoder_tokens").toString()) > 60);
+        assertEquals("20", ((Map<?, ?>) workloads.get(1)).get("decode_steps").toString());
+        assertTrue(Files.exists(tmp.resolve("saved/bench.safetensors")));
+    }
+
+    @Test
+    void theStandardWorkloadHasAbout120EncoderTokensWithTheBenchVocabulary() {
+        NeedleEngine e = NeedleEngine.load(RandomModel.tiny().vocabSize(8192).build(), RandomVocab.make(8192, BenchCommand.SEED));
+        int n = e.prompt(BenchCommand.QUERY, BenchCommand.TOOLS).length;
+        assertTrue(n >= 100 && n <= 140, "standard workload encoder tokens: " + n);
+    }
+
+    @Test
+    void theRooflineCountsTheWorkFromTheConfig() {
+        NeedleEngine e = NeedleEngine.load(RandomModel.fullSize().build(), null);
+        Roofline.Work w = Roofline.work(e.config(), 120, 32);
+        // encoder: 12 layers x 120 tokens x 786432 projection multiply-adds dominate (about 2.3 GFLOP)
+        assertTrue(w.encodeFlops > 2.2e9 && w.encodeFlops < 3.2e9, "encode flops " + w.encodeFlops);
+        // decode: per step 8 x 1310720 projection + 4194304 output multiply-adds (about 0.95 GFLOP for 32)
+        assertTrue(w.decodeFlops > 0.9e9 && w.decodeFlops < 1.1e9, "decode flops " + w.decodeFlops);
+    }
+}
