@@ -29,7 +29,8 @@ fi
 node="$("$here/scripts/ensure-node.sh")"
 echo "node-tests: $("$node" --version) ($node)"
 
-# the test tools (workerd, the Cloudflare Workers runtime) from package-lock.json, once per lock
+# the test tools (wrangler, which bundles Workers, and workerd, the Workers runtime) from
+# package-lock.json, once per lock
 stamp="$here/node_modules/.needle-lock-sha256"
 want="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
@@ -50,5 +51,5 @@ printf '{ "name": "needle-java-wasm-tests", "private": true, "type": "module" }\
 cp "$here"/test/*.mjs "$scratch/test/"
 
 cd "$scratch"
-export NEEDLE_SHARED="$shared" NEEDLE_NODE_FIXTURES="$fixtures" NEEDLE_WORKERD="$workerd"
+export NEEDLE_SHARED="$shared" NEEDLE_NODE_FIXTURES="$fixtures" NEEDLE_TEST_TOOLS="$here/node_modules"
 exec "$node" --test --test-reporter=tap --test-timeout=300000 "test/*.test.mjs"

@@ -178,6 +178,11 @@ export function patchRuntime(source) {
   src = replaceBlock(src, "function renameConstructor(name, c) {", RENAME_CONSTRUCTOR);
   src = replaceBlock(src, "defineMethod(cls, name, fn, vararg) {", DEFINE_METHOD);
   src = replaceBlock(src, "const argumentList = [];", FUNCTION_TABLES, "for (let i = 0; i < 32; ++i) {");
+  // TeaVM's own loader (load(), unused: instantiate.js loads the module) reads files with a
+  // dynamic import("node:fs/promises"), which makes Workers bundlers warn; it is cut off here
+  src = replaceBlock(src, "async function importNodeFs() {", `async function importNodeFs() {
+  throw new Error("needle-java-wasm: TeaVM's file loader is not used; call init() instead");
+}`);
   const left = /new Function|\beval\s*\(|[^.\w]Function\s*\(/.exec(src);
   if (left !== null) {
     const line = src.slice(0, left.index).split("\n").length;

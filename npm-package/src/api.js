@@ -6,6 +6,7 @@ import { JavaError } from "./runtime.js";
 
 let raw = null;
 const constructToken = Symbol("NeedleWasm.construct"); // keeps the constructors private
+
 /** Called by the entry (index.js, workerd.js) once needle.wasm is instantiated. */
 export function attach(rawExports) {
   raw = rawExports;
@@ -192,11 +193,15 @@ function result(json) {
 }
 
 const engineOf = new WeakMap(); // NeedleWasm → raw engine object (absent after free())
+const streaming = new WeakSet(); // engines inside runStream (their onToken may not call them)
 
 function engine(self) {
   const e = engineOf.get(self);
   if (e === undefined) {
     throw new NeedleError("STATE", "this NeedleWasm was freed (free() was called)");
+  }
+  if (streaming.has(self)) {
+    throw new NeedleError("STATE", "this NeedleWasm is busy with runStream (onToken cannot call it)");
   }
   return e;
 }
@@ -262,10 +267,17 @@ export class NeedleWasm {
       throw input("options.onFinish must be a function (tail) => void");
     }
     let streamed = 0;
-    const r = result(call(() => e.runStream(q, t, o.maxNewTokens, o.constrain, (id, piece) => {
-      streamed += piece.length;
-      onToken(id, piece);
-    })));
+    let json;
+    streaming.add(this);
+    try {
+      json = call(() => e.runStream(q, t, o.maxNewTokens, o.constrain, (id, piece) => {
+        streamed += piece.length;
+        onToken(id, piece);
+      }));
+    } finally {
+      streaming.delete(this);
+    }
+    const r = result(json);
     onFinish?.(r.text.slice(streamed));
     return r.text;
   }
@@ -376,6 +388,9 @@ export class NeedleWasm {
   /** Releases the model: the memory is reclaimed by the garbage collector; later calls throw. */
   free() {
     const e = engineOf.get(this);
+    if (streaming.has(this)) {
+      throw new NeedleError("STATE", "this NeedleWasm is busy with runStream (onToken cannot free it)");
+    }
     if (e !== undefined) {
       engineOf.delete(this);
       e.free();

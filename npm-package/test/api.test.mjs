@@ -1,9 +1,10 @@
 // The API around run: streaming, batches, tools given as objects, options, config, free().
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import path from "node:path";
 import { before, test } from "node:test";
 import init, { isInitialized, NeedleError, NeedleWasm } from "needle-java-wasm";
-import { manifest, nodeFixture } from "./helpers.mjs";
+import { manifest, nodeFixture, PACKAGE_DIR } from "./helpers.mjs";
 
 const m = manifest().models.find((x) => x.name === "swiglu-contrastive");
 const weights = () => fs.readFileSync(nodeFixture(m.weights));
@@ -61,6 +62,26 @@ test("runStream: an error thrown by onToken stops the run and reaches the caller
   // the engine is still usable
   assert.equal(engine.runDetailed(constrained[0].query, constrained[0].tools, { maxNewTokens: constrained[0].max_new_tokens }).text,
     constrained[0].text);
+});
+
+test("runStream: onToken cannot call into the same engine (STATE error), another engine is fine", () => {
+  const r = constrained[0];
+  const other = NeedleWasm.load(weights(), vocab());
+  let inner = null;
+  let otherIds = null;
+  engine.runStream(r.query, r.tools, () => {
+    if (inner === null) {
+      try {
+        engine.tokenize("x");
+        inner = "no error";
+      } catch (e) {
+        inner = e;
+      }
+      otherIds = other.tokenize("hello");
+    }
+  }, { maxNewTokens: 3 });
+  assert.ok(inner instanceof NeedleError && inner.kind === "STATE", String(inner));
+  assert.deepEqual(otherIds, engine.tokenize("hello"));
 });
 
 test("runBatch: pairs or objects, results as one run each", () => {
@@ -124,4 +145,13 @@ test("weights as ArrayBuffer, Int8Array or a Uint8Array view into a larger buffe
     new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length), padded.subarray(8, 8 + bytes.length)]) {
     assert.deepEqual(NeedleWasm.load(w).generate(g.input_ids, { maxNewTokens: g.max_new_tokens }), g.ids);
   }
+});
+
+test("index.d.ts declares exactly the module's exports", async () => {
+  const mod = await import("needle-java-wasm");
+  const dts = fs.readFileSync(path.join(PACKAGE_DIR, "index.d.ts"), "utf8");
+  const declared = [...dts.matchAll(/^export (?:default )?(?:function|class|const) (\w+)/gm)].map((x) => x[1]);
+  const actual = Object.keys(mod).map((k) => (k === "default" ? "init" : k));
+  assert.deepEqual(actual.sort(), declared.sort());
+  assert.equal(mod.default, init);
 });

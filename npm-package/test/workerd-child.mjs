@@ -6,7 +6,7 @@ import fs from "node:fs";
 import init, { isInitialized, NeedleWasm } from "needle-java-wasm";
 import { fixture, manifest, nodeFixture, readJson } from "./helpers.mjs";
 
-const out = { initializedAtImport: isInitialized() };
+const out = { initializedAtImport: isInitialized(), exports: Object.keys(await import("needle-java-wasm")).sort() };
 try {
   new Function("return 1");
   out.codeGeneration = "allowed";

@@ -1,11 +1,11 @@
 // The Cloudflare Workers entry ("workerd" export condition): no code generation from strings in
-// what it ships; it works in V8 with code generation from strings disabled; and it serves requests
-// in workerd itself (the Workers runtime, from the npm package "workerd"), on 127.0.0.1 only.
+// what it ships; it works in V8 with code generation from strings disabled; and a Worker using
+// the package, bundled by wrangler (offline, `deploy --dry-run`), serves requests in workerd (the
+// Workers runtime) on 127.0.0.1.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -39,6 +39,7 @@ test("in V8 with code generation from strings disabled, through the workerd cond
     path.join(TEST_DIR, "workerd-child.mjs")], { timeout: 120_000, maxBuffer: 1 << 24 });
   const out = JSON.parse(stdout.trim().split("\n").pop());
   assert.equal(out.initializedAtImport, true, "instantiated at import, before init()");
+  assert.deepEqual(out.exports, Object.keys(await import("needle-java-wasm")).sort(), "the same exports as the main entry");
   assert.match(out.codeGeneration, /^blocked/);
   const p1 = readJson(fixture("parity", "p1.json"));
   out.parity.forEach((ids, i) => assert.equal(parityMismatch(p1.cases[i], p1.tie_eps, ids), null));
@@ -49,32 +50,29 @@ test("in V8 with code generation from strings disabled, through the workerd cond
   assert.equal(out.error.kind, "JSON");
 });
 
-const workerd = process.env.NEEDLE_WORKERD;
+// wrangler (bundler) and workerd (the Workers runtime) from npm-package's devDependencies
+const tools = process.env.NEEDLE_TEST_TOOLS;
 
-test("in workerd: a Worker loads a model and answers as the JVM", { skip: !workerd && "NEEDLE_WORKERD is not set", timeout: 120_000 }, async (t) => {
+test("wrangler bundles a Worker using the package; workerd serves it and answers as the JVM",
+  { skip: !tools && "NEEDLE_TEST_TOOLS is not set", timeout: 180_000 }, async (t) => {
   const m = manifest().models.find((x) => x.name === "tiny-drelu");
   const p1 = readJson(fixture("parity", "p1.json"));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "needle-workerd-"));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  // the Worker first (workerd's main module), the package's files as modules named
-  // needle-java-wasm/…, the test data as data/text/json modules
-  const modules = [`(name = "worker.js", esModule = embed "worker.js")`];
-  for (const f of [...shippedJs, "needle.wasm"]) {
-    fs.copyFileSync(path.join(PACKAGE_DIR, f), path.join(dir, f));
-    const type = f.endsWith(".wasm") ? "wasm" : "esModule";
-    modules.push(`(name = "needle-java-wasm/${f}", ${type} = embed "${f}")`);
-  }
-  fs.copyFileSync(nodeFixture(m.weights), path.join(dir, "model.bin"));
-  fs.copyFileSync(nodeFixture(m.vocab), path.join(dir, "vocab.txt"));
-  fs.copyFileSync(fixture("parity", p1.model.file), path.join(dir, "p1.bin"));
-  fs.writeFileSync(path.join(dir, "cases.json"), JSON.stringify({ runs: m.runs, p1: p1.cases }));
-  fs.writeFileSync(path.join(dir, "worker.js"), `
-import init, { NeedleWasm } from "needle-java-wasm/workerd.js";
-import weights from "model.bin";
-import p1 from "p1.bin";
-import vocab from "vocab.txt";
-import cases from "cases.json";
+  // a Worker project beside the test folder, so "needle-java-wasm" resolves to the installed package
+  const project = fs.mkdtempSync(path.join(path.dirname(TEST_DIR), "worker-"));
+  t.after(() => fs.rmSync(project, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(project, "src"));
+  fs.copyFileSync(nodeFixture(m.weights), path.join(project, "src", "model.bin"));
+  fs.copyFileSync(nodeFixture(m.vocab), path.join(project, "src", "vocab.txt"));
+  fs.copyFileSync(fixture("parity", p1.model.file), path.join(project, "src", "p1.bin"));
+  fs.writeFileSync(path.join(project, "src", "cases.json"), JSON.stringify({ runs: m.runs, p1: p1.cases }));
+  fs.writeFileSync(path.join(project, "wrangler.toml"),
+    'name = "needle-smoke"\nmain = "src/worker.js"\ncompatibility_date = "2025-09-01"\n');
+  fs.writeFileSync(path.join(project, "src", "worker.js"), `
+import init, { NeedleWasm } from "needle-java-wasm";
+import weights from "./model.bin";
+import p1 from "./p1.bin";
+import vocab from "./vocab.txt";
+import cases from "./cases.json";
 
 let engine = null; // loaded on the first request, kept for the next ones
 export default {
@@ -98,11 +96,27 @@ export default {
   },
 };
 `);
-  modules.push(`(name = "model.bin", data = embed "model.bin")`,
-    `(name = "p1.bin", data = embed "p1.bin")`, `(name = "vocab.txt", text = embed "vocab.txt")`,
-    `(name = "cases.json", json = embed "cases.json")`);
+
+  // bundle as `wrangler deploy` would (offline: --dry-run writes the upload to dist/)
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", HOME: project, XDG_CONFIG_HOME: project };
+  const bundled = await promisify(execFile)(process.execPath,
+    [path.join(tools, "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", "dist"],
+    { cwd: project, env, timeout: 120_000 }).catch((e) => assert.fail("wrangler failed:\n" + e.stdout + e.stderr));
+  assert.doesNotMatch(bundled.stdout + bundled.stderr, /WARNING|ERROR/, bundled.stdout + bundled.stderr);
+  const dist = path.join(project, "dist");
+  const files = fs.readdirSync(dist);
+  const wasm = files.filter((f) => f.endsWith(".wasm"));
+  assert.equal(wasm.length, 1, "needle.wasm is a separate (compiled) module: " + files);
+  const bundle = fs.readFileSync(path.join(dist, "worker.js"), "utf8");
+  assert.match(bundle, /instantiateSync\(wasmModule\)/, "the workerd entry was bundled");
+
+  // serve dist/ with workerd on 127.0.0.1, the Worker as its main module
+  const types = { ".wasm": "wasm", ".bin": "data", ".txt": "text", ".js": "esModule" };
+  const modules = ["worker.js", ...files.filter((f) => f !== "worker.js" && types[path.extname(f)])]
+    .map((f) => `(name = "${f}", ${types[path.extname(f)]} = embed "dist/${f}")`);
   const port = await freePort();
-  fs.writeFileSync(path.join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
+  fs.writeFileSync(path.join(project, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [ (name = "main", worker = .needleWorker) ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ]
@@ -112,7 +126,8 @@ const needleWorker :Workerd.Worker = (
   compatibilityDate = "2025-09-01",
 );
 `);
-  const child = spawn(workerd, ["serve", path.join(dir, "config.capnp")], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(path.join(tools, ".bin", "workerd"), ["serve", path.join(project, "config.capnp")],
+    { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout.on("data", (d) => { log += d; });
   child.stderr.on("data", (d) => { log += d; });
@@ -122,7 +137,7 @@ const needleWorker :Workerd.Worker = (
   const deadline = Date.now() + 60_000;
   while (response === null && Date.now() < deadline && child.exitCode === null) {
     try {
-      response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(30_000) });
+      response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(60_000) });
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

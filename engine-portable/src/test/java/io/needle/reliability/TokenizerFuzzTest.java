@@ -143,6 +143,33 @@ class TokenizerFuzzTest {
         assertTrue(n > 200, "encode cases read: " + n);
     }
 
+    /**
+     * {@link Tokenizer#encodePrefix} gives exactly the first ids of {@code encode}: with the real
+     * vocabulary (words tokenize independently, so only the needed words are tokenized) and with a
+     * vocabulary holding a piece with an inner ▁ (then the whole text is tokenized).
+     */
+    @Test
+    void encodePrefixIsExactWithEitherKindOfVocabulary() {
+        Tokenizer inner = Tokenizer.fromVocab(io.needle.testing.TestVocab.make(400, 5) + "e\u2581\t20\ne\u2581t\t19\n");
+        StringBuilder sb = new StringBuilder();
+        java.util.Random r = new java.util.Random(3);
+        String[] words = {"the", "weather", "set", "an", "alarm", "\u65e5\u672c", "x", "  ", "<tools>", "\u2581"};
+        while (sb.length() < 40_000) {
+            sb.append(words[r.nextInt(words.length)]).append(r.nextInt(4) == 0 ? "" : " ");
+        }
+        String text = sb.toString();
+        for (Tokenizer t : new Tokenizer[] {tok(), inner}) {
+            int[] all = t.encode(text);
+            for (int k : new int[] {0, 1, 255, 256, 1022, 1023, all.length - 1, all.length, all.length + 1}) {
+                assertArrayEquals(Arrays.copyOf(all, Math.min(k, all.length)), t.encodePrefix(text, k), "k " + k);
+            }
+        }
+        // the inner-▁ piece is really used, so that vocabulary takes the whole-text path
+        assertTrue(inner.pieceToId("e\u2581t") > 0);
+        int[] ids = inner.encode("the time");
+        assertTrue(Arrays.stream(ids).anyMatch(id -> id == inner.pieceToId("e\u2581t")), Arrays.toString(ids));
+    }
+
     @Test
     void roundTripRuleExamples() {
         assertEquals("a b", roundTrip("  a  b\u2581 "));
