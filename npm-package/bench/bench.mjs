@@ -2,16 +2,16 @@
 //   1. runs `java -jar JAR bench --json --save DIR` (the JVM figures, and the benchmark model and
 //      vocabulary written to DIR so both engines run the very same files and requests);
 //   2. loads the npm package's needle.wasm in this Node process and runs the same workloads the
-//      same way (each run: load the engine from the weight bytes, run the request once; medians of
-//      --runs runs after --warmup warm-up runs);
-//   3. prints both, their ratio, and the roofline fractions of the Wasm engine.
+//      same way, twice: with the Wasm SIMD kernels (needle-simd.wasm, the package's default where
+//      the host has Wasm SIMD) and with the portable kernels only (load option simd: false). Each
+//      run: load the engine from the weight bytes, run the request once with eos ignored (exactly
+//      the JVM's decode steps), free the engine; medians of --runs runs after --warmup warm-up
+//      runs, the two engines' runs alternating;
+//   3. prints the three engines, their ratios, whether each produced the JVM's token ids, the
+//      roofline fractions, and the Node process's memory (peak RSS, and RSS after one engine).
 //
 // Usage (Node 22+, Wasm GC): node npm-package/bench/bench.mjs [--jar cli/target/needle-cli.jar]
-//          [--package npm-package/target/package] [--runs 7] [--warmup 3] [--quick]
-//
-// The Wasm facade has no "ignore eos" option yet, so its runs stop at eos like a normal request:
-// the decode rate is per step actually run, and the token check below says whether both engines
-// produced the same ids (the random model rarely picks eos in 32 steps).
+//          [--package npm-package/target/package] [--runs 7] [--warmup 3] [--quick] [--json FILE]
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -30,6 +30,7 @@ const jar = path.resolve(opt("jar", path.join(repo, "cli", "target", "needle-cli
 const pkg = path.resolve(opt("package", path.join(repo, "npm-package", "target", "package")));
 const runs = Number(opt("runs", quick ? "3" : "7"));
 const warmup = Number(opt("warmup", quick ? "1" : "3"));
+const jsonOut = opt("json", null);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "needle-bench-"));
 const javaArgs = ["-jar", jar, "bench", "--json", "--save", dir, "--runs", String(runs), "--warmup", String(warmup)];
@@ -48,55 +49,138 @@ const median = (v) => {
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 };
 
-let rssPeak = 0;
-const wasm = [];
-for (const w of jvm.workloads) {
-  const load = [], encode = [], decode = [], total = [], steps = [];
-  let tokens = null, prefill = 0;
-  for (let i = -warmup; i < runs; i++) {
-    const t0 = performance.now();
-    const engine = NeedleWasm.load(weights, vocab);
-    const t1 = performance.now();
-    const r = engine.runDetailed(w.query, w.tools, { maxNewTokens: w.decode_steps, constrain: true });
-    const t2 = performance.now();
-    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-    tokens = r.tokens;
-    prefill = r.timings.prefillTokens;
-    if (i >= 0) {
-      load.push(t1 - t0);
-      encode.push(r.timings.encodeMs);
-      decode.push(r.timings.decodeMs);
-      steps.push(r.timings.decodeTokens);
-      total.push(t2 - t0);
-    }
-  }
-  const n = median(steps);
-  const same = tokens.length <= w.tokens.length && tokens.every((id, k) => id === w.tokens[k]);
-  wasm.push({
-    name: w.name, encoder_tokens: prefill, decode_steps: n, load_ms: median(load), encode_ms: median(encode),
-    decode_ms: median(decode), end_to_end_ms: median(total), same_tokens: same,
-    encoder_tokens_per_s: prefill / (median(encode) / 1000), decode_tokens_per_s: n / (median(decode) / 1000),
-  });
+// RSS with one engine loaded and run (the footprint a user sees), before the repeated runs
+const rssStart = process.memoryUsage().rss;
+let rssOne = 0;
+{
+  const w = jvm.workloads[0];
+  const e = NeedleWasm.load(weights, vocab);
+  e.runDetailed(w.query, w.tools, { maxNewTokens: w.decode_steps, constrain: true, ignoreEos: true });
+  rssOne = process.memoryUsage().rss;
+  e.free();
 }
 
-const f = (v, d = 1) => v.toFixed(d).padStart(8);
-console.log(`\nneedle bench, same run: JVM ${jvm.java} vs Wasm (Node ${process.version}); ${jvm.model}; medians of ${runs} after ${warmup}`);
-console.log("workload   engine  enc.tok  load ms  encode ms   enc tok/s  steps  decode ms  dec tok/s  end-to-end ms");
-for (let i = 0; i < wasm.length; i++) {
-  const j = jvm.workloads[i], w = wasm[i];
-  for (const [name, r] of [["jvm", j], ["wasm", w]]) {
-    console.log(`${r.name.padEnd(10)} ${name.padEnd(6)} ${String(r.encoder_tokens).padStart(7)} ${f(r.load_ms)} ${f(r.encode_ms, 1).padStart(10)} ${f(r.encoder_tokens_per_s, 0).padStart(11)} ${String(r.decode_steps).padStart(6)} ${f(r.decode_ms).padStart(10)} ${f(r.decode_tokens_per_s).padStart(10)} ${f(r.end_to_end_ms).padStart(14)}`);
+const engines = [{ name: "wasm", simd: true }, { name: "wasm-port", simd: false }];
+let rssPeak = 0;
+let simdActive = false;
+const results = []; // per workload: { name, jvm, wasm: {...}, "wasm-port": {...} }
+for (const w of jvm.workloads) {
+  const m = Object.fromEntries(engines.map((e) => [e.name, { load: [], encode: [], decode: [], total: [], steps: [], tokens: null, prefill: 0 }]));
+  for (let i = -warmup; i < runs; i++) {
+    for (const eng of engines) {
+      const s = m[eng.name];
+      const t0 = performance.now();
+      const engine = NeedleWasm.load(weights, vocab, { simd: eng.simd });
+      const t1 = performance.now();
+      const r = engine.runDetailed(w.query, w.tools, { maxNewTokens: w.decode_steps, constrain: true, ignoreEos: true });
+      const t2 = performance.now();
+      if (eng.simd) {
+        simdActive = engine.simd;
+      }
+      engine.free();
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      s.tokens = r.tokens;
+      s.prefill = r.timings.prefillTokens;
+      if (i >= 0) {
+        s.load.push(t1 - t0);
+        s.encode.push(r.timings.encodeMs);
+        s.decode.push(r.timings.decodeMs);
+        s.steps.push(r.timings.decodeTokens);
+        s.total.push(t2 - t0);
+      }
+    }
   }
-  console.log(`${"".padEnd(10)} wasm/jvm: encode ${(w.encode_ms / j.encode_ms).toFixed(2)}x, decode per step `
-    + `${((w.decode_ms / w.decode_steps) / (j.decode_ms / j.decode_steps)).toFixed(2)}x, end-to-end `
-    + `${(w.end_to_end_ms / j.end_to_end_ms).toFixed(2)}x; same tokens: ${w.same_tokens}`);
-  const roof = jvm.roofline?.[i];
+  const row = { name: w.name, jvm: w };
+  for (const eng of engines) {
+    const s = m[eng.name];
+    const n = median(s.steps);
+    row[eng.name] = {
+      name: w.name, encoder_tokens: s.prefill, decode_steps: n, load_ms: median(s.load),
+      encode_ms: median(s.encode), decode_ms: median(s.decode), end_to_end_ms: median(s.total),
+      same_tokens: s.tokens.length === w.tokens.length && s.tokens.every((id, k) => id === w.tokens[k]),
+      encoder_tokens_per_s: s.prefill / (median(s.encode) / 1000), decode_tokens_per_s: n / (median(s.decode) / 1000),
+    };
+  }
+  results.push(row);
+}
+
+const peaks = await wasmPeaks();
+const f = (v, d = 1) => v.toFixed(d);
+const x = (a, b) => (a / b).toFixed(2) + "x";
+console.log(`\nneedle bench, same run: JVM ${jvm.java} vs Wasm (Node ${process.version}; SIMD kernels ${simdActive ? "on" : "NOT AVAILABLE"}); `
+  + `${jvm.model}; medians of ${runs} after ${warmup}; eos ignored`);
+console.log("workload   engine     enc.tok  load ms  encode ms  enc tok/s  steps  decode ms  dec tok/s  end-to-end ms  same tokens");
+for (const row of results) {
+  for (const name of ["jvm", ...engines.map((e) => e.name)]) {
+    const r = row[name];
+    const same = name === "jvm" ? "" : String(r.same_tokens);
+    console.log(`${row.name.padEnd(10)} ${name.padEnd(10)} ${String(r.encoder_tokens).padStart(7)} ${f(r.load_ms).padStart(8)} `
+      + `${f(r.encode_ms).padStart(10)} ${f(r.encoder_tokens_per_s, 0).padStart(10)} ${String(r.decode_steps).padStart(6)} `
+      + `${f(r.decode_ms).padStart(10)} ${f(r.decode_tokens_per_s).padStart(10)} ${f(r.end_to_end_ms).padStart(14)}  ${same}`);
+  }
+  const j = row.jvm, s = row.wasm, p = row["wasm-port"];
+  console.log(`${"".padEnd(10)} wasm/jvm:      load ${x(s.load_ms, j.load_ms)}, encode ${x(s.encode_ms, j.encode_ms)}, decode ${x(s.decode_ms, j.decode_ms)}, end-to-end ${x(s.end_to_end_ms, j.end_to_end_ms)}`);
+  console.log(`${"".padEnd(10)} wasm-port/jvm: load ${x(p.load_ms, j.load_ms)}, encode ${x(p.encode_ms, j.encode_ms)}, decode ${x(p.decode_ms, j.decode_ms)}, end-to-end ${x(p.end_to_end_ms, j.end_to_end_ms)}`);
+  console.log(`${"".padEnd(10)} SIMD speed-up: encode ${x(p.encode_ms, s.encode_ms)}, decode ${x(p.decode_ms, s.decode_ms)}, end-to-end ${x(p.end_to_end_ms, s.end_to_end_ms)}`);
+  const roof = jvm.roofline?.find((r) => r.name === row.name);
   if (roof) {
-    console.log(`${"".padEnd(10)} roofline (scalar, one thread): wasm encode ${(100 * roof.encode_bound_ms_scalar_1t / w.encode_ms).toFixed(0)}%, `
-      + `decode ${(100 * roof.decode_bound_ms_scalar_1t * (w.decode_steps / j.decode_steps) / w.decode_ms).toFixed(0)}%; `
-      + `(SIMD) encode ${(100 * roof.encode_bound_ms_simd_1t / w.encode_ms).toFixed(0)}%`);
+    // compute bound of this host's Wasm: the workload's flops at the measured Wasm peak rates
+    const bound = (gflop, rate) => (gflop / rate) * 1000;
+    const pct = (boundMs, ms) => (100 * boundMs / ms).toFixed(0) + "%";
+    console.log(`${"".padEnd(10)} roofline (Wasm peaks measured here, one thread): wasm-port vs scalar ${f(peaks.scalar)} GFLOP/s: `
+      + `encode ${pct(bound(roof.encode_gflop, peaks.scalar), p.encode_ms)}, decode ${pct(bound(roof.decode_gflop, peaks.scalar), p.decode_ms)}; `
+      + `wasm vs f32x4 ${f(peaks.simd)} GFLOP/s: encode ${pct(bound(roof.encode_gflop, peaks.simd), s.encode_ms)}, `
+      + `decode ${pct(bound(roof.decode_gflop, peaks.simd), s.decode_ms)}; `
+      + `JVM vs its SIMD bound: encode ${pct(roof.encode_bound_ms_simd_1t, j.encode_ms)}, decode ${pct(roof.decode_bound_ms_simd_1t, j.decode_ms)}`);
   }
 }
-console.log(`peak memory: JVM heap ${(jvm.heap_peak_bytes / 1e6).toFixed(1)} MB, JVM RSS ${(jvm.rss_peak_bytes / 1e6).toFixed(1)} MB; `
-  + `Node RSS ${(rssPeak / 1e6).toFixed(1)} MB (weights ${(jvm.weights_bytes / 1e6).toFixed(1)} MB)`);
+console.log(`memory: JVM heap peak ${(jvm.heap_peak_bytes / 1e6).toFixed(1)} MB, JVM RSS peak ${(jvm.rss_peak_bytes / 1e6).toFixed(1)} MB; `
+  + `Node RSS: ${(rssStart / 1e6).toFixed(1)} MB before loading, ${(rssOne / 1e6).toFixed(1)} MB with one engine, `
+  + `${(rssPeak / 1e6).toFixed(1)} MB peak over all runs (weights ${(jvm.weights_bytes / 1e6).toFixed(1)} MB)`);
+console.log(`Wasm multiply-add peaks (Node, one thread): scalar f32 ${f(peaks.scalar)} GFLOP/s, f32x4 ${f(peaks.simd)} GFLOP/s `
+  + `(JVM in its run: scalar ${f(jvm.machine?.scalar_gflops_1t ?? NaN)}, SIMD ${f(jvm.machine?.simd_gflops_1t ?? NaN)})`);
+if (jsonOut) {
+  fs.writeFileSync(jsonOut, JSON.stringify({ node: process.version, simd: simdActive, runs, warmup, jvm, results, wasm_peaks: peaks,
+    rss_start_bytes: rssStart, rss_one_engine_bytes: rssOne, rss_peak_bytes: rssPeak }, null, 1));
+}
 fs.rmSync(dir, { recursive: true, force: true });
+
+/**
+ * This host's Wasm multiply-add rates: 8 independent chains of a = a * x + y, as f32 (the
+ * scalar code TeaVM emits) and as f32x4 (Wasm SIMD has no fused multiply-add; 2 flops a lane).
+ * The module is assembled here by wabt (npm-package's devDependency).
+ */
+async function wasmPeaks() {
+  const { createRequire } = await import("node:module");
+  const wabt = await createRequire(path.join(repo, "npm-package", "package.json"))("wabt")();
+  const func = (name, type, constant, add, mul, result) => {
+    const n = [...Array(8).keys()];
+    return `(func (export "${name}") (param $n i32) (result f32)
+      ${n.map((i) => `(local $a${i} ${type})`).join(" ")} (local $x ${type}) (local $y ${type})
+      (local.set $x ${constant("1.0001")}) (local.set $y ${constant("0.9999")})
+      (loop $l
+        ${n.map((i) => `(local.set $a${i} (${add} (${mul} (local.get $a${i}) (local.get $x)) (local.get $y)))`).join("\n        ")}
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br_if $l (local.get $n)))
+      ${result})`;
+  };
+  const wat = `(module
+    ${func("scalar", "f32", (v) => `(f32.const ${v})`, "f32.add", "f32.mul", "(local.get $a0)")}
+    ${func("simd", "v128", (v) => `(f32x4.splat (f32.const ${v}))`, "f32x4.add", "f32x4.mul", "(f32x4.extract_lane 0 (local.get $a0))")})`;
+  const m = wabt.parseWat("peak.wat", wat);
+  const bytes = m.toBinary({}).buffer;
+  m.destroy();
+  const { instance } = await WebAssembly.instantiate(bytes);
+  const rate = (fn, flopsPerIter) => {
+    let best = 0;
+    for (let k = 0; k < 7; k++) {
+      const n = 2_000_000;
+      const t0 = performance.now();
+      fn(n);
+      const s = (performance.now() - t0) / 1000;
+      best = Math.max(best, (n * flopsPerIter) / s / 1e9);
+    }
+    return best;
+  };
+  return { scalar: rate(instance.exports.scalar, 16), simd: rate(instance.exports.simd, 64) };
+}

@@ -3,8 +3,9 @@
 // plain closure doing the same thing. Cloudflare Workers (and pages with a strict Content Security
 // Policy) forbid code generation from strings; the generated functions are all trivial (forward
 // arguments, call a method, construct, build an array), except createFunctionN, which compiles the
-// body of a Java @JSBody method: the engine's only bodies are "return <parameter>;", which the
-// replacement handles; any other body fails with a clear error.
+// body of a Java @JSBody method: the engine's only bodies are "return <parameter>;" and
+// "{return {};}" (a new empty object), which the replacement handles; any other body fails with a
+// clear error.
 //
 // Each replaced piece is found by its exact opening line and cut at its matching closing brace; a
 // TeaVM update that changes them makes this script fail instead of shipping a half-patched file.
@@ -130,7 +131,11 @@ const DEFINE_METHOD = `defineMethod(cls, name, fn, vararg) {
 const FUNCTION_TABLES = `// patched (needle-java-wasm): closures instead of functions compiled from strings
   function bodyFunction(params, body) {
     // TeaVM compiles a Java @JSBody method from its parameter names and body text; without code
-    // generation from strings only bodies returning one parameter are possible (the engine's only kind)
+    // generation from strings only the engine's kinds of body are possible: returning one
+    // parameter, or a new empty object (JSObjects.create, used by direct NIO buffers)
+    if (/^\\s*\\{?\\s*return\\s*\\{\\s*\\}\\s*;?\\s*\\}?\\s*$/.test(body)) {
+      return () => ({});
+    }
     const match = /^\\s*return\\s+([A-Za-z_$][\\w$]*)\\s*;?\\s*$/.exec(body);
     const index = match === null ? -1 : params.indexOf(match[1]);
     if (index < 0) {

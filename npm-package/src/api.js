@@ -162,6 +162,7 @@ function options(o) {
   return {
     maxNewTokens: int(o.maxNewTokens, MAX_NEW_TOKENS, "maxNewTokens"),
     constrain: bool(o.constrain, true, "constrain"),
+    ignoreEos: bool(o.ignoreEos, false, "ignoreEos"),
   };
 }
 
@@ -222,14 +223,36 @@ export class NeedleWasm {
 
   /**
    * Loads a model from the bytes of a .safetensors file and the text of vocab.txt. The bytes are
-   * copied once into the engine (which keeps no other copy); the caller's array may be dropped.
-   * vocab may be omitted for generate()-only use.
+   * copied into the engine; the caller's array may be dropped. vocab may be omitted for
+   * generate()-only use. Where the host has Wasm SIMD, the matrix products run in the package's
+   * SIMD kernels (needle-simd.wasm; the engine keeps a second copy of the quantized weights for
+   * them), with the same results as the portable kernels; `options.simd: false` keeps the
+   * portable kernels.
    */
-  static load(weights, vocab) {
+  static load(weights, vocab, opts) {
     const r = requireReady();
     const bytes = weightBytes(weights);
     const v = vocabText(vocab);
-    return new NeedleWasm(constructToken, call(() => r.load(bytes, v)));
+    if (opts !== undefined && (opts === null || typeof opts !== "object")) {
+      throw input("the load options must be an object, got " + describe(opts));
+    }
+    const simd = bool(opts?.simd, true, "simd");
+    const e = call(() => r.load(bytes, v));
+    if (simd && typeof e.useSimd === "function") {
+      // the SIMD kernels compute on a copy of the file in the linear memory: copied here in bulk
+      const address = call(() => e.simdFileAddress());
+      if (address >= 0) {
+        new Int8Array(r.memory.buffer, address, bytes.length).set(bytes);
+      }
+      call(() => e.useSimd(true));
+    }
+    return new NeedleWasm(constructToken, e);
+  }
+
+  /** Whether the matrix products run in the Wasm SIMD kernels (see load). */
+  get simd() {
+    const e = engine(this);
+    return e.simd === true;
   }
 
   /** The tool-call text for (query, tools): a JSON array of calls, constrained decoding, ≤ 511 tokens. */
@@ -246,7 +269,9 @@ export class NeedleWasm {
     const q = text(query, "the query");
     const t = toolsText(tools);
     const o = options(opts);
-    return result(call(() => e.runDetailed(q, t, o.maxNewTokens, o.constrain)));
+    return result(call(() => o.ignoreEos
+      ? e.runDetailedEos(q, t, o.maxNewTokens, o.constrain, true)
+      : e.runDetailed(q, t, o.maxNewTokens, o.constrain)));
   }
 
   /**

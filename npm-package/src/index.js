@@ -7,6 +7,7 @@
 //   engine.run("What's the weather in Paris?", tools);  // '[{"name":"get_weather",…}]'
 import { attach, isInitialized, NeedleError } from "./api.js";
 import { instantiate } from "./instantiate.js";
+import simdBase64 from "./simd-bytes.js";
 
 export { NeedleWasm, NeedleTokenizer, NeedleError, isInitialized } from "./api.js";
 export { downloadModel, DEFAULT_WEIGHTS_URL, DEFAULT_VOCAB_URL, DEFAULT_CACHE_NAME } from "./download.js";
@@ -24,12 +25,32 @@ let ready = null;
  */
 export default function init(input) {
   if (ready === null) {
-    ready = (async () => attach(await instantiate(await compile(await input))))();
+    ready = (async () => {
+      const [module, simd] = await Promise.all([(async () => compile(await input))(), compileSimd()]);
+      attach(await instantiate(module, simd));
+    })();
     ready.catch(() => {
       ready = null;
     });
   }
   return ready;
+}
+
+/**
+ * The SIMD kernels (needle-simd.wasm, carried in simd-bytes.js), compiled; null where the host has
+ * no Wasm SIMD (or cannot compile them): the engine then uses its portable kernels.
+ */
+async function compileSimd() {
+  try {
+    const text = atob(simdBase64);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) {
+      bytes[i] = text.charCodeAt(i);
+    }
+    return WebAssembly.validate(bytes) ? await WebAssembly.compile(bytes) : null;
+  } catch {
+    return null;
+  }
 }
 
 async function compile(input) {

@@ -1,6 +1,7 @@
 // Instantiates needle.wasm with TeaVM's runtime (runtime.js): the imports TeaVM's code expects,
-// the linear memory TeaVM's module asks for, then the raw exports (load, loadTokenizer).
-// Nothing here compiles code: both entries (index.js, workerd.js) hand over a WebAssembly.Module.
+// the linear memory TeaVM's module asks for, the SIMD kernels (needle-simd.wasm, instantiated on
+// that same memory), then the raw exports (load, loadTokenizer).
+// Nothing here compiles code: both entries (index.js, workerd.js) hand over WebAssembly.Modules.
 import { defaults } from "./runtime.js";
 
 /** True when `module` was compiled with the JS String Builtins (it then imports no wasm:js-string). */
@@ -25,18 +26,55 @@ function linkMemory(imports, module) {
     heapOffset: new WebAssembly.Global({ value: "i32", mutable: false }, heapOffset),
     maxSize: new WebAssembly.Global({ value: "i32", mutable: false }, maxSize),
   };
+  return memory;
 }
 
-function importsFor(module) {
+/**
+ * The import module "needleSimd" of needle.wasm (wasm-bridge's io.needle.wasm.SimdModule): the
+ * exports of needle-simd.wasm instantiated on needle.wasm's linear memory (so the engine calls
+ * them wasm to wasm, passing addresses), or, without a SIMD module (a host without Wasm SIMD),
+ * available() = 0 and the engine keeps its portable kernels.
+ */
+const SIMD_FUNCTIONS = ["int4", "logits", "logitsAt", "blockRows"];
+
+function simdImports(simdModule, memory) {
+  if (simdModule) {
+    try {
+      const { exports } = new WebAssembly.Instance(simdModule, { env: { memory } });
+      const imports = { available: () => 1 };
+      for (const name of SIMD_FUNCTIONS) {
+        if (typeof exports[name] !== "function") {
+          throw new Error("needle-simd.wasm does not export " + name);
+        }
+        imports[name] = exports[name];
+      }
+      return imports;
+    } catch {
+      // fall through: the portable kernels
+    }
+  }
+  const absent = () => {
+    throw new Error("needle-java-wasm: the SIMD kernels are not available on this host");
+  };
+  const imports = { available: () => 0 };
+  for (const name of SIMD_FUNCTIONS) {
+    imports[name] = absent;
+  }
+  return imports;
+}
+
+function importsFor(module, simdModule) {
   const imports = {};
   const runtime = defaults(imports, {}, usesStringBuiltins(module));
-  linkMemory(imports, module);
-  return { imports, runtime };
+  const memory = linkMemory(imports, module);
+  imports.needleSimd = simdImports(simdModule, memory);
+  return { imports, runtime, memory };
 }
 
-function rawExports(instance, runtime) {
+/** The raw exports, and `memory`: the linear memory (api.js copies weights there for the SIMD kernels). */
+function rawExports(instance, runtime, memory) {
   runtime.supplyExports(instance.exports);
-  const raw = {};
+  const raw = { memory };
   for (const name of ["load", "loadTokenizer"]) {
     const value = instance.exports[name];
     if (!(value instanceof WebAssembly.Global)) {
@@ -47,15 +85,18 @@ function rawExports(instance, runtime) {
   return raw;
 }
 
-/** Instantiates a compiled needle.wasm; resolves to its raw exports. */
-export async function instantiate(module) {
-  const { imports, runtime } = importsFor(module);
+/**
+ * Instantiates a compiled needle.wasm (and the compiled SIMD kernels, or null); resolves to its
+ * raw exports.
+ */
+export async function instantiate(module, simdModule = null) {
+  const { imports, runtime, memory } = importsFor(module, simdModule);
   const instance = await WebAssembly.instantiate(module, imports);
-  return rawExports(instance, runtime);
+  return rawExports(instance, runtime, memory);
 }
 
 /** The same, synchronously (for Cloudflare Workers, at global scope). */
-export function instantiateSync(module) {
-  const { imports, runtime } = importsFor(module);
-  return rawExports(new WebAssembly.Instance(module, imports), runtime);
+export function instantiateSync(module, simdModule = null) {
+  const { imports, runtime, memory } = importsFor(module, simdModule);
+  return rawExports(new WebAssembly.Instance(module, imports), runtime, memory);
 }

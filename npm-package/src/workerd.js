@@ -4,13 +4,14 @@
 // with a runtime that never compiles code from strings. init() exists for the same code to run
 // everywhere; here it has nothing left to do.
 import wasmModule from "./needle.wasm";
+import simdModule from "./needle-simd.wasm";
 import { attach } from "./api.js";
 import { instantiateSync } from "./instantiate.js";
 
 export { NeedleWasm, NeedleTokenizer, NeedleError, isInitialized } from "./api.js";
 export { downloadModel, DEFAULT_WEIGHTS_URL, DEFAULT_VOCAB_URL, DEFAULT_CACHE_NAME } from "./download.js";
 
-attach(instantiateSync(wasmModule));
+attach(instantiateSync(wasmModule, simdModule));
 
 /** Already done at import; resolves at once (any argument is ignored). */
 export default function init() {

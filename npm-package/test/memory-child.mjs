@@ -32,12 +32,13 @@ for (let i = 0; i < 4; i++) {
   runs.push({ ms: performance.now() - t0, encodeMs: result.timings.encodeMs, decodeMs: result.timings.decodeMs });
 }
 const afterRuns = usage();
+const simd = engine.simd;
 engine.free();
 const freed = usage();
 
 const growth = (a, b) => ({ rss: b.rss - a.rss, heapUsed: b.heapUsed - a.heapUsed, arrayBuffers: b.arrayBuffers - a.arrayBuffers, external: b.external - a.external });
 console.log(JSON.stringify({
-  fileBytes, initMs, loadMs, engineLoadMs, runs, text: result.text, tokens: result.tokens,
+  fileBytes, initMs, loadMs, engineLoadMs, simd, runs, text: result.text, tokens: result.tokens,
   prefillTokens: result.timings.prefillTokens, decodeTokens: result.timings.decodeTokens,
   loaded: growth(before, loaded), peak: growth(before, peak), afterRuns: growth(before, afterRuns), freed: growth(before, freed),
 }));

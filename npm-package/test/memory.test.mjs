@@ -37,8 +37,13 @@ test("full-size model: JVM answer, memory near the file size, timings", async (t
   const MiB = 1024 * 1024;
   assert.ok(r.loaded.heapUsed > 0.9 * f, "the weights are in the heap once");
   assert.ok(r.loaded.heapUsed < f + 8 * MiB, `heap growth ${mb(r.loaded.heapUsed)} stays near the file size ${mb(f)}`);
-  assert.ok(r.loaded.rss < 2.4 * f, `RSS growth ${mb(r.loaded.rss)} stays near the file size ${mb(f)} plus V8's heap slack`);
-  assert.ok(r.loaded.arrayBuffers < 0.1 * f, "no lingering JavaScript copy of the bytes");
+  // With the Wasm SIMD kernels (the default where the host has Wasm SIMD) the file is also
+  // copied once into the linear memory, where needle-simd.wasm computes on it: one more file size,
+  // counted by Node as an ArrayBuffer (the memory's buffer).
+  const simdCopy = r.simd ? f : 0;
+  t.diagnostic(`SIMD kernels: ${r.simd ? "on (a second copy of the weights in the linear memory)" : "off"}`);
+  assert.ok(r.loaded.rss < 2.4 * f + simdCopy, `RSS growth ${mb(r.loaded.rss)} stays near the file size ${mb(f)} plus V8's heap slack`);
+  assert.ok(r.loaded.arrayBuffers < 0.1 * f + 1.15 * simdCopy, "no lingering JavaScript copy of the bytes");
   assert.ok(r.afterRuns.heapUsed < f + 12 * MiB, `heap after requests ${mb(r.afterRuns.heapUsed)}`);
   assert.ok(r.freed.heapUsed < 0.2 * f, `free() lets the collector reclaim the model (heap +${mb(r.freed.heapUsed)})`);
 });

@@ -19,6 +19,7 @@ const p1Engine = NeedleWasm.load(fs.readFileSync(fixture("parity", p1.model.file
 out.parity = p1.cases.map((c) => p1Engine.generate(c.input_ids, { maxNewTokens: c.max_new_tokens }));
 const m = manifest().models.find((x) => x.name === "swiglu-contrastive");
 const engine = NeedleWasm.load(fs.readFileSync(nodeFixture(m.weights)), fs.readFileSync(nodeFixture(m.vocab), "utf8"));
+out.simd = engine.simd;
 out.runs = m.runs.map((r) => ({
   text: engine.runDetailed(r.query, r.tools, { maxNewTokens: r.max_new_tokens, constrain: r.constrain }).text,
   expected: r.text,

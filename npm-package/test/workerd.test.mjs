@@ -18,7 +18,8 @@ test("the package maps the workerd condition to workerd.js, which imports needle
   assert.equal(packageJson.exports["."].workerd, "./workerd.js");
   const src = fs.readFileSync(path.join(PACKAGE_DIR, "workerd.js"), "utf8");
   assert.match(src, /^import wasmModule from "\.\/needle\.wasm";$/m);
-  assert.match(src, /instantiateSync\(wasmModule\)/);
+  assert.match(src, /^import simdModule from "\.\/needle-simd\.wasm";$/m);
+  assert.match(src, /instantiateSync\(wasmModule, simdModule\)/);
   assert.doesNotMatch(src, /^\s*await /m, "no top-level await");
 });
 
@@ -43,6 +44,7 @@ test("in V8 with code generation from strings disabled, through the workerd cond
   assert.match(out.codeGeneration, /^blocked/);
   const p1 = readJson(fixture("parity", "p1.json"));
   out.parity.forEach((ids, i) => assert.equal(parityMismatch(p1.cases[i], p1.tie_eps, ids), null));
+  assert.equal(out.simd, true, "the SIMD kernels, from the imported needle-simd.wasm module");
   for (const r of out.runs) assert.equal(r.text, r.expected);
   const m = manifest().models.find((x) => x.name === "swiglu-contrastive");
   assert.equal(out.streamed, m.runs[0].text);
@@ -80,7 +82,7 @@ export default {
     try {
       await init();
       engine ??= NeedleWasm.load(new Uint8Array(weights), vocab);
-      const out = { runs: cases.runs.map((r) => engine.runDetailed(r.query, r.tools,
+      const out = { simd: engine.simd, runs: cases.runs.map((r) => engine.runDetailed(r.query, r.tools,
         { maxNewTokens: r.max_new_tokens, constrain: r.constrain }).text) };
       const parity = NeedleWasm.load(new Uint8Array(p1));
       out.p1 = cases.p1.map((c) => parity.generate(c.input_ids, { maxNewTokens: c.max_new_tokens }));
@@ -107,9 +109,9 @@ export default {
   const dist = path.join(project, "dist");
   const files = fs.readdirSync(dist);
   const wasm = files.filter((f) => f.endsWith(".wasm"));
-  assert.equal(wasm.length, 1, "needle.wasm is a separate (compiled) module: " + files);
+  assert.equal(wasm.length, 2, "needle.wasm and needle-simd.wasm are separate (compiled) modules: " + files);
   const bundle = fs.readFileSync(path.join(dist, "worker.js"), "utf8");
-  assert.match(bundle, /instantiateSync\(wasmModule\)/, "the workerd entry was bundled");
+  assert.match(bundle, /instantiateSync\(wasmModule, simdModule\)/, "the workerd entry was bundled");
 
   // serve dist/ with workerd on 127.0.0.1, the Worker as its main module
   const types = { ".wasm": "wasm", ".bin": "data", ".txt": "text", ".js": "esModule" };
@@ -146,6 +148,7 @@ const needleWorker :Workerd.Worker = (
   const body = await response.text();
   assert.equal(response.status, 200, body + "\n" + log);
   const out = JSON.parse(body);
+  assert.equal(out.simd, true, "the Wasm SIMD kernels run in workerd");
   assert.deepEqual(out.runs, m.runs.map((r) => r.text));
   out.p1.forEach((ids, i) => assert.equal(parityMismatch(p1.cases[i], p1.tie_eps, ids), null));
   assert.equal(out.error.kind, "JSON");

@@ -18,6 +18,7 @@ public final class Embedding {
     private final int offset; // where the table starts in bytes
     private final float[] full; // F32 values, [vocab, dim]
     private final float[] f16Table; // F16 bits → float, for Format.F16
+    private LogitsKernel kernel; // a host's faster output projection (Kernels), or null
 
     private Embedding(int vocab, int dim, Format format, byte[] bytes, int offset, float[] full) {
         this.vocab = vocab;
@@ -51,6 +52,33 @@ public final class Embedding {
 
     public int dim() {
         return dim;
+    }
+
+    public Format format() {
+        return format;
+    }
+
+    /** The weight file's bytes holding a BF16/F16 table (null for F32). */
+    public byte[] bytes() {
+        return bytes;
+    }
+
+    /** Where the BF16/F16 table starts in {@link #bytes()}. */
+    public int offset() {
+        return offset;
+    }
+
+    /**
+     * Routes {@link #logits} and {@link #logitsAt} to a host's faster kernel (which must compute
+     * the same floats), or back to the portable loops with null. Set by {@link NeedleModel#useKernels}.
+     */
+    public void kernel(LogitsKernel kernel) {
+        this.kernel = kernel;
+    }
+
+    /** The host kernel in use, or null for the portable loops. */
+    public LogitsKernel kernel() {
+        return kernel;
     }
 
     /** E[token][i]. */
@@ -91,6 +119,10 @@ public final class Embedding {
      * (independent sums, so the processor overlaps them; the 16-bit values are decoded in place).
      */
     public void logits(float[] h, float[] logits, int from, int to) {
+        if (kernel != null) {
+            kernel.logits(h, logits, from, to);
+            return;
+        }
         int v = from;
         if (format == Format.BF16) {
             for (; v + 4 <= to; v += 4) {
@@ -107,6 +139,10 @@ public final class Embedding {
      * computes it; other entries are left alone.
      */
     public void logitsAt(float[] h, float[] logits, int[] ids, int count) {
+        if (kernel != null) {
+            kernel.logitsAt(h, logits, ids, count);
+            return;
+        }
         for (int k = 0; k < count; k++) {
             logits[ids[k]] = dot(h, ids[k]);
         }

@@ -28,6 +28,7 @@ public final class Int4Linear implements Linear {
     private final byte[] packed; // the file's bytes (shared, not copied)
     private final int packedOffset; // where this tensor's bytes start in packed
     private final float[] scales; // [ceil(in/groupSize), out]
+    private Int4Kernel kernel; // a host's faster kernel (Kernels), or null: the portable ones below
 
     public Int4Linear(int in, int out, int groupSize, byte[] packed, int packedOffset, float[] scales) {
         if (groupSize <= 0 || groupSize % 2 != 0) {
@@ -82,9 +83,26 @@ public final class Int4Linear implements Linear {
         return q(r, c) * scales[(r / groupSize) * out + c];
     }
 
+    /**
+     * Routes {@link #forward} to a host's faster kernel (which must compute the same floats), or
+     * back to the portable kernels with null. Set by {@link NeedleModel#useKernels}.
+     */
+    public void kernel(Int4Kernel kernel) {
+        this.kernel = kernel;
+    }
+
+    /** The host kernel in use, or null for the portable kernels. */
+    public Int4Kernel kernel() {
+        return kernel;
+    }
+
     @Override
     public void forward(float[] x, float[] y, int rows, Scratch scratch) {
-        if (rows == 1) {
+        if (kernel != null) {
+            if (rows > 0) {
+                kernel.forward(x, y, rows);
+            }
+        } else if (rows == 1) {
             vector(x, y, scratch);
         } else if (rows > 1) {
             matrix(x, y, rows, scratch);

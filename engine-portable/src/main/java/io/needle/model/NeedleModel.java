@@ -1,5 +1,8 @@
 package io.needle.model;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The Needle encoder–decoder (MODEL.md section 2): plain weights plus the forward pass.
  * Stateless; a request's decoder state lives in {@link DecoderState}.
@@ -31,6 +34,65 @@ public final class NeedleModel {
 
     public boolean hasContrastiveHead() {
         return contrastive != null;
+    }
+
+    /**
+     * Installs a host's faster kernels (see {@link Kernels}) in every INT4 linear and the output
+     * projection; null restores the portable kernels everywhere. Returns how many layers took a
+     * host kernel (the others keep the portable one). Not to be called while a request runs.
+     */
+    public int useKernels(Kernels kernels) {
+        int n = 0;
+        for (Linear l : linears()) {
+            if (l instanceof Int4Linear) {
+                Int4Linear q = (Int4Linear) l;
+                Int4Kernel k = kernels == null ? null : kernels.int4(q);
+                q.kernel(k);
+                n += k == null ? 0 : 1;
+            }
+        }
+        LogitsKernel k = kernels == null ? null : kernels.logits(embedding);
+        embedding.kernel(k);
+        return n + (k == null ? 0 : 1);
+    }
+
+    /** The embedding table (shared by the encoder input, the decoder input and the logits). */
+    public Embedding embedding() {
+        return embedding;
+    }
+
+    /** Every linear layer of the model, encoder first, in a fixed order. */
+    public List<Linear> linears() {
+        List<Linear> out = new ArrayList<>();
+        for (EncoderLayer layer : encoderLayers) {
+            addAttention(out, layer.selfAttn);
+            addFeedForward(out, layer.ffn);
+        }
+        for (DecoderLayer layer : decoderLayers) {
+            addAttention(out, layer.selfAttn);
+            addAttention(out, layer.crossAttn);
+            addFeedForward(out, layer.ffn);
+        }
+        if (contrastive != null) {
+            out.add(contrastive.hidden);
+            out.add(contrastive.proj);
+        }
+        return out;
+    }
+
+    private static void addAttention(List<Linear> out, Attention a) {
+        out.add(a.q);
+        out.add(a.k);
+        out.add(a.v);
+        out.add(a.o);
+    }
+
+    private static void addFeedForward(List<Linear> out, FeedForward f) {
+        if (f != null) {
+            out.add(f.gate);
+            out.add(f.up);
+            out.add(f.down);
+        }
     }
 
     /** The encoder output of one request: enc [length, d] and which positions are not padding. */

@@ -38,9 +38,20 @@ import org.teavm.jso.JSProperty;
  */
 public final class NeedleWasm {
     private NeedleEngine engine; // null after free()
+    private byte[] weights; // the weight file (the engine's own array); null after free()
+    private LinearMemory simdFile; // the weight file in the linear memory, for the SIMD kernels
+    private SimdKernels simdKernels;
+    private boolean simd; // the SIMD kernels are installed
+    /**
+     * The linear memory of the last freed engine's weight file, reused by the next engine that
+     * fits in it (the linear memory never shrinks, and a freed block otherwise waits for the
+     * garbage collector): loading, freeing and loading again does not grow it.
+     */
+    private static LinearMemory spareFile;
 
-    private NeedleWasm(NeedleEngine engine) {
+    private NeedleWasm(NeedleEngine engine, byte[] weights) {
         this.engine = engine;
+        this.weights = weights;
     }
 
     /**
@@ -51,7 +62,7 @@ public final class NeedleWasm {
      */
     @JSExport
     public static NeedleWasm load(byte[] weights, String vocabText) {
-        return WasmError.guard(() -> new NeedleWasm(NeedleEngine.load(weights, vocabText)));
+        return WasmError.guard(() -> new NeedleWasm(NeedleEngine.load(weights, vocabText), weights));
     }
 
     /** A tokenizer alone, without weights. */
@@ -63,6 +74,69 @@ public final class NeedleWasm {
             }
             return new NeedleTokenizer(Tokenizer.fromVocab(vocabText));
         });
+    }
+
+    /**
+     * Installs (true) or removes (false) the Wasm SIMD kernels of npm-package's needle-simd.wasm
+     * (see {@link SimdKernels}): copies the quantized weights and the embedding into the linear
+     * memory, where that module computes the matrix products. Returns whether they are in use now:
+     * false when the host lacks Wasm SIMD (the portable kernels then run, with the same tokens).
+     */
+    @JSExport
+    public boolean useSimd(boolean on) {
+        return WasmError.guard(() -> {
+            NeedleEngine e = engine();
+            if (on && !simd && SimdKernels.available()) {
+                if (simdKernels == null) {
+                    if (simdFile == null) {
+                        simdFile = fileMemory(weights.length);
+                        simdFile.putBytes(0, weights, 0, weights.length);
+                    }
+                    simdKernels = new SimdKernels(simdFile, weights);
+                }
+                e.model().useKernels(simdKernels);
+                simd = true;
+            } else if (!on && simd) {
+                e.model().useKernels(null);
+                simd = false;
+            }
+            return simd;
+        });
+    }
+
+    /**
+     * Reserves the linear memory for the SIMD kernels' copy of the weight file and returns its
+     * address, for the caller to copy the file there in bulk before {@link #useSimd}(true) (which
+     * otherwise copies it byte by byte); -1 when the host lacks the SIMD kernels.
+     */
+    @JSExport
+    public int simdFileAddress() {
+        return WasmError.guard(() -> {
+            engine();
+            if (!SimdKernels.available()) {
+                return -1;
+            }
+            if (simdFile == null) {
+                simdFile = fileMemory(weights.length);
+            }
+            return simdFile.address;
+        });
+    }
+
+    private static LinearMemory fileMemory(int size) {
+        LinearMemory m = spareFile;
+        if (m != null && m.size >= size) {
+            spareFile = null;
+            return m;
+        }
+        return new LinearMemory(size);
+    }
+
+    /** Whether the Wasm SIMD kernels are in use (see {@link #useSimd}). */
+    @JSExport
+    @JSProperty
+    public boolean isSimd() {
+        return simd;
     }
 
     /** Runs (query, tools) with default options (constrained, up to 511 tokens); returns the text. */
@@ -79,6 +153,17 @@ public final class NeedleWasm {
     @JSExport
     public String runDetailed(String query, String toolsJson, int maxNewTokens, boolean constrain) {
         return WasmError.guard(() -> resultJson(engine().run(query, toolsJson, options(maxNewTokens, constrain))));
+    }
+
+    /**
+     * As {@link #runDetailed}; with {@code ignoreEos} the end-of-sequence token is never chosen, so
+     * exactly maxNewTokens steps run (benchmarks; see RunOptions.ignoreEos).
+     */
+    @JSExport
+    public String runDetailedEos(String query, String toolsJson, int maxNewTokens, boolean constrain,
+            boolean ignoreEos) {
+        return WasmError.guard(() -> resultJson(engine().run(query, toolsJson,
+                options(maxNewTokens, constrain).ignoreEos(ignoreEos))));
     }
 
     /**
@@ -201,7 +286,14 @@ public final class NeedleWasm {
     /** Drops the engine (weights, caches) so the garbage collector can reclaim it; later calls fail. */
     @JSExport
     public void free() {
-        engine = null;
+        engine = null; // the linear memory of the SIMD kernels is released with the engine (GC)
+        if (simdFile != null && (spareFile == null || simdFile.size > spareFile.size)) {
+            spareFile = simdFile;
+        }
+        simd = false;
+        simdKernels = null;
+        simdFile = null;
+        weights = null;
     }
 
     private NeedleEngine engine() {

@@ -1,0 +1,52 @@
+package io.needle.e2e;
+
+import io.needle.engine.NeedleEngine;
+import io.needle.testing.ModelWriter;
+import io.needle.testing.Shared;
+
+/**
+ * The models the tests serve to the page, each with the JVM engine loaded from the same bytes (the
+ * reference answers). Both use the real vocabulary ({@code ../shared/fixtures/tokenizer/vocab.txt},
+ * 8192 pieces), so queries are tokenized as with the published model. Built once per JVM.
+ */
+final class TestModels {
+    /** Weights, vocabulary and the JVM engine loaded from them. */
+    static final class Model {
+        final byte[] weights;
+        final String vocab;
+        final NeedleEngine engine;
+
+        Model(byte[] weights, String vocab) {
+            this.weights = weights;
+            this.vocab = vocab;
+            this.engine = NeedleEngine.load(weights, vocab);
+        }
+    }
+
+    private static Model small;
+    private static Model full;
+
+    private TestModels() {
+    }
+
+    /**
+     * A small model (d_model 64, 2+2 layers, swiglu) with a contrastive head, about 1.2 MB: quick
+     * runs and a retrieval panel. Seed 27 answers every preset's first query with a non-empty call
+     * list (checked by the tests, which need varied outputs to compare, not these exact ones).
+     */
+    static synchronized Model small() {
+        if (small == null) {
+            small = new Model(new ModelWriter().seed(27).vocabSize(8192).dModel(64).heads(4, 2).layers(2, 2)
+                    .ffn(128, "swiglu").contrastive(64).build(), Shared.vocab());
+        }
+        return small;
+    }
+
+    /** The real model's shape (d_model 512, 12+8 layers, INT4), random weights, no contrastive head; about 21 MB. */
+    static synchronized Model full() {
+        if (full == null) {
+            full = new Model(ModelWriter.fullSize().seed(7).build(), Shared.vocab());
+        }
+        return full;
+    }
+}

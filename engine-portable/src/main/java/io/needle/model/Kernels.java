@@ -1,0 +1,19 @@
+package io.needle.model;
+
+/**
+ * A source of faster matrix kernels for one model, chosen by the host: the npm package's Wasm SIMD
+ * module, a JVM-only Vector API path. The portable Java kernels ({@link Int4Linear}, {@link
+ * Embedding}) are the reference: a kernel given here must compute the very same floats, bit for
+ * bit (the same operations in the same order per output value; only the order in which output
+ * values are produced may differ), so that every host decodes the same tokens.
+ *
+ * <p>{@link NeedleModel#useKernels} asks once per layer at install time; a null answer keeps the
+ * portable kernel for that layer (a shape the fast path does not handle, for example).
+ */
+public interface Kernels {
+    /** A kernel computing {@code linear}'s forward pass, or null to keep the portable one. */
+    Int4Kernel int4(Int4Linear linear);
+
+    /** A kernel computing {@code embedding}'s output projection (logits), or null to keep the portable one. */
+    LogitsKernel logits(Embedding embedding);
+}

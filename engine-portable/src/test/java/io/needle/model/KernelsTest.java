@@ -1,0 +1,144 @@
+package io.needle.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import io.needle.engine.NeedleEngine;
+import io.needle.testing.ModelWriter;
+import io.needle.testing.TestVocab;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The host-kernel hook ({@link Kernels}, {@link NeedleModel#useKernels}): kernels written from the
+ * documented arithmetic alone (the contract the Wasm SIMD module and any other fast path follow:
+ * per output value the same float operations in the same order, here in a different loop order)
+ * reach every INT4 linear and the output projection, give the portable kernels' floats bit for bit
+ * and so the same tokens; null restores the portable kernels.
+ */
+class KernelsTest {
+
+    /** Int4Linear's arithmetic, column by column: acc += x[r]·q[r] + x[r+1]·q[r+1] per group, y += acc·scale. */
+    static final class ReferenceInt4 implements Int4Kernel {
+        final Int4Linear w;
+        int calls;
+
+        ReferenceInt4(Int4Linear w) {
+            this.w = w;
+        }
+
+        @Override
+        public void forward(float[] x, float[] y, int rows) {
+            calls++;
+            int in = w.in();
+            int g = w.groupSize();
+            for (int t = 0; t < rows; t++) {
+                for (int c = 0; c < w.out(); c++) {
+                    float yc = 0f;
+                    for (int r0 = 0; r0 < in; r0 += g) {
+                        float acc = 0f;
+                        for (int r = r0; r < Math.min(in, r0 + g); r += 2) {
+                            float u = x[t * in + r];
+                            float v = r + 1 < in ? x[t * in + r + 1] : 0f;
+                            float qHi = r + 1 < in ? w.q(r + 1, c) : highNibble(w, r, c);
+                            acc += u * w.q(r, c) + v * qHi;
+                        }
+                        yc += acc * w.scales()[(r0 / g) * w.out() + c];
+                    }
+                    y[t * w.out() + c] = yc;
+                }
+            }
+        }
+
+        private static int highNibble(Int4Linear w, int r, int c) {
+            return w.packedBytes()[w.packedOffset() + (r >> 1) * w.out() + c] >> 4;
+        }
+    }
+
+    /** Embedding.logits' arithmetic: each logit a sum over the dimensions in order. */
+    static final class ReferenceLogits implements LogitsKernel {
+        final Embedding e;
+        int calls;
+
+        ReferenceLogits(Embedding e) {
+            this.e = e;
+        }
+
+        @Override
+        public void logits(float[] h, float[] logits, int from, int to) {
+            calls++;
+            for (int v = from; v < to; v++) {
+                logits[v] = dot(h, v);
+            }
+        }
+
+        @Override
+        public void logitsAt(float[] h, float[] logits, int[] ids, int count) {
+            calls++;
+            for (int k = 0; k < count; k++) {
+                logits[ids[k]] = dot(h, ids[k]);
+            }
+        }
+
+        private float dot(float[] h, int v) {
+            float s = 0f;
+            for (int i = 0; i < e.dim(); i++) {
+                s += h[i] * e.value(v, i);
+            }
+            return s;
+        }
+    }
+
+    static final class Reference implements Kernels {
+        int int4;
+        ReferenceLogits logits;
+
+        @Override
+        public Int4Kernel int4(Int4Linear linear) {
+            int4++;
+            return new ReferenceInt4(linear);
+        }
+
+        @Override
+        public LogitsKernel logits(Embedding embedding) {
+            logits = new ReferenceLogits(embedding);
+            return logits;
+        }
+    }
+
+    @Test
+    void referenceKernelsGiveThePortableTokensAndFloats() {
+        // an odd-width FFN (d_ff 45: an odd last row pair, a partial group) and GQA
+        ModelWriter w = new ModelWriter().seed(31).vocabSize(600).dModel(64).heads(4, 2).layers(2, 2)
+                .ffn(45, "swiglu").groupSize(16);
+        NeedleEngine engine = NeedleEngine.load(w.build(), TestVocab.make(600, 31));
+        NeedleModel model = engine.model();
+        String tools = "[{\"name\":\"send_message\",\"description\":\"Send a text\","
+                + "\"parameters\":{\"to\":{\"type\":\"string\",\"required\":true}}}]";
+        int[] prompt = engine.prompt("text Ana that I am late", tools);
+        int[] plain = engine.generate(prompt, 24);
+        int[] constrained = engine.run("text Ana that I am late", tools).tokens;
+        float[] logits = model.decodeFull(model.encode(prompt), new int[] {1, 5, 9}).clone();
+
+        Reference ref = new Reference();
+        int installed = model.useKernels(ref);
+        assertEquals(model.linears().size() + 1, installed, "every INT4 linear and the logits");
+        assertEquals(model.linears().size(), ref.int4);
+        assertArrayEquals(plain, engine.generate(prompt, 24));
+        assertArrayEquals(constrained, engine.run("text Ana that I am late", tools).tokens);
+        float[] again = model.decodeFull(model.encode(prompt), new int[] {1, 5, 9});
+        for (int v = 0; v < logits.length; v++) {
+            assertEquals(Float.floatToIntBits(logits[v]), Float.floatToIntBits(again[v]), "logit " + v);
+        }
+        assertEquals(true, ref.logits.calls > 0);
+        Int4Linear first = (Int4Linear) model.linears().get(0);
+        assertEquals(true, ((ReferenceInt4) first.kernel()).calls > 0);
+        assertSame(ref.logits, model.embedding().kernel());
+
+        assertEquals(0, model.useKernels(null));
+        assertNull(first.kernel());
+        assertNull(model.embedding().kernel());
+        assertArrayEquals(plain, engine.generate(prompt, 24));
+    }
+}

@@ -1,0 +1,573 @@
+;; needle-simd.wasm: the Wasm SIMD (128-bit) matrix kernels of needle-java-wasm.
+;;
+;; TeaVM compiles the Java engine to scalar Wasm; these hand-written kernels do the engine's two
+;; big matrix products with f32x4 arithmetic: the INT4 linear layers and the output projection over
+;; the BF16 embedding. The module imports the linear memory of needle.wasm (TeaVM's "env.memory"),
+;; where the engine (wasm-bridge's io.needle.wasm.SimdKernels) keeps a copy of the quantized
+;; weights and its activation buffers: a call passes addresses and sizes, nothing else crosses.
+;;
+;; Every result is bit for bit the float the portable Java kernels compute (Int4Linear,
+;; Embedding): each output value is computed with the same f32 operations in the same order (one
+;; SIMD lane per output value; Wasm has no fused multiply-add here and never reassociates), so the
+;; engine decodes the same tokens with or without this module.
+;;
+;; Compiled by scripts/build.mjs with wabt (npm package "wabt") into the npm package.
+(module
+  (import "env" "memory" (memory 1))
+  ;; the exp the engine's Java code uses in Wasm (TeaVM maps Math.exp to JavaScript's Math.exp)
+  (import "Math" "exp" (func $exp (param f64) (result f64)))
+
+  ;; ---------------------------------------------------------------- INT4 linear
+  ;;
+  ;; y[t][c] = sum over groups g of acc[g][t][c] * scale[g][c], groups in order, where
+  ;; acc[g][t][c] = sum over row pairs (r, r+1) of group g, in row order, of
+  ;; (x[t][r] * q[r][c] + x[t][r+1] * q[r+1][c]); x[t][in] counts as 0 when in is odd.
+  ;; q[r][c] is the signed nibble of byte (r/2)*out + c: low nibble for even r, high for odd r.
+  ;;
+  ;; x: [rows, in] f32; y: [rows, out] f32 (overwritten); w: packed bytes; sc: [ceil(in/group), out]
+  ;; f32; scratch: group*out f32 of work space (used when rows > 1). out must be a multiple of 16.
+  (func (export "int4")
+    (param $x i32) (param $y i32) (param $w i32) (param $sc i32)
+    (param $rows i32) (param $in i32) (param $out i32) (param $group i32) (param $scratch i32)
+    (local $r0 i32) (local $n i32)
+    (memory.fill (local.get $y) (i32.const 0)
+      (i32.shl (i32.mul (local.get $rows) (local.get $out)) (i32.const 2)))
+    (block $done
+      (loop $groups
+        (br_if $done (i32.ge_s (local.get $r0) (local.get $in)))
+        ;; n = min(group, in - r0): rows in this group
+        (local.set $n (i32.sub (local.get $in) (local.get $r0)))
+        (if (i32.gt_s (local.get $n) (local.get $group))
+          (then (local.set $n (local.get $group))))
+        (if (i32.eq (local.get $rows) (i32.const 1))
+          (then
+            (call $groupRow
+              (i32.add (local.get $x) (i32.shl (local.get $r0) (i32.const 2)))
+              (local.get $y)
+              (i32.add (local.get $w) (i32.mul (i32.shr_u (local.get $r0) (i32.const 1)) (local.get $out)))
+              (local.get $sc)
+              (local.get $n)
+              (i32.sub (local.get $in) (local.get $r0))
+              (local.get $out)))
+          (else
+            (call $unpack
+              (i32.add (local.get $w) (i32.mul (i32.shr_u (local.get $r0) (i32.const 1)) (local.get $out)))
+              (local.get $scratch) (local.get $n) (local.get $out))
+            (call $groupRows
+              (i32.add (local.get $x) (i32.shl (local.get $r0) (i32.const 2)))
+              (local.get $y) (local.get $scratch) (local.get $sc)
+              (local.get $rows) (local.get $n) (i32.sub (local.get $in) (local.get $r0))
+              (local.get $in) (local.get $out))))
+        (local.set $sc (i32.add (local.get $sc) (i32.shl (local.get $out) (i32.const 2))))
+        (local.set $r0 (i32.add (local.get $r0) (local.get $group)))
+        (br $groups))))
+
+  ;; One group for one input row (a decoder step): the nibbles are unpacked on the fly, 16 columns
+  ;; (one 16-byte load) at a time, into four f32x4 accumulators.
+  ;; xp: x[r0]; wp: the group's first packed byte; scp: the group's scales; n: rows in the group;
+  ;; left: in - r0 (x[r0 + k] exists for k < left).
+  (func $groupRow
+    (param $xp i32) (param $y i32) (param $wp i32) (param $scp i32)
+    (param $n i32) (param $left i32) (param $out i32)
+    (local $c i32) (local $k i32) (local $p i32) (local $yp i32) (local $sp i32)
+    (local $u v128) (local $v v128) (local $b v128) (local $lo v128) (local $hi v128)
+    (local $l16 v128) (local $h16 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (block $cdone
+      (loop $cols
+        (br_if $cdone (i32.ge_s (local.get $c) (local.get $out)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0))
+        (local.set $a3 (v128.const i32x4 0 0 0 0))
+        (local.set $k (i32.const 0))
+        (local.set $p (i32.add (local.get $wp) (local.get $c)))
+        (block $kdone
+          (loop $pairs
+            (br_if $kdone (i32.ge_s (local.get $k) (local.get $n)))
+            (local.set $u (v128.load32_splat
+              (i32.add (local.get $xp) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.set $v (v128.load32_splat offset=4
+              (i32.add (local.get $xp) (i32.shl (local.get $k) (i32.const 2)))))
+            (if (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $left))
+              (then (local.set $v (v128.const i32x4 0 0 0 0))))
+            (local.set $b (v128.load (local.get $p)))
+            (local.set $lo (call $lowNibbles (local.get $b)))
+            (local.set $hi (call $highNibbles (local.get $b)))
+            ;; columns c..c+7
+            (local.set $l16 (i16x8.extend_low_i8x16_s (local.get $lo)))
+            (local.set $h16 (i16x8.extend_low_i8x16_s (local.get $hi)))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.add
+              (f32x4.mul (local.get $u) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $l16))))
+              (f32x4.mul (local.get $v) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h16)))))))
+            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.add
+              (f32x4.mul (local.get $u) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $l16))))
+              (f32x4.mul (local.get $v) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h16)))))))
+            ;; columns c+8..c+15
+            (local.set $l16 (i16x8.extend_high_i8x16_s (local.get $lo)))
+            (local.set $h16 (i16x8.extend_high_i8x16_s (local.get $hi)))
+            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.add
+              (f32x4.mul (local.get $u) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $l16))))
+              (f32x4.mul (local.get $v) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h16)))))))
+            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.add
+              (f32x4.mul (local.get $u) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $l16))))
+              (f32x4.mul (local.get $v) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h16)))))))
+            (local.set $p (i32.add (local.get $p) (local.get $out)))
+            (local.set $k (i32.add (local.get $k) (i32.const 2)))
+            (br $pairs)))
+        ;; y[c..c+16] += acc * scale
+        (local.set $yp (i32.add (local.get $y) (i32.shl (local.get $c) (i32.const 2))))
+        (local.set $sp (i32.add (local.get $scp) (i32.shl (local.get $c) (i32.const 2))))
+        (v128.store offset=0 (local.get $yp) (f32x4.add (v128.load offset=0 (local.get $yp))
+          (f32x4.mul (local.get $a0) (v128.load offset=0 (local.get $sp)))))
+        (v128.store offset=16 (local.get $yp) (f32x4.add (v128.load offset=16 (local.get $yp))
+          (f32x4.mul (local.get $a1) (v128.load offset=16 (local.get $sp)))))
+        (v128.store offset=32 (local.get $yp) (f32x4.add (v128.load offset=32 (local.get $yp))
+          (f32x4.mul (local.get $a2) (v128.load offset=32 (local.get $sp)))))
+        (v128.store offset=48 (local.get $yp) (f32x4.add (v128.load offset=48 (local.get $yp))
+          (f32x4.mul (local.get $a3) (v128.load offset=48 (local.get $sp)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 16)))
+        (br $cols))))
+
+  ;; Unpacks the n rows of one group (n/2 rounded up packed rows of `out` bytes at wp) into
+  ;; float rows at dst: row k at dst + k*out*4 (a missing odd last row gets the high nibbles,
+  ;; which are then multiplied by 0).
+  (func $unpack (param $wp i32) (param $dst i32) (param $n i32) (param $out i32)
+    (local $k i32) (local $c i32) (local $b v128) (local $lo v128) (local $hi v128)
+    (local $l16 v128) (local $h16 v128) (local $dl i32) (local $dh i32) (local $rowBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $out) (i32.const 2)))
+    (block $kdone
+      (loop $pairs
+        (br_if $kdone (i32.ge_s (local.get $k) (local.get $n)))
+        (local.set $dl (i32.add (local.get $dst) (i32.mul (local.get $k) (local.get $rowBytes))))
+        (local.set $dh (i32.add (local.get $dl) (local.get $rowBytes)))
+        (local.set $c (i32.const 0))
+        (block $cdone
+          (loop $cols
+            (br_if $cdone (i32.ge_s (local.get $c) (local.get $out)))
+            (local.set $b (v128.load (i32.add (local.get $wp) (local.get $c))))
+            (local.set $lo (call $lowNibbles (local.get $b)))
+            (local.set $hi (call $highNibbles (local.get $b)))
+            (local.set $l16 (i16x8.extend_low_i8x16_s (local.get $lo)))
+            (local.set $h16 (i16x8.extend_low_i8x16_s (local.get $hi)))
+            (v128.store offset=0 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $l16))))
+            (v128.store offset=16 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $l16))))
+            (v128.store offset=0 (local.get $dh) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h16))))
+            (v128.store offset=16 (local.get $dh) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h16))))
+            (local.set $l16 (i16x8.extend_high_i8x16_s (local.get $lo)))
+            (local.set $h16 (i16x8.extend_high_i8x16_s (local.get $hi)))
+            (v128.store offset=32 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $l16))))
+            (v128.store offset=48 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $l16))))
+            (v128.store offset=32 (local.get $dh) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h16))))
+            (v128.store offset=48 (local.get $dh) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h16))))
+            (local.set $dl (i32.add (local.get $dl) (i32.const 64)))
+            (local.set $dh (i32.add (local.get $dh) (i32.const 64)))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $cols)))
+        (local.set $wp (i32.add (local.get $wp) (local.get $out)))
+        (local.set $k (i32.add (local.get $k) (i32.const 2)))
+        (br $pairs))))
+
+  ;; One group for many input rows (the encoder): the unpacked float rows at ws are applied to
+  ;; every input row, 8 columns by 2 input rows at a time (8 columns by 1 for an odd last row).
+  ;; xp: x[0][r0]; ws: unpacked rows [n][out]; scp: the group's scales; left: in - r0.
+  (func $groupRows
+    (param $xp i32) (param $y i32) (param $ws i32) (param $scp i32)
+    (param $rows i32) (param $n i32) (param $left i32) (param $in i32) (param $out i32)
+    (local $c i32) (local $t i32) (local $k i32) (local $rowBytes i32) (local $inBytes i32)
+    (local $x0 i32) (local $x1 i32) (local $wl i32) (local $yp i32) (local $s0 v128) (local $s1 v128)
+    (local $u0 v128) (local $v0 v128) (local $u1 v128) (local $v1 v128) (local $l v128) (local $h v128)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128) (local $vmask i32)
+    (local.set $rowBytes (i32.shl (local.get $out) (i32.const 2)))
+    (local.set $inBytes (i32.shl (local.get $in) (i32.const 2)))
+    (block $cdone
+      (loop $cols
+        (br_if $cdone (i32.ge_s (local.get $c) (local.get $out)))
+        (local.set $s0 (v128.load offset=0 (i32.add (local.get $scp) (i32.shl (local.get $c) (i32.const 2)))))
+        (local.set $s1 (v128.load offset=16 (i32.add (local.get $scp) (i32.shl (local.get $c) (i32.const 2)))))
+        (local.set $t (i32.const 0))
+        (block $tdone
+          (loop $tokens
+            (br_if $tdone (i32.ge_s (i32.add (local.get $t) (i32.const 1)) (local.get $rows)))
+            ;; input rows t and t+1
+            (local.set $a00 (v128.const i32x4 0 0 0 0))
+            (local.set $a01 (v128.const i32x4 0 0 0 0))
+            (local.set $a10 (v128.const i32x4 0 0 0 0))
+            (local.set $a11 (v128.const i32x4 0 0 0 0))
+            (local.set $x0 (i32.add (local.get $xp) (i32.mul (local.get $t) (local.get $inBytes))))
+            (local.set $x1 (i32.add (local.get $x0) (local.get $inBytes)))
+            (local.set $wl (i32.add (local.get $ws) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $k (i32.const 0))
+            (block $kdone
+              (loop $pairs
+                (br_if $kdone (i32.ge_s (local.get $k) (local.get $n)))
+                (local.set $u0 (v128.load32_splat (local.get $x0)))
+                (local.set $u1 (v128.load32_splat (local.get $x1)))
+                (local.set $v0 (v128.load32_splat offset=4 (local.get $x0)))
+                (local.set $v1 (v128.load32_splat offset=4 (local.get $x1)))
+                (if (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $left))
+                  (then
+                    (local.set $v0 (v128.const i32x4 0 0 0 0))
+                    (local.set $v1 (v128.const i32x4 0 0 0 0))))
+                (local.set $l (v128.load offset=0 (local.get $wl)))
+                (local.set $h (v128.load offset=0 (i32.add (local.get $wl) (local.get $rowBytes))))
+                (local.set $a00 (f32x4.add (local.get $a00)
+                  (f32x4.add (f32x4.mul (local.get $u0) (local.get $l)) (f32x4.mul (local.get $v0) (local.get $h)))))
+                (local.set $a10 (f32x4.add (local.get $a10)
+                  (f32x4.add (f32x4.mul (local.get $u1) (local.get $l)) (f32x4.mul (local.get $v1) (local.get $h)))))
+                (local.set $l (v128.load offset=16 (local.get $wl)))
+                (local.set $h (v128.load offset=16 (i32.add (local.get $wl) (local.get $rowBytes))))
+                (local.set $a01 (f32x4.add (local.get $a01)
+                  (f32x4.add (f32x4.mul (local.get $u0) (local.get $l)) (f32x4.mul (local.get $v0) (local.get $h)))))
+                (local.set $a11 (f32x4.add (local.get $a11)
+                  (f32x4.add (f32x4.mul (local.get $u1) (local.get $l)) (f32x4.mul (local.get $v1) (local.get $h)))))
+                (local.set $x0 (i32.add (local.get $x0) (i32.const 8)))
+                (local.set $x1 (i32.add (local.get $x1) (i32.const 8)))
+                (local.set $wl (i32.add (local.get $wl) (i32.shl (local.get $rowBytes) (i32.const 1))))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $pairs)))
+            (local.set $yp (i32.add (local.get $y)
+              (i32.shl (i32.add (i32.mul (local.get $t) (local.get $out)) (local.get $c)) (i32.const 2))))
+            (v128.store offset=0 (local.get $yp)
+              (f32x4.add (v128.load offset=0 (local.get $yp)) (f32x4.mul (local.get $a00) (local.get $s0))))
+            (v128.store offset=16 (local.get $yp)
+              (f32x4.add (v128.load offset=16 (local.get $yp)) (f32x4.mul (local.get $a01) (local.get $s1))))
+            (local.set $yp (i32.add (local.get $yp) (local.get $rowBytes)))
+            (v128.store offset=0 (local.get $yp)
+              (f32x4.add (v128.load offset=0 (local.get $yp)) (f32x4.mul (local.get $a10) (local.get $s0))))
+            (v128.store offset=16 (local.get $yp)
+              (f32x4.add (v128.load offset=16 (local.get $yp)) (f32x4.mul (local.get $a11) (local.get $s1))))
+            (local.set $t (i32.add (local.get $t) (i32.const 2)))
+            (br $tokens)))
+        ;; an odd last input row
+        (if (i32.lt_s (local.get $t) (local.get $rows))
+          (then
+            (local.set $a00 (v128.const i32x4 0 0 0 0))
+            (local.set $a01 (v128.const i32x4 0 0 0 0))
+            (local.set $x0 (i32.add (local.get $xp) (i32.mul (local.get $t) (local.get $inBytes))))
+            (local.set $wl (i32.add (local.get $ws) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $k (i32.const 0))
+            (block $kdone1
+              (loop $pairs1
+                (br_if $kdone1 (i32.ge_s (local.get $k) (local.get $n)))
+                (local.set $u0 (v128.load32_splat (local.get $x0)))
+                (local.set $v0 (v128.load32_splat offset=4 (local.get $x0)))
+                (if (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $left))
+                  (then (local.set $v0 (v128.const i32x4 0 0 0 0))))
+                (local.set $a00 (f32x4.add (local.get $a00)
+                  (f32x4.add (f32x4.mul (local.get $u0) (v128.load offset=0 (local.get $wl)))
+                    (f32x4.mul (local.get $v0) (v128.load offset=0 (i32.add (local.get $wl) (local.get $rowBytes)))))))
+                (local.set $a01 (f32x4.add (local.get $a01)
+                  (f32x4.add (f32x4.mul (local.get $u0) (v128.load offset=16 (local.get $wl)))
+                    (f32x4.mul (local.get $v0) (v128.load offset=16 (i32.add (local.get $wl) (local.get $rowBytes)))))))
+                (local.set $x0 (i32.add (local.get $x0) (i32.const 8)))
+                (local.set $wl (i32.add (local.get $wl) (i32.shl (local.get $rowBytes) (i32.const 1))))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $pairs1)))
+            (local.set $yp (i32.add (local.get $y)
+              (i32.shl (i32.add (i32.mul (local.get $t) (local.get $out)) (local.get $c)) (i32.const 2))))
+            (v128.store offset=0 (local.get $yp)
+              (f32x4.add (v128.load offset=0 (local.get $yp)) (f32x4.mul (local.get $a00) (local.get $s0))))
+            (v128.store offset=16 (local.get $yp)
+              (f32x4.add (v128.load offset=16 (local.get $yp)) (f32x4.mul (local.get $a01) (local.get $s1))))))
+        (local.set $c (i32.add (local.get $c) (i32.const 8)))
+        (br $cols))))
+
+  ;; ---------------------------------------------------------------- output projection
+  ;;
+  ;; The BF16 embedding is kept in blocks of 16 vocabulary rows: block b holds, for each dimension
+  ;; i in order, the 16 values E[16b + j][i] (j = 0..15, 32 bytes). A BF16 value is the high half
+  ;; of an f32's bits, so the 16-bit lanes of a 16-byte load give two f32x4 with one operation
+  ;; each: shl 16 (rows 0, 2, 4, 6) and the high halves masked (rows 1, 3, 5, 7).
+
+  ;; out[16b + j] = sum over i in order of h[i] * E[16b + j][i], for blocks b in [b0, b1).
+  (func (export "logits")
+    (param $h i32) (param $out i32) (param $emb i32) (param $b0 i32) (param $b1 i32) (param $dim i32)
+    (local $b i32) (local $i i32) (local $p i32) (local $hp i32) (local $op i32)
+    (local $hv v128) (local $e0 v128) (local $e1 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $b (local.get $b0))
+    (local.set $p (i32.add (local.get $emb) (i32.mul (local.get $b0) (i32.shl (local.get $dim) (i32.const 5)))))
+    (block $bdone
+      (loop $blocks
+        (br_if $bdone (i32.ge_s (local.get $b) (local.get $b1)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0))
+        (local.set $a3 (v128.const i32x4 0 0 0 0))
+        (local.set $hp (local.get $h))
+        (local.set $i (local.get $dim))
+        (block $idone
+          (loop $dims
+            (br_if $idone (i32.eqz (local.get $i)))
+            (local.set $hv (v128.load32_splat (local.get $hp)))
+            (local.set $e0 (v128.load offset=0 (local.get $p)))
+            (local.set $e1 (v128.load offset=16 (local.get $p)))
+            (local.set $a0 (f32x4.add (local.get $a0)
+              (f32x4.mul (local.get $hv) (i32x4.shl (local.get $e0) (i32.const 16)))))
+            (local.set $a1 (f32x4.add (local.get $a1)
+              (f32x4.mul (local.get $hv) (v128.and (local.get $e0) (v128.const i32x4 0xffff0000 0xffff0000 0xffff0000 0xffff0000)))))
+            (local.set $a2 (f32x4.add (local.get $a2)
+              (f32x4.mul (local.get $hv) (i32x4.shl (local.get $e1) (i32.const 16)))))
+            (local.set $a3 (f32x4.add (local.get $a3)
+              (f32x4.mul (local.get $hv) (v128.and (local.get $e1) (v128.const i32x4 0xffff0000 0xffff0000 0xffff0000 0xffff0000)))))
+            (local.set $hp (i32.add (local.get $hp) (i32.const 4)))
+            (local.set $p (i32.add (local.get $p) (i32.const 32)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br $dims)))
+        ;; rows in order: interleave the even-row and odd-row accumulators
+        (local.set $op (i32.add (local.get $out) (i32.shl (local.get $b) (i32.const 6))))
+        (v128.store offset=0 (local.get $op)
+          (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a0) (local.get $a1)))
+        (v128.store offset=16 (local.get $op)
+          (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a0) (local.get $a1)))
+        (v128.store offset=32 (local.get $op)
+          (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a2) (local.get $a3)))
+        (v128.store offset=48 (local.get $op)
+          (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a2) (local.get $a3)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $blocks))))
+
+  ;; out[k] = sum over i in order of h[i] * E[ids[k]][i] for k in [0, count): four ids at a time,
+  ;; one per lane (each lane gathers its row's 16-bit values from the blocked layout).
+  (func (export "logitsAt")
+    (param $h i32) (param $out i32) (param $emb i32) (param $ids i32) (param $count i32) (param $dim i32)
+    (local $k i32) (local $i i32) (local $hp i32) (local $rowBlock i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+    (local $e v128) (local $acc v128) (local $sum f32)
+    (local.set $rowBlock (i32.shl (local.get $dim) (i32.const 5)))
+    (block $kdone
+      (loop $quads
+        (br_if $kdone (i32.gt_s (i32.add (local.get $k) (i32.const 4)) (local.get $count)))
+        (local.set $p0 (call $rowStart (local.get $emb) (i32.load offset=0 (local.get $ids)) (local.get $rowBlock)))
+        (local.set $p1 (call $rowStart (local.get $emb) (i32.load offset=4 (local.get $ids)) (local.get $rowBlock)))
+        (local.set $p2 (call $rowStart (local.get $emb) (i32.load offset=8 (local.get $ids)) (local.get $rowBlock)))
+        (local.set $p3 (call $rowStart (local.get $emb) (i32.load offset=12 (local.get $ids)) (local.get $rowBlock)))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $e (v128.const i32x4 0 0 0 0))
+        (local.set $hp (local.get $h))
+        (local.set $i (local.get $dim))
+        (block $idone
+          (loop $dims
+            (br_if $idone (i32.eqz (local.get $i)))
+            (local.set $e (v128.load16_lane 0 (local.get $p0) (local.get $e)))
+            (local.set $e (v128.load16_lane 1 (local.get $p1) (local.get $e)))
+            (local.set $e (v128.load16_lane 2 (local.get $p2) (local.get $e)))
+            (local.set $e (v128.load16_lane 3 (local.get $p3) (local.get $e)))
+            (local.set $acc (f32x4.add (local.get $acc)
+              (f32x4.mul (v128.load32_splat (local.get $hp))
+                (i32x4.shl (i32x4.extend_low_i16x8_u (local.get $e)) (i32.const 16)))))
+            (local.set $hp (i32.add (local.get $hp) (i32.const 4)))
+            (local.set $p0 (i32.add (local.get $p0) (i32.const 32)))
+            (local.set $p1 (i32.add (local.get $p1) (i32.const 32)))
+            (local.set $p2 (i32.add (local.get $p2) (i32.const 32)))
+            (local.set $p3 (i32.add (local.get $p3) (i32.const 32)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br $dims)))
+        (v128.store (local.get $out) (local.get $acc))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $ids (i32.add (local.get $ids) (i32.const 16)))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $quads)))
+    ;; the last ids, one at a time
+    (block $tdone
+      (loop $tail
+        (br_if $tdone (i32.ge_s (local.get $k) (local.get $count)))
+        (local.set $p0 (call $rowStart (local.get $emb) (i32.load (local.get $ids)) (local.get $rowBlock)))
+        (local.set $sum (f32.const 0))
+        (local.set $hp (local.get $h))
+        (local.set $i (local.get $dim))
+        (block $idone1
+          (loop $dims1
+            (br_if $idone1 (i32.eqz (local.get $i)))
+            (local.set $sum (f32.add (local.get $sum)
+              (f32.mul (f32.load (local.get $hp))
+                (f32.reinterpret_i32 (i32.shl (i32.load16_u (local.get $p0)) (i32.const 16))))))
+            (local.set $hp (i32.add (local.get $hp) (i32.const 4)))
+            (local.set $p0 (i32.add (local.get $p0) (i32.const 32)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br $dims1)))
+        (f32.store (local.get $out) (local.get $sum))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (local.set $ids (i32.add (local.get $ids) (i32.const 4)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $tail))))
+
+  ;; ---------------------------------------------------------------- attention
+  ;;
+  ;; Attention's core (io.needle.model.Attention.attend) for `rows` queries, the same float
+  ;; operations in the same order: per query row t and head h (KV head kvh = h / (heads/kvHeads)),
+  ;;   score[j] = sum over i in order of q[t][h][i] * K[kvh][i][j]          (one lane per key j)
+  ;;   s[j] = visible(j) ? score[j] * scale : -FLT_MAX; max over j
+  ;;   e[j] = (f32) exp((f64) (s[j] - max)); sum += e[j] in f64, j in order; inv = (f32) (1 / sum)
+  ;;   ctx[t][h][i] = sum over j in order, skipping p = e[j] * inv = 0, of p * V[j][kvh][i]
+  ;;                                                                        (one lane per dimension i)
+  ;; visible(j): valid[j] != 0 and, when causal, j <= pos0 + t.
+  ;; q, ctx: [rows][heads*hd] f32; kT: [kvHeads*hd][stride] f32 (keys transposed, stride a multiple
+  ;; of 4 >= keys); v: [keys][kvHeads*hd] f32; valid: [keys] bytes; sc: stride f32 of work space.
+  ;; hd must be a multiple of 4.
+  (func (export "attend")
+    (param $q i32) (param $kT i32) (param $v i32) (param $valid i32) (param $ctx i32) (param $sc i32)
+    (param $rows i32) (param $keys i32) (param $stride i32) (param $heads i32) (param $kvHeads i32)
+    (param $hd i32) (param $scale f32) (param $pos0 i32) (param $causal i32)
+    (local $t i32) (local $h i32) (local $kvh i32) (local $group i32) (local $i i32) (local $j i32)
+    (local $qp i32) (local $kp i32) (local $sp i32) (local $vp i32) (local $op i32) (local $vRow i32)
+    (local $qi v128) (local $acc v128) (local $s f32) (local $max f32) (local $e f32) (local $p f32)
+    (local $sum f64) (local $inv f32) (local $last i32)
+    (local.set $group (i32.div_u (local.get $heads) (local.get $kvHeads)))
+    (local.set $vRow (i32.shl (i32.mul (local.get $kvHeads) (local.get $hd)) (i32.const 2)))
+    (local.set $t (i32.const 0))
+    (block $tdone
+      (loop $queries
+        (br_if $tdone (i32.ge_s (local.get $t) (local.get $rows)))
+        ;; the last visible key position of row t under the causal mask
+        (local.set $last (select (i32.add (local.get $pos0) (local.get $t)) (local.get $keys) (local.get $causal)))
+        (local.set $h (i32.const 0))
+        (block $hdone
+          (loop $headsLoop
+            (br_if $hdone (i32.ge_s (local.get $h) (local.get $heads)))
+            (local.set $kvh (i32.div_u (local.get $h) (local.get $group)))
+            (local.set $qp (i32.add (local.get $q) (i32.shl
+              (i32.add (i32.mul (local.get $t) (i32.mul (local.get $heads) (local.get $hd)))
+                (i32.mul (local.get $h) (local.get $hd))) (i32.const 2))))
+            ;; scores, four keys per lane group
+            (memory.fill (local.get $sc) (i32.const 0) (i32.shl (local.get $stride) (i32.const 2)))
+            (local.set $kp (i32.add (local.get $kT)
+              (i32.shl (i32.mul (i32.mul (local.get $kvh) (local.get $hd)) (local.get $stride)) (i32.const 2))))
+            (local.set $i (i32.const 0))
+            (block $idone
+              (loop $dims
+                (br_if $idone (i32.ge_s (local.get $i) (local.get $hd)))
+                (local.set $qi (v128.load32_splat (i32.add (local.get $qp) (i32.shl (local.get $i) (i32.const 2)))))
+                (local.set $sp (local.get $sc))
+                (local.set $j (i32.const 0))
+                (block $jdone
+                  (loop $keyLoop
+                    (br_if $jdone (i32.ge_s (local.get $j) (local.get $stride)))
+                    (v128.store (local.get $sp) (f32x4.add (v128.load (local.get $sp))
+                      (f32x4.mul (local.get $qi) (v128.load (local.get $kp)))))
+                    (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+                    (local.set $kp (i32.add (local.get $kp) (i32.const 16)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $keyLoop)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $dims)))
+            ;; mask, scale, max
+            (local.set $max (f32.const -0x1.fffffep+127))
+            (local.set $j (i32.const 0))
+            (block $mdone
+              (loop $mask
+                (br_if $mdone (i32.ge_s (local.get $j) (local.get $keys)))
+                (local.set $sp (i32.add (local.get $sc) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $s (select
+                  (f32.mul (f32.load (local.get $sp)) (local.get $scale))
+                  (f32.const -0x1.fffffep+127)
+                  (i32.and (i32.load8_u (i32.add (local.get $valid) (local.get $j)))
+                    (i32.or (i32.eqz (local.get $causal)) (i32.le_s (local.get $j) (local.get $last))))))
+                (f32.store (local.get $sp) (local.get $s))
+                (if (f32.gt (local.get $s) (local.get $max)) (then (local.set $max (local.get $s))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $mask)))
+            ;; exponentials and their sum (f64, in order)
+            (local.set $sum (f64.const 0))
+            (local.set $j (i32.const 0))
+            (block $edone
+              (loop $exps
+                (br_if $edone (i32.ge_s (local.get $j) (local.get $keys)))
+                (local.set $sp (i32.add (local.get $sc) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $e (f32.demote_f64 (call $exp (f64.promote_f32
+                  (f32.sub (f32.load (local.get $sp)) (local.get $max))))))
+                (f32.store (local.get $sp) (local.get $e))
+                (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $e))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $exps)))
+            (local.set $inv (f32.demote_f64 (f64.div (f64.const 1) (local.get $sum))))
+            ;; probabilities
+            (local.set $j (i32.const 0))
+            (block $pdone
+              (loop $probs
+                (br_if $pdone (i32.ge_s (local.get $j) (local.get $keys)))
+                (local.set $sp (i32.add (local.get $sc) (i32.shl (local.get $j) (i32.const 2))))
+                (f32.store (local.get $sp) (f32.mul (f32.load (local.get $sp)) (local.get $inv)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $probs)))
+            ;; weighted values, four dimensions per lane group
+            (local.set $op (i32.sub (local.get $qp) (local.get $q)))
+            (local.set $op (i32.add (local.get $ctx) (local.get $op)))
+            (local.set $i (i32.const 0))
+            (block $wdone
+              (loop $wdims
+                (br_if $wdone (i32.ge_s (local.get $i) (local.get $hd)))
+                (local.set $acc (v128.const i32x4 0 0 0 0))
+                (local.set $vp (i32.add (local.get $v) (i32.shl
+                  (i32.add (i32.mul (local.get $kvh) (local.get $hd)) (local.get $i)) (i32.const 2))))
+                (local.set $sp (local.get $sc))
+                (local.set $j (i32.const 0))
+                (block $vdone
+                  (loop $vkeys
+                    (br_if $vdone (i32.ge_s (local.get $j) (local.get $keys)))
+                    (local.set $p (f32.load (local.get $sp)))
+                    (if (f32.ne (local.get $p) (f32.const 0))
+                      (then
+                        (local.set $acc (f32x4.add (local.get $acc)
+                          (f32x4.mul (f32x4.splat (local.get $p)) (v128.load (local.get $vp)))))))
+                    (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
+                    (local.set $vp (i32.add (local.get $vp) (local.get $vRow)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $vkeys)))
+                (v128.store (i32.add (local.get $op) (i32.shl (local.get $i) (i32.const 2))) (local.get $acc))
+                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (br $wdims)))
+            (local.set $h (i32.add (local.get $h) (i32.const 1)))
+            (br $headsLoop)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $queries))))
+
+  ;; The signed low nibbles of 16 bytes, as i8 lanes: ((b & 15) ^ 8) - 8. (x86 has no 8-bit
+  ;; shifts: i8x16.shl / shr_s cost several instructions each; these are one each.)
+  (func $lowNibbles (param $b v128) (result v128)
+    (i8x16.sub
+      (v128.xor (v128.and (local.get $b) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+        (v128.const i8x16 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8))
+      (v128.const i8x16 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8)))
+
+  ;; The signed high nibbles of 16 bytes, as i8 lanes: (((b >> 4) & 15) ^ 8) - 8.
+  (func $highNibbles (param $b v128) (result v128)
+    (call $lowNibbles (i16x8.shr_u (local.get $b) (i32.const 4))))
+
+  ;; Re-lays a row-major BF16 table [vocab, dim] at p (vocab a multiple of 16) into the blocked
+  ;; layout, in place: block b takes exactly the bytes of rows 16b..16b+15. tmp: 32*dim bytes.
+  (func (export "blockRows") (param $p i32) (param $vocab i32) (param $dim i32) (param $tmp i32)
+    (local $b i32) (local $j i32) (local $i i32) (local $blockBytes i32) (local $src i32) (local $dst i32)
+    (local.set $blockBytes (i32.shl (local.get $dim) (i32.const 5)))
+    (block $bdone
+      (loop $blocks
+        (br_if $bdone (i32.ge_s (i32.shl (local.get $b) (i32.const 4)) (local.get $vocab)))
+        (memory.copy (local.get $tmp) (local.get $p) (local.get $blockBytes))
+        (local.set $j (i32.const 0))
+        (block $jdone
+          (loop $rows
+            (br_if $jdone (i32.ge_s (local.get $j) (i32.const 16)))
+            (local.set $src (i32.add (local.get $tmp) (i32.mul (local.get $j) (i32.shl (local.get $dim) (i32.const 1)))))
+            (local.set $dst (i32.add (local.get $p) (i32.shl (local.get $j) (i32.const 1))))
+            (local.set $i (local.get $dim))
+            (block $idone
+              (loop $dims
+                (br_if $idone (i32.eqz (local.get $i)))
+                (i32.store16 (local.get $dst) (i32.load16_u (local.get $src)))
+                (local.set $src (i32.add (local.get $src) (i32.const 2)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+                (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+                (br $dims)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $rows)))
+        (local.set $p (i32.add (local.get $p) (local.get $blockBytes)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $blocks))))
+
+  ;; Address of E[id][0] in the blocked layout (its later values follow every 32 bytes).
+  (func $rowStart (param $emb i32) (param $id i32) (param $rowBlock i32) (result i32)
+    (i32.add (local.get $emb)
+      (i32.add (i32.mul (i32.shr_u (local.get $id) (i32.const 4)) (local.get $rowBlock))
+        (i32.shl (i32.and (local.get $id) (i32.const 15)) (i32.const 1)))))
+)

@@ -1,0 +1,185 @@
+// The Wasm SIMD kernels (needle-simd.wasm, from simd/needle-simd.wat): each kernel gives, bit for
+// bit, the floats of the portable Java kernels' arithmetic (written out below in JavaScript with
+// Math.fround after every operation, in the Java order), and the engine decodes the same tokens
+// with the SIMD kernels as with the portable kernels and as the JVM.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { before, describe, test } from "node:test";
+import init, { NeedleWasm } from "needle-java-wasm";
+import { manifest, nodeFixture, PACKAGE_DIR, realVocab } from "./helpers.mjs";
+
+before(() => init());
+
+const f = Math.fround;
+
+/** A seeded generator of floats in [0, 1). */
+function random(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/** The module on its own memory, with a bump allocator. */
+async function kernels() {
+  const memory = new WebAssembly.Memory({ initial: 256 });
+  const bytes = fs.readFileSync(path.join(PACKAGE_DIR, "needle-simd.wasm"));
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+  let top = 1024;
+  const alloc = (n) => {
+    const at = top;
+    top += (n + 16 + 63) & ~63;
+    if (top > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
+    }
+    return at;
+  };
+  return { k: instance.exports, memory, alloc };
+}
+
+/** Int4Linear's arithmetic: per group, acc += x[r]·q[r] + x[r+1]·q[r+1] by row pairs, then y += acc·scale. */
+function int4Reference(x, packed, scales, rows, inRows, out, group) {
+  const q = (r, c) => {
+    const b = (packed[(r >> 1) * out + c] << 24) >> 24;
+    return (r & 1) === 0 ? (b << 28) >> 28 : b >> 4;
+  };
+  const y = new Float32Array(rows * out);
+  for (let t = 0; t < rows; t++) {
+    for (let c = 0; c < out; c++) {
+      let yv = 0;
+      for (let r0 = 0, g = 0; r0 < inRows; r0 += group, g++) {
+        let acc = 0;
+        for (let r = r0; r < Math.min(inRows, r0 + group); r += 2) {
+          const u = x[t * inRows + r];
+          const v = r + 1 < inRows ? x[t * inRows + r + 1] : 0;
+          acc = f(acc + f(f(u * q(r, c)) + f(v * q(r + 1, c))));
+        }
+        yv = f(yv + f(acc * scales[g * out + c]));
+      }
+      y[t * out + c] = yv;
+    }
+  }
+  return y;
+}
+
+const bits = (a) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+describe("needle-simd.wasm kernels: bit for bit the portable arithmetic", () => {
+  // rows 1 (the decoder's path) and several (the encoder's: 2 rows at a time plus an odd one);
+  // an odd input width (a missing last row), a short last group
+  for (const [rows, inRows, out, group] of [[1, 64, 16, 32], [1, 45, 32, 8], [2, 64, 32, 32], [3, 45, 16, 8],
+    [7, 512, 64, 32], [62, 96, 48, 32]]) {
+    test(`int4: ${rows} rows, in ${inRows}, out ${out}, group ${group}`, async () => {
+      const { k, memory, alloc } = await kernels();
+      const rnd = random(rows * 1000 + inRows);
+      const packedBytes = ((inRows + 1) >> 1) * out;
+      const groups = Math.ceil(inRows / group);
+      const w = alloc(packedBytes), sc = alloc(4 * groups * out), x = alloc(4 * rows * inRows);
+      const y = alloc(4 * rows * out), scratch = alloc(4 * group * out);
+      const packed = new Uint8Array(memory.buffer, w, packedBytes);
+      packed.forEach((_, i) => { packed[i] = (rnd() * 256) | 0; });
+      const scales = new Float32Array(memory.buffer, sc, groups * out);
+      scales.forEach((_, i) => { scales[i] = (rnd() - 0.5) * 0.1; });
+      const xs = new Float32Array(memory.buffer, x, rows * inRows);
+      xs.forEach((_, i) => { xs[i] = (rnd() - 0.5) * 4; });
+      k.int4(x, y, w, sc, rows, inRows, out, group, scratch);
+      const got = new Float32Array(memory.buffer, y, rows * out);
+      assert.deepEqual(bits(got), bits(int4Reference(xs, packed, scales, rows, inRows, out, group)));
+    });
+  }
+
+  test("logits, logitsAt and the blocked BF16 layout (blockRows)", async () => {
+    const { k, memory, alloc } = await kernels();
+    const vocab = 80, dim = 24;
+    const rnd = random(7);
+    const table = alloc(2 * vocab * dim), tmp = alloc(32 * dim), h = alloc(4 * dim);
+    const out = alloc(4 * vocab), ids = alloc(4 * vocab), outAt = alloc(4 * vocab);
+    const e = new Float32Array(vocab * dim);
+    const rowMajor = new Uint16Array(memory.buffer, table, vocab * dim);
+    const one = new Float32Array(1), oneBits = new Uint32Array(one.buffer);
+    for (let i = 0; i < vocab * dim; i++) {
+      one[0] = (rnd() - 0.5) * 0.2;
+      rowMajor[i] = oneBits[0] >>> 16;
+      oneBits[0] = rowMajor[i] << 16;
+      e[i] = one[0];
+    }
+    const hs = new Float32Array(memory.buffer, h, dim);
+    hs.forEach((_, i) => { hs[i] = (rnd() - 0.5) * 3; });
+    // Embedding.logits: for each row, sum += h[i]·E[v][i] in order i
+    const expected = new Float32Array(vocab);
+    for (let v = 0; v < vocab; v++) {
+      let s = 0;
+      for (let i = 0; i < dim; i++) s = f(s + f(hs[i] * e[v * dim + i]));
+      expected[v] = s;
+    }
+    k.blockRows(table, vocab, dim, tmp);
+    k.logits(h, out, table, 0, vocab / 16, dim);
+    assert.deepEqual(bits(new Float32Array(memory.buffer, out, vocab)), bits(expected));
+    const some = [5, 79, 0, 16, 33, 33, 64]; // 4 at a time, then one by one
+    new Int32Array(memory.buffer, ids, some.length).set(some);
+    k.logitsAt(h, outAt, table, ids, some.length, dim);
+    assert.deepEqual(bits(new Float32Array(memory.buffer, outAt, some.length)), some.map((v) => bits(expected)[v]));
+  });
+});
+
+describe("the engine with and without the SIMD kernels", () => {
+  test("the SIMD kernels are in use by default on this host (Node has Wasm SIMD)", () => {
+    const m = manifest().models[0];
+    const engine = NeedleWasm.load(fs.readFileSync(nodeFixture(m.weights)), fs.readFileSync(nodeFixture(m.vocab), "utf8"));
+    assert.equal(engine.simd, true);
+    engine.free();
+    const portable = NeedleWasm.load(fs.readFileSync(nodeFixture(m.weights)), null, { simd: false });
+    assert.equal(portable.simd, false);
+    portable.free();
+    assert.throws(() => NeedleWasm.load(fs.readFileSync(nodeFixture(m.weights)), null, { simd: "yes" }),
+      (e) => e.name === "NeedleError" && e.kind === "INPUT");
+  });
+
+  for (const m of manifest().models) {
+    test(`${m.name}: the same ids, texts and scores with SIMD kernels and portable kernels`, () => {
+      const weights = fs.readFileSync(nodeFixture(m.weights));
+      const vocab = fs.readFileSync(nodeFixture(m.vocab), "utf8");
+      const simd = NeedleWasm.load(weights, vocab, { simd: true });
+      const portable = NeedleWasm.load(weights, vocab, { simd: false });
+      for (const g of m.generate) {
+        const ids = simd.generate(g.input_ids, { maxNewTokens: g.max_new_tokens });
+        assert.deepEqual(ids, g.ids);
+        assert.deepEqual(portable.generate(g.input_ids, { maxNewTokens: g.max_new_tokens }), ids);
+      }
+      for (const r of m.runs) {
+        const a = simd.runDetailed(r.query, r.tools, { maxNewTokens: r.max_new_tokens, constrain: r.constrain });
+        const b = portable.runDetailed(r.query, r.tools, { maxNewTokens: r.max_new_tokens, constrain: r.constrain });
+        assert.deepEqual(a.tokens, r.tokens);
+        assert.deepEqual(b.tokens, a.tokens);
+        assert.equal(a.text, b.text);
+      }
+      for (const r of m.retrieve ?? []) {
+        assert.deepEqual(simd.retrieveTools(r.query, r.descriptions, r.top_k), portable.retrieveTools(r.query, r.descriptions, r.top_k));
+      }
+      simd.free();
+      portable.free();
+    });
+  }
+
+  test("full-size model, eos ignored: exactly maxNewTokens steps, the same ids both ways", () => {
+    const full = manifest().fullsize;
+    const weights = fs.readFileSync(nodeFixture(full.weights));
+    const vocab = realVocab();
+    const ids = {};
+    for (const simd of [true, false]) {
+      const engine = NeedleWasm.load(weights, vocab, { simd });
+      assert.equal(engine.simd, simd);
+      const r = engine.runDetailed(full.query, full.tools, { maxNewTokens: 12, ignoreEos: true });
+      assert.equal(r.tokens.length, 12);
+      assert.equal(r.timings.decodeTokens, 12);
+      ids[simd] = r.tokens;
+      engine.free();
+    }
+    assert.deepEqual(ids.true, ids.false);
+    // the first steps are the ones the JVM took without ignoring eos
+    const n = Math.min(full.tokens.length, 12);
+    assert.deepEqual(ids.true.slice(0, n), full.tokens.slice(0, n));
+  });
+});

@@ -1,0 +1,36 @@
+package io.needle.wasm;
+
+import io.needle.model.Int4Kernel;
+
+/** One INT4 linear computed by needle-simd.wasm (see {@link SimdKernels}). */
+final class SimdInt4Kernel implements Int4Kernel {
+    private final SimdKernels kernels;
+    private final LinearMemory packed; // holds the packed nibbles from byte packedAt
+    private final int packedAt;
+    private final LinearMemory scales; // the group scales, f32
+    private final int in;
+    private final int out;
+    private final int group;
+
+    SimdInt4Kernel(SimdKernels kernels, LinearMemory packed, int packedAt, LinearMemory scales,
+            int in, int out, int group) {
+        this.kernels = kernels;
+        this.packed = packed;
+        this.packedAt = packedAt;
+        this.scales = scales;
+        this.in = in;
+        this.out = out;
+        this.group = group;
+    }
+
+    @Override
+    public void forward(float[] x, float[] y, int rows) {
+        LinearMemory xm = kernels.in(4 * rows * in);
+        LinearMemory ym = kernels.out(4 * rows * out);
+        int scratch = rows > 1 ? kernels.scratch(4 * group * out).address : 0;
+        xm.putFloats(0, x, rows * in);
+        SimdModule.int4(xm.address, ym.address, packed.address + packedAt, scales.address,
+                rows, in, out, group, scratch);
+        ym.getFloats(0, y, 0, rows * out);
+    }
+}

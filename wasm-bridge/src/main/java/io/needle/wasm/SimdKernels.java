@@ -1,0 +1,119 @@
+package io.needle.wasm;
+
+import io.needle.model.Embedding;
+import io.needle.model.Int4Kernel;
+import io.needle.model.Int4Linear;
+import io.needle.model.Kernels;
+import io.needle.model.LogitsKernel;
+
+/**
+ * The Wasm SIMD kernels for one model ({@link io.needle.model.NeedleModel#useKernels}). The weight
+ * file is in the linear memory too ({@code file}: the npm package copies it there in bulk), where
+ * needle-simd.wasm computes on it: the INT4 linears read their packed nibbles in place, the BF16
+ * embedding is re-laid there in blocks of 16 rows, the group scales are copied as floats. Per
+ * call only the activations are copied in and the results out. The floats are the portable
+ * kernels' own, bit for bit (see npm-package/simd/needle-simd.wat), so the tokens are the same.
+ *
+ * <p>Layers the module does not handle (an output width that is not a multiple of 16, a non-BF16
+ * embedding) keep the portable Java kernels. The work buffers are shared by all layers (one call
+ * at a time: the engine is single-threaded).
+ */
+final class SimdKernels implements Kernels {
+    private final LinearMemory file; // the weight file's bytes
+    private final byte[] fileBytes; // the same bytes as the engine's byte[]
+    private SimdLogitsKernel logits; // made once: the table is re-laid in place
+    private LinearMemory in = new LinearMemory(0); // activations in: x, h, ids
+    private LinearMemory out = new LinearMemory(0); // results out: y, logits
+    private LinearMemory scratch = new LinearMemory(0); // an unpacked weight group
+
+    /** Kernels over {@code file}, a copy of {@code fileBytes} (the engine's weight file) in the linear memory. */
+    SimdKernels(LinearMemory file, byte[] fileBytes) {
+        this.file = file;
+        this.fileBytes = fileBytes;
+    }
+
+    /** True when the host instantiated the SIMD module. */
+    static boolean available() {
+        return SimdModule.available() == 1;
+    }
+
+    @Override
+    public Int4Kernel int4(Int4Linear linear) {
+        int rows = linear.in();
+        int cols = linear.out();
+        int group = linear.groupSize();
+        if (cols % 16 != 0 || rows <= 0) {
+            return null;
+        }
+        int packedBytes = ((rows + 1) / 2) * cols;
+        int scaleCount = ((rows + group - 1) / group) * cols;
+        LinearMemory scales = new LinearMemory(4 * scaleCount);
+        scales.putFloats(0, linear.scales(), scaleCount);
+        if (linear.packedBytes() == fileBytes) {
+            return new SimdInt4Kernel(this, file, linear.packedOffset(), scales, rows, cols, group);
+        }
+        LinearMemory packed = new LinearMemory(packedBytes);
+        packed.putBytes(0, linear.packedBytes(), linear.packedOffset(), packedBytes);
+        return new SimdInt4Kernel(this, packed, 0, scales, rows, cols, group);
+    }
+
+    @Override
+    public LogitsKernel logits(Embedding embedding) {
+        if (embedding.format() != Embedding.Format.BF16) {
+            return null;
+        }
+        if (logits != null) {
+            return logits;
+        }
+        int vocab = embedding.vocab();
+        int dim = embedding.dim();
+        if (embedding.bytes() == fileBytes && vocab % 16 == 0) {
+            // in place: block b takes the bytes of rows 16b..16b+15
+            SimdModule.blockRows(file.address + embedding.offset(), vocab, dim, scratch(32 * dim).address);
+            logits = new SimdLogitsKernel(this, file, embedding.offset(), vocab, dim);
+            return logits;
+        }
+        int blocks = (vocab + 15) / 16;
+        LinearMemory table = new LinearMemory(blocks * 32 * dim);
+        byte[] b = embedding.bytes();
+        int base = embedding.offset();
+        // E[v][i] goes to block v/16, slot i*16 + v%16 (the padding rows of the last block stay 0)
+        for (int v = 0; v < vocab; v++) {
+            int p = base + 2 * v * dim;
+            int q = (v >> 4) * 32 * dim + 2 * (v & 15);
+            for (int i = 0; i < dim; i++, p += 2, q += 32) {
+                table.putShort(q, (short) ((b[p] & 0xff) | (b[p + 1] << 8)));
+            }
+        }
+        logits = new SimdLogitsKernel(this, table, 0, vocab, dim);
+        return logits;
+    }
+
+    /** The activations-in buffer, at least {@code bytes} long. */
+    LinearMemory in(int bytes) {
+        if (in.size < bytes) {
+            in = new LinearMemory(grow(in.size, bytes));
+        }
+        return in;
+    }
+
+    /** The results-out buffer, at least {@code bytes} long. */
+    LinearMemory out(int bytes) {
+        if (out.size < bytes) {
+            out = new LinearMemory(grow(out.size, bytes));
+        }
+        return out;
+    }
+
+    /** The work space for one unpacked weight group, at least {@code bytes} long. */
+    LinearMemory scratch(int bytes) {
+        if (scratch.size < bytes) {
+            scratch = new LinearMemory(grow(scratch.size, bytes));
+        }
+        return scratch;
+    }
+
+    private static int grow(int have, int need) {
+        return Math.max(need, have + have / 2);
+    }
+}

@@ -1,0 +1,219 @@
+// The tool catalogue: the tools the Worker routes over by default, each optionally bound to the
+// backend /dispatch calls. Tools come in any form the engine accepts (the flat Needle form, a
+// JSON-Schema `parameters` object, OpenAI's {"type":"function","function":{…}}); a `backend`
+// member beside them says where calls go:
+//
+//   "backend": { "url": "https://api.example.com/orders/{order_id}"   (or "service": "BINDING", "path": "/…")
+//                "method": "GET",                 GET POST PUT PATCH DELETE (default POST)
+//                "args": "query",                 "json" (a JSON body) or "query" (the query string)
+//                "headers": { "authorization": "Bearer ${ORDERS_TOKEN}" },   ${NAME}: a secret or var
+//                "timeout_ms": 5000 }
+//
+// `{name}` in the URL or path is replaced by that argument (URL-encoded); it must be a required
+// parameter. Everything is checked once, when the configuration is first read: a bad catalogue
+// answers every request with a 500 configuration_error naming the problem.
+
+import { HttpError } from "./http.js";
+
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+const BACKEND_KEYS = ["url", "service", "path", "method", "args", "headers", "timeout_ms"];
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+const SECRET = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function configError(message) {
+  return new HttpError(500, "configuration_error", "the tool catalogue is invalid: " + message);
+}
+
+/**
+ * Parses and checks a catalogue: `{ "tools": [ … ] }` or the array alone. Returns
+ * { tools: [{ name, engineTool, params: [{name, required}], backend | null }], byName: Map }.
+ * `env` resolves service bindings and ${NAME} references in headers.
+ */
+export function parseCatalogue(source, env) {
+  let value = source;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch (e) {
+      throw configError("it is not valid JSON: " + e.message);
+    }
+  }
+  const list = Array.isArray(value) ? value : value?.tools;
+  if (!Array.isArray(list)) {
+    throw configError('expected {"tools": [ … ]} or an array of tools');
+  }
+  const tools = [];
+  const byName = new Map();
+  list.forEach((entry, i) => {
+    const tool = parseTool(entry, i, env);
+    if (byName.has(tool.name)) {
+      throw configError(`two tools are named "${tool.name}"`);
+    }
+    byName.set(tool.name, tool);
+    tools.push(tool);
+  });
+  return { tools, byName };
+}
+
+/** One catalogue entry → { name, engineTool (the definition without `backend`), params, backend }. */
+function parseTool(entry, index, env) {
+  if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+    throw configError(`tool ${index} is not an object`);
+  }
+  const { backend, ...engineTool } = entry;
+  const shape = toolShape(engineTool);
+  if (shape === null) {
+    throw configError(`tool ${index} has no "name" (a non-empty string)`);
+  }
+  const where = `tool "${shape.name}"`;
+  return {
+    name: shape.name,
+    engineTool,
+    params: shape.params,
+    backend: backend === undefined || backend === null ? null : parseBackend(backend, shape, where, env),
+  };
+}
+
+/**
+ * The name and parameters of a tool definition in any accepted form, or null when it has no
+ * name: { name, params: [{ name, required }] }. Mirrors the engine's normalization: OpenAI's
+ * wrapper is unwrapped; JSON-Schema parameters ({"type":"object","properties":…}) take their
+ * required list; flat parameters are required when they say "required": true.
+ */
+export function toolShape(tool) {
+  let def = tool;
+  if (tool?.type === "function" && tool.function !== null && typeof tool.function === "object") {
+    def = tool.function;
+  }
+  if (typeof def?.name !== "string" || def.name === "") {
+    return null;
+  }
+  const p = def.parameters;
+  const params = [];
+  if (p !== null && typeof p === "object" && !Array.isArray(p)) {
+    const schema = p.type === "object" && p.properties !== null && typeof p.properties === "object"
+      && !Array.isArray(p.properties);
+    if (schema) {
+      const required = Array.isArray(p.required) ? p.required : [];
+      for (const key of Object.keys(p.properties)) {
+        params.push({ name: key, required: required.includes(key) });
+      }
+    } else {
+      for (const [key, spec] of Object.entries(p)) {
+        params.push({ name: key, required: spec !== null && typeof spec === "object" && spec.required === true });
+      }
+    }
+  }
+  return { name: def.name, params };
+}
+
+function parseBackend(b, shape, where, env) {
+  if (b === null || typeof b !== "object" || Array.isArray(b)) {
+    throw configError(`${where}: "backend" must be an object`);
+  }
+  for (const key of Object.keys(b)) {
+    if (!BACKEND_KEYS.includes(key)) {
+      throw configError(`${where}: unknown backend member "${key}" (allowed: ${BACKEND_KEYS.join(", ")})`);
+    }
+  }
+  if ((b.url === undefined) === (b.service === undefined)) {
+    throw configError(`${where}: the backend needs exactly one of "url" or "service"`);
+  }
+  const method = b.method === undefined ? "POST" : String(b.method).toUpperCase();
+  if (!METHODS.includes(method)) {
+    throw configError(`${where}: backend method "${b.method}" is not one of ${METHODS.join(", ")}`);
+  }
+  const args = b.args ?? (method === "GET" || method === "DELETE" ? "query" : "json");
+  if (args !== "json" && args !== "query") {
+    throw configError(`${where}: backend "args" must be "json" or "query", got ${JSON.stringify(b.args)}`);
+  }
+  if (args === "json" && method === "GET") {
+    throw configError(`${where}: a GET request has no body; use "args": "query"`);
+  }
+  let template;
+  let service = null;
+  if (b.url !== undefined) {
+    if (typeof b.url !== "string") {
+      throw configError(`${where}: backend "url" must be a string`);
+    }
+    if (b.path !== undefined) {
+      throw configError(`${where}: "path" goes with "service"; put the path in the "url"`);
+    }
+    template = b.url;
+    let url;
+    try {
+      url = new URL(template.replace(PLACEHOLDER, "x"));
+    } catch {
+      throw configError(`${where}: backend url "${template}" is not an absolute URL`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw configError(`${where}: backend url "${template}" is not http(s)`);
+    }
+  } else {
+    if (typeof b.service !== "string" || b.service === "") {
+      throw configError(`${where}: backend "service" must name a service binding`);
+    }
+    if (typeof env?.[b.service]?.fetch !== "function") {
+      throw configError(`${where}: there is no service binding "${b.service}" (add it to "services" in the Wrangler configuration)`);
+    }
+    service = b.service;
+    const path = b.path ?? "/";
+    if (typeof path !== "string" || !path.startsWith("/")) {
+      throw configError(`${where}: backend "path" must start with "/"`);
+    }
+    template = "https://" + service.toLowerCase().replace(/[^a-z0-9-]/g, "-") + ".service" + path;
+  }
+  const placeholders = [];
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    const param = shape.params.find((p) => p.name === m[1]);
+    if (param === undefined) {
+      throw configError(`${where}: the backend address uses {${m[1]}}, which is not a parameter of the tool`);
+    }
+    if (!param.required) {
+      throw configError(`${where}: the backend address uses {${m[1]}}, which is not a required parameter`);
+    }
+    placeholders.push(m[1]);
+  }
+  const headers = {};
+  if (b.headers !== undefined) {
+    if (b.headers === null || typeof b.headers !== "object" || Array.isArray(b.headers)) {
+      throw configError(`${where}: backend "headers" must be an object of strings`);
+    }
+    for (const [name, value] of Object.entries(b.headers)) {
+      if (typeof value !== "string") {
+        throw configError(`${where}: header "${name}" must be a string`);
+      }
+      headers[name] = value.replace(SECRET, (_, ref) => {
+        const v = env?.[ref];
+        if (typeof v !== "string") {
+          throw configError(`${where}: header "${name}" uses \${${ref}}, which is not set (add a secret: wrangler secret put ${ref})`);
+        }
+        return v;
+      });
+      try {
+        new Headers({ [name]: headers[name] });
+      } catch {
+        throw configError(`${where}: header "${name}" is not a valid HTTP header`);
+      }
+    }
+  }
+  let timeoutMs = null;
+  if (b.timeout_ms !== undefined) {
+    if (!Number.isInteger(b.timeout_ms) || b.timeout_ms <= 0) {
+      throw configError(`${where}: backend "timeout_ms" must be a positive integer`);
+    }
+    timeoutMs = b.timeout_ms;
+  }
+  return { template, service, method, args, headers, timeoutMs, placeholders };
+}
+
+/** What /health shows of a backend (no header values: they may hold secrets). */
+export function describeBackend(backend) {
+  if (backend === null) {
+    return null;
+  }
+  const where = backend.service === null
+    ? { url: backend.template.split("?")[0] }
+    : { service: backend.service, path: backend.template.replace(/^https:\/\/[^/]*/, "") };
+  return { ...where, method: backend.method, args: backend.args };
+}

@@ -1,0 +1,332 @@
+// Shared by the Worker's tests: the generated models, the JVM engine as the reference (the CLI's
+// `run --jsonl`), local HTTP servers (model files, recording backends) and the Worker itself run by
+// `wrangler dev` in workerd. Everything listens on 127.0.0.1; Wrangler is told not to reach the
+// network. scripts/test.sh sets the environment variables read here.
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+function dirFromEnv(name) {
+  const dir = process.env[name];
+  if (!dir || !fs.existsSync(dir)) {
+    throw new Error(`${name} must name an existing path (scripts/test.sh sets it), got ${dir}`);
+  }
+  return dir;
+}
+
+export const TEST_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const WORKER_DIR = path.dirname(TEST_DIR);
+/** Generated models and vocabularies (wasm-bridge's NodeFixturesTest writes them). */
+export const NODE_FIXTURES = dirFromEnv("NEEDLE_NODE_FIXTURES");
+/** ../shared (the real vocabulary is in fixtures/tokenizer). */
+export const SHARED = dirFromEnv("NEEDLE_SHARED");
+/** The JVM command line (cli/TARGET/needle-cli.jar). */
+export const CLI_JAR = dirFromEnv("NEEDLE_CLI_JAR");
+/** A scratch folder for Wrangler configurations, state and bundles. */
+export const WORK = dirFromEnv("NEEDLE_WORKER_WORK");
+export const WRANGLER = path.join(WORKER_DIR, "node_modules", "wrangler", "bin", "wrangler.js");
+
+export const model = (name) => ({
+  name,
+  weights: path.join(NODE_FIXTURES, name + ".safetensors"),
+  vocab: path.join(NODE_FIXTURES, name + ".vocab.txt"),
+});
+export const fullSizeModel = () => ({
+  name: "fullsize",
+  weights: path.join(NODE_FIXTURES, "fullsize.safetensors"),
+  vocab: path.join(SHARED, "fixtures", "tokenizer", "vocab.txt"),
+});
+
+/** The environment Wrangler runs in: no metrics, no banner, no cf-object fetch, logs in WORK. */
+export function wranglerEnv() {
+  return {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_LOG_PATH: path.join(WORK, "wrangler-logs"),
+    NO_COLOR: "1",
+    FORCE_COLOR: "0",
+    CI: "true",
+  };
+}
+
+/** The Worker's own wrangler.jsonc (whole-line // comments stripped). */
+export function projectConfig() {
+  const text = fs.readFileSync(path.join(WORKER_DIR, "wrangler.jsonc"), "utf8");
+  return JSON.parse(text.split("\n").filter((l) => !l.trim().startsWith("//")).join("\n"));
+}
+
+/**
+ * The JVM engine's answers: one `needle run --jsonl` process for many (query, tools, max) inputs.
+ * `tools` is the JSON text the Worker gives the engine. Returns the --json objects, in order.
+ */
+export function jvmRun(m, inputs) {
+  const stdin = inputs.map((i) => JSON.stringify({ query: i.query, tools: i.tools, max_new_tokens: i.max_new_tokens }))
+    .join("\n") + "\n";
+  const out = execFileSync("java", ["-jar", CLI_JAR, "run", "--jsonl", "--weights", m.weights, "--vocab", m.vocab],
+    { input: stdin, maxBuffer: 1 << 26, timeout: 300_000 }).toString("utf8");
+  const lines = out.trimEnd().split("\n");
+  assert.equal(lines.length, inputs.length, "one JVM answer per input:\n" + out);
+  return lines.map((l, i) => {
+    assert.ok(!l.startsWith("error:"), `the JVM failed on input ${i}: ${l}`);
+    return JSON.parse(l);
+  });
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function listen(server) {
+  return new Promise((resolve, reject) => {
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${server.address().port}`));
+  });
+}
+
+function close(server) {
+  server.closeAllConnections?.();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * Serves files at /NAME, counting the requests per path. `behave(name, how)` switches a path to
+ * { status } (an error), { bytes } (other content) or { delayMs } before answering.
+ */
+export async function fileServer(files) {
+  const counts = {};
+  const behaviour = {};
+  const server = http.createServer((req, res) => {
+    const name = decodeURIComponent(new URL(req.url, "http://x").pathname.slice(1));
+    counts[name] = (counts[name] ?? 0) + 1;
+    const how = behaviour[name] ?? {};
+    const answer = () => {
+      if (!(name in files)) {
+        res.writeHead(404).end("no such file");
+      } else if (how.status) {
+        res.writeHead(how.status, { "content-type": "text/plain" }).end("refused by the test");
+      } else {
+        const bytes = how.bytes ?? fs.readFileSync(files[name]);
+        res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.length }).end(bytes);
+      }
+    };
+    if (how.delayMs) setTimeout(answer, how.delayMs);
+    else answer();
+  });
+  const base = await listen(server);
+  return {
+    url: (name) => `${base}/${encodeURIComponent(name)}`,
+    count: (name) => counts[name] ?? 0,
+    behave: (name, how) => { behaviour[name] = how; },
+    close: () => close(server),
+  };
+}
+
+/**
+ * A backend that records every request ({method, path, query, headers, body}) and answers JSON
+ * (per path: { status, json } or { text } or { hang: true }; default 200 with what it got).
+ */
+export async function recordingBackend() {
+  const received = [];
+  const answers = {};
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const url = new URL(req.url, "http://x");
+      const record = {
+        method: req.method,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
+      received.push(record);
+      const a = answers[url.pathname] ?? {};
+      if (a.hang) return; // never answers (the Worker's timeout must fire)
+      if (a.text !== undefined) {
+        res.writeHead(a.status ?? 200, { "content-type": "text/plain" }).end(a.text);
+        return;
+      }
+      const body = JSON.stringify(a.json ?? { handled: record.path, method: record.method, got: gotOf(record) });
+      res.writeHead(a.status ?? 200, { "content-type": "application/json" }).end(body);
+    });
+  });
+  const base = await listen(server);
+  return {
+    base,
+    received,
+    answer: (p, a) => { if (a === undefined) delete answers[p]; else answers[p] = a; },
+    close: () => close(server),
+  };
+}
+
+/** What a backend got: its JSON body, or its query when there is no body. */
+export function gotOf(record) {
+  return record.body === "" ? record.query : JSON.parse(record.body);
+}
+
+/** The process groups of the `wrangler dev`s started here: killed if this process ends first. */
+const running = new Set();
+process.once("exit", () => {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+});
+
+/**
+ * Runs the Worker (worker/src/index.js) with `wrangler dev` on 127.0.0.1: the project's
+ * wrangler.jsonc with `vars` overriding its vars, plus `services` and auxiliary Workers
+ * ({ name, main }) for service bindings; `keepState` keeps the local state (Cache API, R2…) of
+ * an earlier run with the same name. Resolves when /health answers; `stop()` ends it.
+ */
+export async function startWorker({ name, vars = {}, services = [], auxiliaries = [], keepState = false }) {
+  const project = projectConfig();
+  const dir = path.join(WORK, name);
+  if (!keepState) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const config = {
+    name: "needle-worker-" + name,
+    main: path.join(WORKER_DIR, project.main),
+    compatibility_date: project.compatibility_date,
+    vars: { ...project.vars, ...vars },
+    services,
+  };
+  const configs = [path.join(dir, "wrangler.json")];
+  fs.writeFileSync(configs[0], JSON.stringify(config, null, 2));
+  for (const aux of auxiliaries) {
+    const file = path.join(dir, aux.name + ".wrangler.json");
+    fs.writeFileSync(file, JSON.stringify({ name: aux.name, main: aux.main, compatibility_date: project.compatibility_date }));
+    configs.push(file);
+  }
+  const port = await freePort();
+  const inspector = await freePort();
+  const args = [WRANGLER, "dev", ...configs.flatMap((c) => ["-c", c]), "--ip", "127.0.0.1", "--port", String(port),
+    "--inspector-ip", "127.0.0.1", "--inspector-port", String(inspector), "--persist-to", path.join(dir, "state"),
+    "--show-interactive-dev-session=false", "--log-level", "warn"];
+  const child = spawn(process.execPath, args, { cwd: dir, env: wranglerEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
+  running.add(child.pid);
+  child.once("exit", () => running.delete(child.pid));
+  let log = "";
+  child.stdout.on("data", (d) => { log += d; });
+  child.stderr.on("data", (d) => { log += d; });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      try {
+        process.kill(-child.pid, "SIGTERM"); // wrangler and the workerd it started (its process group)
+      } catch {
+        // already gone
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  };
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`wrangler dev exited with ${child.exitCode}:\n${log}`);
+    }
+    try {
+      const r = await fetch(url + "/health", { signal: AbortSignal.timeout(5000) });
+      await r.arrayBuffer();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error("wrangler dev did not answer on " + url + " within 90 s:\n" + log);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return { url, stop, log: () => log, pid: child.pid };
+}
+
+/** The resident memory (KiB) of the workerd processes a wrangler dev (by its process id) runs. */
+export function workerdRssKiB(rootPid) {
+  const children = new Map();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  let total = 0;
+  const walk = (pid) => {
+    for (const c of children.get(pid) ?? []) {
+      try {
+        const status = fs.readFileSync(`/proc/${c}/status`, "utf8");
+        if (/^Name:\s*workerd/m.test(status)) {
+          total += Number(/^VmRSS:\s*(\d+)/m.exec(status)?.[1] ?? 0);
+        }
+      } catch {
+        // gone
+      }
+      walk(c);
+    }
+  };
+  walk(rootPid);
+  return total;
+}
+
+/** POST a JSON value (or raw text with { raw }) and return { status, headers, body (parsed JSON) }. */
+export async function post(url, value, { raw, headers } = {}) {
+  const r = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: raw ?? JSON.stringify(value),
+    signal: AbortSignal.timeout(120_000),
+  });
+  return { status: r.status, headers: r.headers, body: await jsonOf(r) };
+}
+
+export async function get(url) {
+  const r = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+  return { status: r.status, headers: r.headers, body: await jsonOf(r) };
+}
+
+async function jsonOf(r) {
+  const text = await r.text();
+  assert.match(r.headers.get("content-type") ?? "", /^application\/json/, "a JSON answer: " + text);
+  return JSON.parse(text);
+}
+
+/** An error answer: JSON {error: {status, code, message}}, the given status and code, no stack trace. */
+export function assertError(res, status, code, messagePattern) {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.equal(res.body.error?.status, status, JSON.stringify(res.body));
+  assert.equal(res.body.error.code, code, JSON.stringify(res.body));
+  assert.equal(typeof res.body.error.message, "string");
+  if (messagePattern) assert.match(res.body.error.message, messagePattern);
+  const text = JSON.stringify(res.body);
+  assert.doesNotMatch(text, /\bat [\w.<>]+ \(|\.js:\d+:\d+|\\n\s+at /, "no stack trace: " + text);
+  assert.deepEqual(Object.keys(res.body), ["error"]);
+}
