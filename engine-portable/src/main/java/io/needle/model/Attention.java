@@ -19,6 +19,7 @@ public final class Attention {
     final int heads;
     final int kvHeads;
     final int headDim;
+    private AttentionKernel kernel; // a host's faster core (Kernels), or null: the loops of attend
 
     public Attention(Linear q, Linear k, Linear v, Linear o, ZcRmsNorm qNorm, ZcRmsNorm kNorm,
             int heads, int kvHeads, int headDim) {
@@ -31,6 +32,31 @@ public final class Attention {
         this.heads = heads;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
+    }
+
+    public int heads() {
+        return heads;
+    }
+
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    /**
+     * Routes the core of {@link #attend} to a host's faster kernel (which must compute the same
+     * floats), or back to the portable loops with null. Set by {@link NeedleModel#useKernels}.
+     */
+    public void kernel(AttentionKernel kernel) {
+        this.kernel = kernel;
+    }
+
+    /** The host kernel in use, or null for the portable loops. */
+    public AttentionKernel kernel() {
+        return kernel;
     }
 
     /** Width of one K or V row: KV * hd. */
@@ -112,6 +138,10 @@ public final class Attention {
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         float[] ctx = scratch.floats(Scratch.CONTEXT, rows * qd);
+        if (kernel != null && kernel.attend(qs, rows, pos0, kv.keysT, kv.values, keyCount, keyValid, causal, ctx)) {
+            o.forward(ctx, out, rows, scratch);
+            return;
+        }
         float[] scores = scratch.floats(Scratch.SCORES, keyCount);
         float[] acc = scratch.floats(Scratch.HEAD, headDim);
         for (int t = 0; t < rows; t++) {

@@ -16,4 +16,9 @@ public interface Kernels {
 
     /** A kernel computing {@code embedding}'s output projection (logits), or null to keep the portable one. */
     LogitsKernel logits(Embedding embedding);
+
+    /** A kernel computing {@code attention}'s core (scores, softmax, weighted values), or null (the default). */
+    default AttentionKernel attention(Attention attention) {
+        return null;
+    }
 }

@@ -37,8 +37,8 @@ public final class NeedleModel {
     }
 
     /**
-     * Installs a host's faster kernels (see {@link Kernels}) in every INT4 linear and the output
-     * projection; null restores the portable kernels everywhere. Returns how many layers took a
+     * Installs a host's faster kernels (see {@link Kernels}) in every INT4 linear, attention block
+     * and the output projection; null restores the portable kernels everywhere. Returns how many layers took a
      * host kernel (the others keep the portable one). Not to be called while a request runs.
      */
     public int useKernels(Kernels kernels) {
@@ -51,9 +51,27 @@ public final class NeedleModel {
                 n += k == null ? 0 : 1;
             }
         }
+        for (Attention a : attentions()) {
+            AttentionKernel k = kernels == null ? null : kernels.attention(a);
+            a.kernel(k);
+            n += k == null ? 0 : 1;
+        }
         LogitsKernel k = kernels == null ? null : kernels.logits(embedding);
         embedding.kernel(k);
         return n + (k == null ? 0 : 1);
+    }
+
+    /** Every attention block of the model, encoder first, in a fixed order. */
+    public List<Attention> attentions() {
+        List<Attention> out = new ArrayList<>();
+        for (EncoderLayer layer : encoderLayers) {
+            out.add(layer.selfAttn);
+        }
+        for (DecoderLayer layer : decoderLayers) {
+            out.add(layer.selfAttn);
+            out.add(layer.crossAttn);
+        }
+        return out;
     }
 
     /** The embedding table (shared by the encoder input, the decoder input and the logits). */
