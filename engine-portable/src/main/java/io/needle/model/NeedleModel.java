@@ -38,8 +38,9 @@ public final class NeedleModel {
 
     /**
      * Installs a host's faster kernels (see {@link Kernels}) in every INT4 linear, attention block
-     * and the output projection; null restores the portable kernels everywhere. Returns how many layers took a
-     * host kernel (the others keep the portable one). Not to be called while a request runs.
+     * and the output projection; null restores the portable kernels everywhere. Returns how many
+     * layers took a host kernel (the others keep the portable one). Not to be called while a
+     * request runs.
      */
     public int useKernels(Kernels kernels) {
         int n = 0;

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
  * The host-kernel hook ({@link Kernels}, {@link NeedleModel#useKernels}): kernels written from the
  * documented arithmetic alone (the contract the Wasm SIMD module and any other fast path follow:
  * per output value the same float operations in the same order, here in a different loop order)
- * reach every INT4 linear and the output projection, give the portable kernels' floats bit for bit
- * and so the same tokens; null restores the portable kernels.
+ * reach every INT4 linear, attention block and the output projection, give the portable kernels'
+ * floats bit for bit and so the same tokens; null restores the portable kernels.
  */
 class KernelsTest {
 
@@ -90,9 +90,73 @@ class KernelsTest {
         }
     }
 
+    /**
+     * Attention's core, from its javadoc: per row and head, scores in order i, masked and scaled,
+     * softmax (exp per key, the sum in double), weighted values in order j skipping p == 0; here the
+     * weighted sum runs dimension by dimension instead of key by key.
+     */
+    static final class ReferenceAttention implements AttentionKernel {
+        final Attention a;
+        int calls;
+
+        ReferenceAttention(Attention a) {
+            this.a = a;
+        }
+
+        @Override
+        public boolean attend(float[] qs, int rows, int pos0, float[][] keysT, float[][] values, int keyCount,
+                boolean[] keyValid, boolean causal, float[] ctx) {
+            calls++;
+            int hd = a.headDim();
+            int group = a.heads() / a.kvHeads();
+            float scale = (float) (1.0 / Math.sqrt(hd));
+            float[] p = new float[keyCount];
+            for (int t = 0; t < rows; t++) {
+                for (int h = 0; h < a.heads(); h++) {
+                    int qo = (t * a.heads() + h) * hd;
+                    int kvh = h / group;
+                    float max = -Float.MAX_VALUE;
+                    for (int j = 0; j < keyCount; j++) {
+                        float s = 0f;
+                        for (int i = 0; i < hd; i++) {
+                            s += qs[qo + i] * keysT[kvh * hd + i][j];
+                        }
+                        boolean visible = (keyValid == null || keyValid[j]) && (!causal || j <= pos0 + t);
+                        p[j] = visible ? s * scale : -Float.MAX_VALUE;
+                        max = Math.max(max, p[j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < keyCount; j++) {
+                        p[j] = (float) Math.exp(p[j] - max);
+                        sum += p[j];
+                    }
+                    float inv = (float) (1.0 / sum);
+                    for (int i = 0; i < hd; i++) {
+                        float acc = 0f;
+                        for (int j = 0; j < keyCount; j++) {
+                            float pj = p[j] * inv;
+                            if (pj != 0f) {
+                                acc += pj * values[j * a.kvHeads() + kvh][i];
+                            }
+                        }
+                        ctx[qo + i] = acc;
+                    }
+                }
+            }
+            return true;
+        }
+    }
+
     static final class Reference implements Kernels {
         int int4;
+        int attention;
         ReferenceLogits logits;
+
+        @Override
+        public AttentionKernel attention(Attention a) {
+            attention++;
+            return new ReferenceAttention(a);
+        }
 
         @Override
         public Int4Kernel int4(Int4Linear linear) {
@@ -123,8 +187,10 @@ class KernelsTest {
 
         Reference ref = new Reference();
         int installed = model.useKernels(ref);
-        assertEquals(model.linears().size() + 1, installed, "every INT4 linear and the logits");
+        assertEquals(model.linears().size() + model.attentions().size() + 1, installed,
+                "every INT4 linear, every attention block and the logits");
         assertEquals(model.linears().size(), ref.int4);
+        assertEquals(model.attentions().size(), ref.attention);
         assertArrayEquals(plain, engine.generate(prompt, 24));
         assertArrayEquals(constrained, engine.run("text Ana that I am late", tools).tokens);
         float[] again = model.decodeFull(model.encode(prompt), new int[] {1, 5, 9});
@@ -135,10 +201,12 @@ class KernelsTest {
         Int4Linear first = (Int4Linear) model.linears().get(0);
         assertEquals(true, ((ReferenceInt4) first.kernel()).calls > 0);
         assertSame(ref.logits, model.embedding().kernel());
+        assertEquals(true, ((ReferenceAttention) model.attentions().get(0).kernel()).calls > 0);
 
         assertEquals(0, model.useKernels(null));
         assertNull(first.kernel());
         assertNull(model.embedding().kernel());
+        assertNull(model.attentions().get(0).kernel());
         assertArrayEquals(plain, engine.generate(prompt, 24));
     }
 }
