@@ -35,12 +35,13 @@ function linkMemory(imports, module) {
  * them wasm to wasm, passing addresses), or, without a SIMD module (a host without Wasm SIMD),
  * available() = 0 and the engine keeps its portable kernels.
  */
-const SIMD_FUNCTIONS = ["int4", "logits", "logitsAt", "blockRows"];
+const SIMD_FUNCTIONS = ["int4", "logits", "logitsAt", "blockRows", "attend"];
 
 function simdImports(simdModule, memory) {
   if (simdModule) {
     try {
-      const { exports } = new WebAssembly.Instance(simdModule, { env: { memory } });
+      // Math.exp: the exp of the engine's Java code in Wasm (TeaVM imports JavaScript's Math)
+      const { exports } = new WebAssembly.Instance(simdModule, { env: { memory }, Math: { exp: Math.exp } });
       const imports = { available: () => 1 };
       for (const name of SIMD_FUNCTIONS) {
         if (typeof exports[name] !== "function") {

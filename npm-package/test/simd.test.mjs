@@ -26,7 +26,7 @@ function random(seed) {
 async function kernels() {
   const memory = new WebAssembly.Memory({ initial: 256 });
   const bytes = fs.readFileSync(path.join(PACKAGE_DIR, "needle-simd.wasm"));
-  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory }, Math: { exp: Math.exp } });
   let top = 1024;
   const alloc = (n) => {
     const at = top;
@@ -122,6 +122,66 @@ describe("needle-simd.wasm kernels: bit for bit the portable arithmetic", () => 
     k.logitsAt(h, outAt, table, ids, some.length, dim);
     assert.deepEqual(bits(new Float32Array(memory.buffer, outAt, some.length)), some.map((v) => bits(expected)[v]));
   });
+});
+
+/** Attention.attend's arithmetic (the exp is JavaScript's Math.exp, as in the engine's Wasm build). */
+function attendReference(q, kT, v, valid, rows, keys, stride, heads, kvHeads, hd, scale, pos0, causal) {
+  const qd = heads * hd, group = heads / kvHeads, ctx = new Float32Array(rows * qd), s = new Float32Array(keys);
+  const MIN = -3.4028234663852886e38; // -Float.MAX_VALUE
+  for (let t = 0; t < rows; t++) {
+    for (let h = 0; h < heads; h++) {
+      const qo = t * qd + h * hd, g = Math.floor(h / group);
+      s.fill(0);
+      for (let i = 0; i < hd; i++) {
+        for (let j = 0; j < keys; j++) s[j] = f(s[j] + f(q[qo + i] * kT[(g * hd + i) * stride + j]));
+      }
+      let max = MIN;
+      for (let j = 0; j < keys; j++) {
+        s[j] = valid[j] && (!causal || j <= pos0 + t) ? f(s[j] * scale) : MIN;
+        if (s[j] > max) max = s[j];
+      }
+      let sum = 0;
+      for (let j = 0; j < keys; j++) {
+        s[j] = f(Math.exp(f(s[j] - max)));
+        sum += s[j];
+      }
+      const inv = f(1 / sum);
+      const acc = new Float32Array(hd);
+      for (let j = 0; j < keys; j++) {
+        const p = f(s[j] * inv);
+        if (p === 0) continue;
+        for (let i = 0; i < hd; i++) acc[i] = f(acc[i] + f(p * v[j * kvHeads * hd + g * hd + i]));
+      }
+      ctx.set(acc, qo);
+    }
+  }
+  return ctx;
+}
+
+describe("needle-simd.wasm attention: bit for bit Attention.attend", () => {
+  // the encoder's shape (62 tokens, 8/4 heads of 64), masked keys, causal rows from a later position
+  for (const [rows, keys, heads, kvHeads, hd, causal, pos0] of [[62, 62, 8, 4, 64, 0, 0], [5, 7, 4, 2, 8, 1, 0],
+    [3, 10, 4, 4, 12, 1, 7], [17, 33, 2, 1, 16, 0, 0]]) {
+    test(`attend: ${rows} rows, ${keys} keys, heads ${heads}/${kvHeads} of ${hd}${causal ? ", causal" : ""}`, async () => {
+      const { k, memory, alloc } = await kernels();
+      const rnd = random(rows * 31 + keys);
+      const stride = (keys + 3) & ~3, qd = heads * hd;
+      const q = alloc(4 * rows * qd), kT = alloc(4 * kvHeads * hd * stride), v = alloc(4 * keys * kvHeads * hd);
+      const valid = alloc(keys), ctx = alloc(4 * rows * qd), scores = alloc(4 * stride);
+      const fill = (at, n, scale) => {
+        const a = new Float32Array(memory.buffer, at, n);
+        a.forEach((_, i) => { a[i] = (rnd() - 0.5) * scale; });
+        return a;
+      };
+      const qs = fill(q, rows * qd, 3), keysT = fill(kT, kvHeads * hd * stride, 3), vs = fill(v, keys * kvHeads * hd, 1);
+      const mask = new Uint8Array(memory.buffer, valid, keys);
+      mask.forEach((_, i) => { mask[i] = i === 0 || rnd() < 0.85 ? 1 : 0; });
+      const scale = f(1 / Math.sqrt(hd));
+      k.attend(q, kT, v, valid, ctx, scores, rows, keys, stride, heads, kvHeads, hd, scale, pos0, causal);
+      assert.deepEqual(bits(new Float32Array(memory.buffer, ctx, rows * qd)),
+        bits(attendReference(qs, keysT, vs, mask, rows, keys, stride, heads, kvHeads, hd, scale, pos0, causal)));
+    });
+  }
 });
 
 describe("the engine with and without the SIMD kernels", () => {

@@ -36,6 +36,11 @@ final class LinearMemory {
         }
     }
 
+    /** Stores the byte v at byte {@code at}. */
+    void putByte(int at, byte v) {
+        Address.fromInt(address + at).putByte(v);
+    }
+
     /** Copies src[0..n) to this block as floats from byte {@code at}. */
     void putFloats(int at, float[] src, int n) {
         int a = address + at;

@@ -1,5 +1,7 @@
 package io.needle.wasm;
 
+import io.needle.model.Attention;
+import io.needle.model.AttentionKernel;
 import io.needle.model.Embedding;
 import io.needle.model.Int4Kernel;
 import io.needle.model.Int4Linear;
@@ -11,7 +13,8 @@ import io.needle.model.LogitsKernel;
  * file is in the linear memory too ({@code file}: the npm package copies it there in bulk), where
  * needle-simd.wasm computes on it: the INT4 linears read their packed nibbles in place, the BF16
  * embedding is re-laid there in blocks of 16 rows, the group scales are copied as floats. Per
- * call only the activations are copied in and the results out. The floats are the portable
+ * call only the activations are copied in and the results out (and, for the encoder's attention,
+ * the keys and values of the call). The floats are the portable
  * kernels' own, bit for bit (see npm-package/simd/needle-simd.wat), so the tokens are the same.
  *
  * <p>Layers the module does not handle (an output width that is not a multiple of 16, a non-BF16
@@ -55,6 +58,11 @@ final class SimdKernels implements Kernels {
         LinearMemory packed = new LinearMemory(packedBytes);
         packed.putBytes(0, linear.packedBytes(), linear.packedOffset(), packedBytes);
         return new SimdInt4Kernel(this, packed, 0, scales, rows, cols, group);
+    }
+
+    @Override
+    public AttentionKernel attention(Attention attention) {
+        return attention.headDim() % 4 == 0 ? new SimdAttentionKernel(this, attention) : null;
     }
 
     @Override

@@ -37,6 +37,15 @@ final class SimdModule {
     @Import(module = "needleSimd", name = "blockRows")
     static native void blockRows(int p, int vocab, int dim, int tmp);
 
+    /**
+     * Attention's core for {@code rows} queries: q and ctx [rows][heads*hd], keys transposed
+     * [kvHeads*hd][stride], values [keys][kvHeads*hd], valid [keys] bytes, scores: stride floats of
+     * work space; causal 0 or 1.
+     */
+    @Import(module = "needleSimd", name = "attend")
+    static native void attend(int q, int keysT, int values, int valid, int ctx, int scores, int rows, int keys,
+            int stride, int heads, int kvHeads, int headDim, float scale, int pos0, int causal);
+
     /** out[k] = h · E[ids[k]] for k in [0, count) (ids: i32 at {@code ids}). */
     @Import(module = "needleSimd", name = "logitsAt")
     static native void logitsAt(int h, int out, int emb, int ids, int count, int dim);

@@ -1,0 +1,59 @@
+package io.needle.wasm;
+
+import io.needle.model.Attention;
+import io.needle.model.AttentionKernel;
+
+/**
+ * The core of one attention block computed by needle-simd.wasm for several query rows (the
+ * encoder): the queries, keys, values and mask are copied into the linear memory per call, the
+ * context rows out. One row (a decoder step) stays with the portable loops: its work is small next
+ * to the copying. See {@link SimdKernels}.
+ */
+final class SimdAttentionKernel implements AttentionKernel {
+    private final SimdKernels kernels;
+    private final int heads;
+    private final int kvHeads;
+    private final int headDim;
+    private final float scale;
+
+    SimdAttentionKernel(SimdKernels kernels, Attention a) {
+        this.kernels = kernels;
+        this.heads = a.heads();
+        this.kvHeads = a.kvHeads();
+        this.headDim = a.headDim();
+        this.scale = (float) (1.0 / Math.sqrt(headDim)); // as Attention.attend computes it
+    }
+
+    @Override
+    public boolean attend(float[] qs, int rows, int pos0, float[][] keysT, float[][] values, int keyCount,
+            boolean[] keyValid, boolean causal, float[] ctx) {
+        if (rows < 2 || keyCount <= 0) {
+            return false;
+        }
+        int qd = heads * headDim;
+        int kvDim = kvHeads * headDim;
+        int stride = (keyCount + 3) & ~3;
+        int qAt = 0;
+        int kAt = qAt + 4 * rows * qd;
+        int vAt = kAt + 4 * kvDim * stride;
+        int validAt = vAt + 4 * keyCount * kvDim;
+        int scoresAt = validAt + ((keyCount + 15) & ~15);
+        LinearMemory in = kernels.in(scoresAt + 4 * stride);
+        LinearMemory out = kernels.out(4 * rows * qd);
+        in.putFloats(qAt, qs, rows * qd);
+        for (int r = 0; r < kvDim; r++) {
+            in.putFloats(kAt + 4 * r * stride, keysT[r], keyCount);
+        }
+        for (int j = 0; j < keyCount; j++) {
+            for (int h = 0; h < kvHeads; h++) {
+                in.putFloats(vAt + 4 * (j * kvDim + h * headDim), values[j * kvHeads + h], headDim);
+            }
+            in.putByte(validAt + j, keyValid == null || keyValid[j] ? (byte) 1 : (byte) 0);
+        }
+        SimdModule.attend(in.address + qAt, in.address + kAt, in.address + vAt, in.address + validAt,
+                out.address, in.address + scoresAt, rows, keyCount, stride, heads, kvHeads, headDim, scale,
+                pos0, causal ? 1 : 0);
+        out.getFloats(0, ctx, 0, rows * qd);
+        return true;
+    }
+}
