@@ -32,6 +32,11 @@ const runs = Number(opt("runs", quick ? "3" : "7"));
 const warmup = Number(opt("warmup", quick ? "1" : "3"));
 const jsonOut = opt("json", null);
 
+if (args.includes("--cold-child")) {
+  await coldChild(opt("cold-child"));
+  process.exit(0);
+}
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "needle-bench-"));
 const javaArgs = ["-jar", jar, "bench", "--json", "--save", dir, "--runs", String(runs), "--warmup", String(warmup)];
 if (quick) javaArgs.push("--quick");
@@ -105,6 +110,7 @@ for (const w of jvm.workloads) {
 }
 
 const peaks = await wasmPeaks();
+const cold = coldRuns(jvm.workloads.find((w) => w.name === "weather"), quick ? 3 : 5);
 const f = (v, d = 1) => v.toFixed(d);
 const x = (a, b) => (a / b).toFixed(2) + "x";
 console.log(`\nneedle bench, same run: JVM ${jvm.java} vs Wasm (Node ${process.version}; SIMD kernels ${simdActive ? "on" : "NOT AVAILABLE"}); `
@@ -137,13 +143,54 @@ for (const row of results) {
 console.log(`memory: JVM heap peak ${(jvm.heap_peak_bytes / 1e6).toFixed(1)} MB, JVM RSS peak ${(jvm.rss_peak_bytes / 1e6).toFixed(1)} MB; `
   + `Node RSS: ${(rssStart / 1e6).toFixed(1)} MB before loading, ${(rssOne / 1e6).toFixed(1)} MB with one engine, `
   + `${(rssPeak / 1e6).toFixed(1)} MB peak over all runs (weights ${(jvm.weights_bytes / 1e6).toFixed(1)} MB)`);
+if (cold) {
+  console.log(`weather, cold (a fresh Node process each time: start, import, init() compiling needle.wasm, read the files, load, run once; `
+    + `median of ${cold.runs}): process start to import ${f(cold.import_ms)} ms, init ${f(cold.init_ms)} ms, read ${f(cold.read_ms)} ms, `
+    + `load ${f(cold.load_ms)} ms, run ${f(cold.run_ms)} ms; load + run ${f(cold.load_ms + cold.run_ms)} ms; `
+    + `total from process start ${f(cold.total_ms)} ms; same tokens: ${cold.same_tokens}`);
+}
 console.log(`Wasm multiply-add peaks (Node, one thread): scalar f32 ${f(peaks.scalar)} GFLOP/s, f32x4 ${f(peaks.simd)} GFLOP/s `
   + `(JVM in its run: scalar ${f(jvm.machine?.scalar_gflops_1t ?? NaN)}, SIMD ${f(jvm.machine?.simd_gflops_1t ?? NaN)})`);
 if (jsonOut) {
-  fs.writeFileSync(jsonOut, JSON.stringify({ node: process.version, simd: simdActive, runs, warmup, jvm, results, wasm_peaks: peaks,
+  fs.writeFileSync(jsonOut, JSON.stringify({ node: process.version, simd: simdActive, runs, warmup, jvm, results, wasm_peaks: peaks, cold,
     rss_start_bytes: rssStart, rss_one_engine_bytes: rssOne, rss_peak_bytes: rssPeak }, null, 1));
 }
 fs.rmSync(dir, { recursive: true, force: true });
+
+/** Medians of `n` cold runs of workload w, each in a fresh Node process (this script with --cold-child). */
+function coldRuns(w, n) {
+  if (!w) {
+    return null;
+  }
+  const spec = JSON.stringify({ pkg, dir, query: w.query, tools: w.tools, steps: w.decode_steps });
+  const all = [];
+  for (let i = 0; i < n; i++) {
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--cold-child", spec], { encoding: "utf8" });
+    all.push(JSON.parse(out.trim().split("\n").pop()));
+  }
+  const m = (k) => median(all.map((r) => r[k]));
+  return { runs: n, import_ms: m("import_ms"), init_ms: m("init_ms"), read_ms: m("read_ms"), load_ms: m("load_ms"),
+    run_ms: m("run_ms"), total_ms: m("total_ms"), same_tokens: all.every((r) => r.tokens.length === w.tokens.length
+      && r.tokens.every((id, k) => id === w.tokens[k])) };
+}
+
+/** One cold run (in a fresh process): times from process start; prints one JSON line. */
+async function coldChild(specText) {
+  const spec = JSON.parse(specText);
+  const { default: init, NeedleWasm } = await import(pathToFileURL(path.join(spec.pkg, "index.js")).href);
+  const t1 = performance.now(); // performance.now() counts from the process's start
+  await init();
+  const t2 = performance.now();
+  const weights = fs.readFileSync(path.join(spec.dir, "bench.safetensors"));
+  const vocab = fs.readFileSync(path.join(spec.dir, "vocab.txt"), "utf8");
+  const t3 = performance.now();
+  const engine = NeedleWasm.load(weights, vocab);
+  const t4 = performance.now();
+  const r = engine.runDetailed(spec.query, spec.tools, { maxNewTokens: spec.steps, constrain: true, ignoreEos: true });
+  const t5 = performance.now();
+  console.log(JSON.stringify({ import_ms: t1, init_ms: t2 - t1, read_ms: t3 - t2, load_ms: t4 - t3,
+    run_ms: t5 - t4, total_ms: t5, tokens: r.tokens }));
+}
 
 /**
  * This host's Wasm multiply-add rates: 8 independent chains of a = a * x + y, as f32 (the

@@ -180,7 +180,7 @@ export function gotOf(record) {
 
 /** The process groups of the `wrangler dev`s started here: killed if this process ends first. */
 const running = new Set();
-process.once("exit", () => {
+function killRunning() {
   for (const pid of running) {
     try {
       process.kill(-pid, "SIGKILL");
@@ -188,7 +188,14 @@ process.once("exit", () => {
       // gone
     }
   }
-});
+}
+process.once("exit", killRunning);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.once(signal, () => {
+    killRunning();
+    process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1));
+  });
+}
 
 /**
  * Runs the Worker (worker/src/index.js) with `wrangler dev` on 127.0.0.1: the project's

@@ -4,6 +4,7 @@ import io.needle.engine.NeedleEngine;
 import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
 import io.needle.json.Json;
+import io.needle.jvm.ParallelKernels;
 import io.needle.model.Config;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -55,7 +56,7 @@ final class BenchCommand {
     static final int STANDARD_STEPS = 32;
     static final int WEATHER_STEPS = 20;
 
-    private static final List<String> VALUE_OPTIONS = List.of("runs", "warmup", "weights", "vocab", "save");
+    private static final List<String> VALUE_OPTIONS = List.of("runs", "warmup", "weights", "vocab", "save", "threads");
     private static final List<String> FLAGS = List.of("json", "no-roofline", "quick");
 
     private BenchCommand() {
@@ -100,6 +101,7 @@ final class BenchCommand {
         boolean quick = a.flag("quick");
         int runs = intOption(a, "runs", quick ? 3 : 7, 1, 1000);
         int warmup = intOption(a, "warmup", quick ? 1 : 3, 0, 1000);
+        int threads = intOption(a, "threads", 1, 1, 64);
         byte[] weights;
         String vocab;
         String modelName;
@@ -119,11 +121,15 @@ final class BenchCommand {
         PrintStream log = json ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
         log.print("needle bench: " + modelName + ", " + String.format("%.1f", weights.length / 1e6) + " MB; Java "
                 + System.getProperty("java.version") + ", " + Runtime.getRuntime().availableProcessors()
-                + " cores; medians of " + runs + " runs after " + warmup + " warm-up runs\n");
+                + " cores; " + (threads == 1 ? "portable kernels" : "kernels on " + threads + " threads")
+                + "; medians of " + runs + " runs after " + warmup + " warm-up runs\n");
         resetPeaks();
         List<Result> results = new ArrayList<>();
-        results.add(measure("standard", weights, vocab, QUERY, TOOLS, STANDARD_STEPS, runs, warmup));
-        results.add(measure("weather", weights, vocab, WEATHER_QUERY, WEATHER_TOOLS, WEATHER_STEPS, runs, warmup));
+        try (ParallelKernels kernels = new ParallelKernels(threads)) {
+            results.add(measure("standard", weights, vocab, QUERY, TOOLS, STANDARD_STEPS, runs, warmup, kernels));
+            results.add(measure("weather", weights, vocab, WEATHER_QUERY, WEATHER_TOOLS, WEATHER_STEPS, runs, warmup,
+                    kernels));
+        }
         long heapPeak = heapPeakBytes();
         long rssPeak = rssPeakBytes();
         for (Result r : results) {
@@ -142,6 +148,7 @@ final class BenchCommand {
         report.put("weights_bytes", (long) weights.length);
         report.put("runs", runs);
         report.put("warmup", warmup);
+        report.put("threads", threads);
         List<Object> list = new ArrayList<>();
         for (Result r : results) {
             list.add(toJson(r));
@@ -169,9 +176,13 @@ final class BenchCommand {
         return Main.EXIT_OK;
     }
 
-    /** Runs the workload warmup + runs times, each time loading the engine and running once. */
+    /**
+     * Runs the workload warmup + runs times, each time loading the engine (with {@code kernels}
+     * installed: {@link ParallelKernels}, the portable kernels themselves with one thread) and
+     * running once.
+     */
     static Result measure(String name, byte[] weights, String vocab, String query, String tools, int steps, int runs,
-            int warmup) {
+            int warmup, ParallelKernels kernels) {
         RunOptions options = new RunOptions().maxNewTokens(steps).ignoreEos(true);
         double[] load = new double[runs];
         double[] encode = new double[runs];
@@ -182,6 +193,7 @@ final class BenchCommand {
         for (int i = -warmup; i < runs; i++) {
             long t0 = System.nanoTime();
             NeedleEngine engine = NeedleEngine.load(weights, vocab);
+            engine.model().useKernels(kernels);
             RunResult r = engine.run(query, tools, options);
             double e2e = (System.nanoTime() - t0) / 1e6;
             if (r.tokens.length != steps) {

@@ -34,6 +34,22 @@ class BenchCommandTest {
     }
 
     @Test
+    void twoThreadsDecodeTheSameTokens() {
+        Path[] m = Cli.tinyModel(tmp, 6);
+        List<Object> tokens = new java.util.ArrayList<>();
+        for (String threads : new String[] {"1", "2"}) {
+            String line = Cli.run("bench", "--weights", m[0].toString(), "--vocab", m[1].toString(), "--runs", "1",
+                    "--warmup", "0", "--no-roofline", "--json", "--threads", threads).ok().line();
+            Map<?, ?> report = (Map<?, ?>) Json.parse(line);
+            assertEquals(threads, report.get("threads").toString());
+            for (Object w : (List<?>) report.get("workloads")) {
+                tokens.add(((Map<?, ?>) w).get("tokens"));
+            }
+        }
+        assertEquals(tokens.subList(0, 2), tokens.subList(2, 4));
+    }
+
+    @Test
     void theStandardWorkloadHasAbout120EncoderTokensWithTheBenchVocabulary() {
         NeedleEngine e = NeedleEngine.load(RandomModel.tiny().vocabSize(8192).build(), RandomVocab.make(8192, BenchCommand.SEED));
         int n = e.prompt(BenchCommand.QUERY, BenchCommand.TOOLS).length;

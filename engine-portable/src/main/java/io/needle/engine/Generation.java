@@ -56,6 +56,27 @@ public final class Generation {
     public static Generation run(NeedleModel model, int[] encoderIds, int maxNewTokens,
             DecodeConstraint constraint, IdListener listener, boolean ignoreEos) {
         checkMaxNewTokens(maxNewTokens);
+        checkEncoderInput(encoderIds);
+        double t0 = Clock.nowMs();
+        NeedleModel.EncoderOutput enc = model.encode(encoderIds);
+        DecoderState decoder = model.startDecoder(enc, maxNewTokens);
+        double t1 = Clock.nowMs();
+        Decoding d = new Decoding(model.config.vocabSize, maxNewTokens, constraint, listener, ignoreEos);
+        while (d.next()) {
+            int[] subset = d.subset();
+            d.take(subset != null ? decoder.step(d.token(), subset, subset.length) : decoder.step(d.token()));
+        }
+        double t2 = Clock.nowMs();
+        return new Generation(d.ids(), d.stoppedAtEos, t1 - t0, t2 - t1, d.steps);
+    }
+
+    /** A finished decoding's result (used by batched decoding, which times the steps itself). */
+    static Generation of(Decoding d, double encodeMs, double decodeMs) {
+        return new Generation(d.ids(), d.stoppedAtEos, encodeMs, decodeMs, d.steps);
+    }
+
+    /** The encoder input must be 1 to {@link Prompt#MAX_ENCODER_LEN} ids. */
+    static void checkEncoderInput(int[] encoderIds) {
         if (encoderIds == null || encoderIds.length == 0) {
             throw new NeedleException(NeedleException.Kind.INPUT, "the encoder input is empty");
         }
@@ -63,54 +84,6 @@ public final class Generation {
             throw new NeedleException(NeedleException.Kind.INPUT, "the encoder input has " + encoderIds.length
                     + " ids, more than the model's limit of " + Prompt.MAX_ENCODER_LEN);
         }
-        double t0 = Clock.nowMs();
-        NeedleModel.EncoderOutput enc = model.encode(encoderIds);
-        DecoderState decoder = model.startDecoder(enc, maxNewTokens);
-        double t1 = Clock.nowMs();
-        int vocab = model.config.vocabSize;
-        int[] out = new int[maxNewTokens];
-        int n = 0;
-        boolean eos = false;
-        int steps = 0;
-        int token = EOS;
-        while (n < maxNewTokens) {
-            int[] allowed = constraint instanceof ConstrainedDecoder ? ((ConstrainedDecoder) constraint).allowed() : null;
-            if (allowed != null && ignoreEos && (allowed.length == 0 || (allowed.length == 1 && allowed[0] == EOS))) {
-                constraint = null; // the grammar is complete: the benchmark goes on unconstrained
-                allowed = null;
-            }
-            float[] logits = allowed != null && allowed.length * 4 < vocab
-                    ? decoder.step(token, allowed, allowed.length)
-                    : decoder.step(token);
-            steps++;
-            checkFinite(logits, steps);
-            if (constraint != null) {
-                constraint.mask(logits);
-            }
-            if (ignoreEos) {
-                logits[EOS] = Float.NEGATIVE_INFINITY;
-            }
-            int next = argmax(logits);
-            if (next < 0) {
-                break; // everything masked: the grammar has no way on
-            }
-            if (next == EOS) {
-                eos = true;
-                break;
-            }
-            out[n++] = next;
-            if (constraint != null) {
-                constraint.accept(next);
-            }
-            if (listener != null) {
-                listener.onId(next);
-            }
-            token = next;
-        }
-        double t2 = Clock.nowMs();
-        int[] ids = new int[n];
-        System.arraycopy(out, 0, ids, 0, n);
-        return new Generation(ids, eos, t1 - t0, t2 - t1, steps);
     }
 
     /** The model's decoder length limits generation to {@link RunOptions#DEFAULT_MAX_NEW_TOKENS} ids. */
@@ -118,20 +91,6 @@ public final class Generation {
         if (n < 0 || n > RunOptions.DEFAULT_MAX_NEW_TOKENS) {
             throw new NeedleException(NeedleException.Kind.INPUT, "max_new_tokens must be between 0 and "
                     + RunOptions.DEFAULT_MAX_NEW_TOKENS + " (the model's decoder length), got " + n);
-        }
-    }
-
-    /**
-     * A NaN logit means the forward pass broke down (weights so large that float32 overflows, as
-     * a loader that rejects NaN/Inf values cannot see); an answer built on it would be silently
-     * wrong, so decoding stops with an error instead.
-     */
-    private static void checkFinite(float[] logits, int step) {
-        for (int i = 0; i < logits.length; i++) {
-            if (Float.isNaN(logits[i])) {
-                throw new NeedleException(NeedleException.Kind.WEIGHTS, "the model produced a NaN logit (token "
-                        + i + ") at decoding step " + step + ": its weights overflow float32 arithmetic");
-            }
         }
     }
 

@@ -5,6 +5,8 @@ import io.needle.grammar.TokenTrie;
 import io.needle.grammar.ToolGrammar;
 import io.needle.json.Json;
 import io.needle.model.Config;
+import io.needle.model.DecoderBatch;
+import io.needle.model.DecoderState;
 import io.needle.model.NeedleModel;
 import io.needle.model.WeightLoader;
 import io.needle.safetensors.SafeTensors;
@@ -108,10 +110,68 @@ public final class NeedleEngine {
      * (constrained unless {@code options.constrain(false)}), and returns the tool-call text.
      */
     public RunResult run(String query, String toolsJson, RunOptions options) {
-        Tokenizer tok = requireTokenizer();
         if (options == null) {
             options = new RunOptions();
         }
+        Request r = prepare(query, toolsJson, options);
+        Generation g = Generation.run(model, r.input, options.maxNewTokens(), r.constraint, r.ids,
+                options.ignoreEos());
+        return r.finish(g);
+    }
+
+    /** One request between its prompt and its result: the input ids, the grammar, the text as it streams. */
+    private final class Request {
+        final int[] input;
+        final double promptMs;
+        final ConstrainedDecoder grammar;
+        final DecodeConstraint constraint;
+        final Generation.IdListener ids;
+        final TokenListener listener;
+        final StreamDecoder stream;
+        final NameRestorer names;
+        final StringBuilder out = new StringBuilder();
+
+        Request(int[] input, double promptMs, ConstrainedDecoder grammar, DecodeConstraint constraint,
+                TokenListener listener, StreamDecoder stream, NameRestorer names) {
+            this.input = input;
+            this.promptMs = promptMs;
+            this.grammar = grammar;
+            this.constraint = constraint;
+            this.listener = listener;
+            this.stream = stream;
+            this.names = names;
+            // the text is built as it streams: detokenized piece by piece, tool names restored
+            final boolean[] first = {true};
+            this.ids = id -> {
+                boolean leadingToolCall = first[0] && id == TOOL_CALL_ID;
+                first[0] = false;
+                String piece = leadingToolCall ? "" : names.push(stream.push(id));
+                out.append(piece);
+                if (listener != null) {
+                    listener.onToken(id, piece);
+                }
+            };
+        }
+
+        RunResult finish(Generation g) {
+            String tail = names.push(stream.finish()) + names.finish();
+            out.append(tail);
+            if (listener != null) {
+                listener.onFinish(tail);
+            }
+            String text = out.toString();
+            List<Object> calls = parseCalls(text);
+            Timings timings = new Timings(0, promptMs + g.encodeMs, g.decodeMs, input.length, g.steps);
+            // constrained: the closing ']' completes the output even when the budget ends before the
+            // (then forced) eos step
+            boolean complete = g.stoppedAtEos || (grammar != null && grammar.isDone());
+            return new RunResult(text, calls, complete, g.ids, timings);
+        }
+    }
+
+    /** Checks the request and builds its encoder input and grammar (what run() does before decoding). */
+    private Request prepare(String query, String toolsJson, RunOptions options) {
+        Tokenizer tok = requireTokenizer();
         double t0 = Clock.nowMs();
         checkLength("the query", query);
         ToolCatalog catalog = catalog(toolsJson);
@@ -122,62 +182,128 @@ public final class NeedleEngine {
         }
         int[] input = Prompt.encoderInput(tok, query == null ? "" : query, catalog);
         double promptMs = Clock.nowMs() - t0;
-
-        // the text is built as it streams: detokenized piece by piece, tool names restored
-        final TokenListener listener = options.listener();
-        final StreamDecoder stream = new StreamDecoder(tok);
-        final NameRestorer names = new NameRestorer(catalog.renamedOriginals());
-        final StringBuilder out = new StringBuilder();
-        final boolean[] first = {true};
-        Generation.IdListener ids = id -> {
-            boolean leadingToolCall = first[0] && id == TOOL_CALL_ID;
-            first[0] = false;
-            String piece = leadingToolCall ? "" : names.push(stream.push(id));
-            out.append(piece);
-            if (listener != null) {
-                listener.onToken(id, piece);
-            }
-        };
         ConstrainedDecoder grammar = constraintFor(options, catalog);
         DecodeConstraint constraint = grammar;
         if (options.wrapper() != null) {
             constraint = options.wrapper().wrap(grammar);
         }
-        Generation g = Generation.run(model, input, options.maxNewTokens(), constraint, ids, options.ignoreEos());
-        String tail = names.push(stream.finish()) + names.finish();
-        out.append(tail);
-        if (listener != null) {
-            listener.onFinish(tail);
-        }
-        String text = out.toString();
-        List<Object> calls = parseCalls(text);
-        Timings timings = new Timings(0, promptMs + g.encodeMs, g.decodeMs, input.length, g.steps);
-        // constrained: the closing ']' completes the output even when the budget ends before the
-        // (then forced) eos step
-        boolean complete = g.stoppedAtEos || (grammar != null && grammar.isDone());
-        return new RunResult(text, calls, complete, g.ids, timings);
+        return new Request(input, promptMs, grammar, constraint, options.listener(), new StreamDecoder(tok),
+                new NameRestorer(catalog.renamedOriginals()));
     }
+
+    /** Requests decoded together by {@link #runBatch} (each holds a decoder's KV cache of up to 511 positions). */
+    static final int BATCH_SIZE = 8;
 
     /**
      * Runs many (query, tools) pairs; the results are those of one-by-one {@link #run} calls with
      * the same options, in order. A pair that fails (tools not JSON) fails the whole call with the
      * item's index in the message.
+     *
+     * <p>Up to {@value #BATCH_SIZE} requests at a time are decoded together ({@link
+     * DecoderBatch}: each linear layer runs once per step for all of them), with the same tokens
+     * as one by one. Each result's decode time is that of the batch steps it took part in. With a
+     * token listener the requests run one by one, so that the listener hears each item whole, in
+     * order.
      */
     public List<RunResult> runBatch(List<BatchItem> items, RunOptions options) {
         if (items == null) {
             throw new NeedleException(NeedleException.Kind.INPUT, "no batch items given (null)");
         }
+        if (options == null) {
+            options = new RunOptions();
+        }
         List<RunResult> results = new ArrayList<>();
-        for (int i = 0; i < items.size(); i++) {
-            BatchItem item = items.get(i);
-            if (item == null) {
-                throw new NeedleException(NeedleException.Kind.INPUT, "batch item " + i + " is null");
+        for (int from = 0; from < items.size(); from += BATCH_SIZE) {
+            int to = Math.min(items.size(), from + BATCH_SIZE);
+            if (options.listener() != null) {
+                for (int i = from; i < to; i++) {
+                    BatchItem item = item(items, i);
+                    try {
+                        results.add(run(item.query, item.tools, options));
+                    } catch (NeedleException e) {
+                        throw new NeedleException(e.kind(), "batch item " + i + ": " + e.getMessage());
+                    }
+                }
+            } else {
+                results.addAll(decodeTogether(items, from, to, options));
             }
+        }
+        return results;
+    }
+
+    private static BatchItem item(List<BatchItem> items, int i) {
+        BatchItem item = items.get(i);
+        if (item == null) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "batch item " + i + " is null");
+        }
+        return item;
+    }
+
+    /** Items [from, to): prompts and encoders one by one, then the decoders stepping together. */
+    private List<RunResult> decodeTogether(List<BatchItem> items, int from, int to, RunOptions options) {
+        int count = to - from;
+        int max = options.maxNewTokens();
+        Request[] requests = new Request[count];
+        DecoderState[] decoders = new DecoderState[count];
+        Decoding[] decodings = new Decoding[count];
+        double[] encodeMs = new double[count];
+        double[] decodeMs = new double[count];
+        for (int k = 0; k < count; k++) {
+            int i = from + k;
+            BatchItem item = item(items, i);
             try {
-                results.add(run(item.query, item.tools, options));
+                requests[k] = prepare(item.query, item.tools, options);
+                Generation.checkMaxNewTokens(max);
+                Generation.checkEncoderInput(requests[k].input);
+                int[] input = requests[k].input;
+                double t0 = Clock.nowMs();
+                decoders[k] = model.startDecoder(model.encode(input), max);
+                encodeMs[k] = Clock.nowMs() - t0;
             } catch (NeedleException e) {
                 throw new NeedleException(e.kind(), "batch item " + i + ": " + e.getMessage());
             }
+            decodings[k] = new Decoding(model.config.vocabSize, max, requests[k].constraint, requests[k].ids,
+                    options.ignoreEos());
+        }
+        DecoderBatch batch = new DecoderBatch(model);
+        DecoderState[] states = new DecoderState[count];
+        int[] tokens = new int[count];
+        int[][] subsets = new int[count][];
+        int[] subsetCounts = new int[count];
+        int[] active = new int[count];
+        while (true) {
+            int n = 0;
+            for (int k = 0; k < count; k++) {
+                if (decodings[k].next()) {
+                    active[n] = k;
+                    states[n] = decoders[k];
+                    tokens[n] = decodings[k].token();
+                    subsets[n] = decodings[k].subset();
+                    subsetCounts[n] = subsets[n] == null ? 0 : subsets[n].length;
+                    n++;
+                }
+            }
+            if (n == 0) {
+                break;
+            }
+            double t0 = Clock.nowMs();
+            batch.step(states, tokens, subsets, subsetCounts, n);
+            for (int a = 0; a < n; a++) {
+                int k = active[a];
+                try {
+                    decodings[k].take(DecoderBatch.logits(states[a]));
+                } catch (NeedleException e) {
+                    throw new NeedleException(e.kind(), "batch item " + (from + k) + ": " + e.getMessage());
+                }
+            }
+            double ms = Clock.nowMs() - t0;
+            for (int a = 0; a < n; a++) {
+                decodeMs[active[a]] += ms;
+            }
+        }
+        List<RunResult> results = new ArrayList<>();
+        for (int k = 0; k < count; k++) {
+            results.add(requests[k].finish(Generation.of(decodings[k], encodeMs[k], decodeMs[k])));
         }
         return results;
     }

@@ -104,14 +104,38 @@ public final class Attention {
             rope.apply(kRows, rows, kvHeads, pos0);
         }
         for (int t = 0; t < rows; t++) {
-            int p = pos0 + t;
-            for (int h = 0; h < kvHeads; h++) {
-                int ro = t * kd + h * headDim;
-                for (int i = 0; i < headDim; i++) {
-                    kv.keysT[h * headDim + i][p] = kRows[ro + i];
-                }
-                System.arraycopy(vRows, ro, kv.values[p * kvHeads + h], 0, headDim);
+            store(kRows, vRows, t, pos0 + t, kv);
+        }
+    }
+
+    /**
+     * As {@link #keysValues}, for rows of different sequences (a batch step): row t at position
+     * {@code positions[t]}, stored in {@code kvs[t]}.
+     */
+    public void keysValuesAt(float[] x, int rows, Rope rope, int[] positions, KeyValues[] kvs, Scratch scratch) {
+        int kd = kvDim();
+        float[] kRows = scratch.floats(Scratch.K_ROWS, rows * kd);
+        float[] vRows = scratch.floats(Scratch.V_ROWS, rows * kd);
+        k.forward(x, kRows, rows, scratch);
+        v.forward(x, vRows, rows, scratch);
+        kNorm.apply(kRows, kRows, rows * kvHeads);
+        if (rope != null) {
+            rope.applyAt(kRows, rows, kvHeads, positions);
+        }
+        for (int t = 0; t < rows; t++) {
+            store(kRows, vRows, t, positions[t], kvs[t]);
+        }
+    }
+
+    /** Stores row t of K and V rows at position p of kv. */
+    private void store(float[] kRows, float[] vRows, int t, int p, KeyValues kv) {
+        int kd = kvDim();
+        for (int h = 0; h < kvHeads; h++) {
+            int ro = t * kd + h * headDim;
+            for (int i = 0; i < headDim; i++) {
+                kv.keysT[h * headDim + i][p] = kRows[ro + i];
             }
+            System.arraycopy(vRows, ro, kv.values[p * kvHeads + h], 0, headDim);
         }
     }
 
@@ -121,6 +145,15 @@ public final class Attention {
         qNorm.apply(qOut, qOut, rows * heads);
         if (rope != null) {
             rope.apply(qOut, rows, heads, pos0);
+        }
+    }
+
+    /** As {@link #queries}, for rows of different sequences: row t at position {@code positions[t]}. */
+    public void queriesAt(float[] x, int rows, Rope rope, int[] positions, float[] qOut, Scratch scratch) {
+        q.forward(x, qOut, rows, scratch);
+        qNorm.apply(qOut, qOut, rows * heads);
+        if (rope != null) {
+            rope.applyAt(qOut, rows, heads, positions);
         }
     }
 
@@ -134,17 +167,26 @@ public final class Attention {
      */
     public void attend(float[] qs, int rows, int pos0, KeyValues kv, int keyCount, boolean[] keyValid,
             boolean causal, float[] out, Scratch scratch) {
+        float[] ctx = scratch.floats(Scratch.CONTEXT, rows * qDim());
+        if (kernel == null || !kernel.attend(qs, rows, pos0, kv.keysT, kv.values, keyCount, keyValid, causal, ctx)) {
+            core(qs, 0, rows, pos0, kv.keysT, kv.values, keyCount, keyValid, causal, ctx,
+                    scratch.floats(Scratch.SCORES, keyCount), scratch.floats(Scratch.HEAD, headDim));
+        }
+        o.forward(ctx, out, rows, scratch);
+    }
+
+    /**
+     * The portable core of {@link #attend} (no projections) for query rows [t0, t1): fills those
+     * rows of ctx [rows, H*hd], each row on its own (so rows may be shared out between threads).
+     * Arguments as {@link AttentionKernel#attend}; scores and acc: work space of at least keyCount
+     * and headDim floats.
+     */
+    public void core(float[] qs, int t0, int t1, int pos0, float[][] keysT, float[][] values, int keyCount,
+            boolean[] keyValid, boolean causal, float[] ctx, float[] scores, float[] acc) {
         int qd = qDim();
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        float[] ctx = scratch.floats(Scratch.CONTEXT, rows * qd);
-        if (kernel != null && kernel.attend(qs, rows, pos0, kv.keysT, kv.values, keyCount, keyValid, causal, ctx)) {
-            o.forward(ctx, out, rows, scratch);
-            return;
-        }
-        float[] scores = scratch.floats(Scratch.SCORES, keyCount);
-        float[] acc = scratch.floats(Scratch.HEAD, headDim);
-        for (int t = 0; t < rows; t++) {
+        for (int t = t0; t < t1; t++) {
             for (int h = 0; h < heads; h++) {
                 int qo = t * qd + h * headDim;
                 int kvh = h / group;
@@ -153,7 +195,7 @@ public final class Attention {
                 }
                 for (int i = 0; i < headDim; i++) {
                     float qi = qs[qo + i];
-                    float[] row = kv.keysT[kvh * headDim + i];
+                    float[] row = keysT[kvh * headDim + i];
                     for (int j = 0; j < keyCount; j++) {
                         scores[j] += qi * row[j];
                     }
@@ -182,7 +224,7 @@ public final class Attention {
                     if (p == 0f) {
                         continue;
                     }
-                    float[] row = kv.values[j * kvHeads + kvh];
+                    float[] row = values[j * kvHeads + kvh];
                     for (int i = 0; i < headDim; i++) {
                         acc[i] += p * row[i];
                     }
@@ -190,6 +232,5 @@ public final class Attention {
                 System.arraycopy(acc, 0, ctx, qo, headDim);
             }
         }
-        o.forward(ctx, out, rows, scratch);
     }
 }

@@ -7,17 +7,17 @@ package io.needle.model;
  * step allocates nothing.
  */
 public final class DecoderState {
-    private final NeedleModel model;
-    private final NeedleModel.EncoderOutput enc;
-    private final Attention.KeyValues[] cross;
-    private final Attention.KeyValues[] self;
+    final NeedleModel model;
+    final NeedleModel.EncoderOutput enc;
+    final Attention.KeyValues[] cross;
+    final Attention.KeyValues[] self;
     private final int capacity;
     private final Scratch scratch = new Scratch();
     private final float[] x;
-    private final float[] xn;
+    final float[] xn;
     private final float[] branch;
-    private final float[] logits;
-    private int position;
+    final float[] logits;
+    int position; // advanced by step and by DecoderBatch
 
     DecoderState(NeedleModel model, NeedleModel.EncoderOutput enc, int maxSteps) {
         this.model = model;
@@ -50,8 +50,7 @@ public final class DecoderState {
      */
     public float[] step(int token) {
         hidden(token);
-        model.embedding.logits(xn, logits);
-        return logits;
+        return logits();
     }
 
     /**
@@ -62,6 +61,17 @@ public final class DecoderState {
      */
     public float[] step(int token, int[] ids, int count) {
         hidden(token);
+        return logitsAt(ids, count);
+    }
+
+    /** The full logits of the final normed state xn, into this state's buffer. */
+    float[] logits() {
+        model.embedding.logits(xn, logits);
+        return logits;
+    }
+
+    /** The logits of ids[0..count) only (others negative infinity), into this state's buffer. */
+    float[] logitsAt(int[] ids, int count) {
         for (int v = 0; v < logits.length; v++) {
             logits[v] = Float.NEGATIVE_INFINITY;
         }
@@ -69,12 +79,17 @@ public final class DecoderState {
         return logits;
     }
 
-    /** Runs the decoder layers for {@code token} at the next position; leaves the final normed state in xn. */
-    private void hidden(int token) {
+    /** Checks that one more position fits and that token is a valid id (before a step). */
+    void checkStep(int token) {
         if (position >= capacity) {
             throw new IllegalStateException("decoder capacity " + capacity + " exhausted");
         }
         model.checkId(token);
+    }
+
+    /** Runs the decoder layers for {@code token} at the next position; leaves the final normed state in xn. */
+    private void hidden(int token) {
+        checkStep(token);
         int d = model.config.dModel;
         int p = position;
         model.embedding.lookup(token, model.embedScale, x, 0);

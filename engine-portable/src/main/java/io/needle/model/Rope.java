@@ -45,19 +45,30 @@ public final class Rope {
      */
     public void apply(float[] x, int rows, int heads, int pos0) {
         ensure(pos0 + rows);
-        int half = headDim / 2;
         for (int t = 0; t < rows; t++) {
-            int p = pos0 + t;
-            for (int h = 0; h < heads; h++) {
-                int o = (t * heads + h) * headDim;
-                for (int i = 0; i < half; i++) {
-                    float c = cos[p * half + i];
-                    float s = sin[p * half + i];
-                    float a = x[o + i];
-                    float b = x[o + i + half];
-                    x[o + i] = a * c - b * s;
-                    x[o + i + half] = b * c + a * s;
-                }
+            rotate(x, t, heads, pos0 + t);
+        }
+    }
+
+    /** As {@link #apply}, with row t at position {@code positions[t]} (rows of different sequences). */
+    public void applyAt(float[] x, int rows, int heads, int[] positions) {
+        for (int t = 0; t < rows; t++) {
+            ensure(positions[t] + 1);
+            rotate(x, t, heads, positions[t]);
+        }
+    }
+
+    private void rotate(float[] x, int t, int heads, int p) {
+        int half = headDim / 2;
+        for (int h = 0; h < heads; h++) {
+            int o = (t * heads + h) * headDim;
+            for (int i = 0; i < half; i++) {
+                float c = cos[p * half + i];
+                float s = sin[p * half + i];
+                float a = x[o + i];
+                float b = x[o + i + half];
+                x[o + i] = a * c - b * s;
+                x[o + i + half] = b * c + a * s;
             }
         }
     }

@@ -172,7 +172,11 @@ public final class WeightLoader {
         }
         byte[] b = st.bytes();
         int n = (int) t.elementCount();
+        int high = mask >> 8; // the exponent bits in the high byte: most values are ruled out by it alone
         for (int i = 0, p = t.offset(); i < n; i++, p += 2) {
+            if ((b[p + 1] & high) != high) {
+                continue;
+            }
             int bits = (b[p] & 0xff) | (b[p + 1] & 0xff) << 8;
             if ((bits & mask) == mask) {
                 float v = t.dtype() == DType.BF16 ? Float.intBitsToFloat(bits << 16)

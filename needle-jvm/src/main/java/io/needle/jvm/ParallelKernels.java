@@ -1,0 +1,190 @@
+package io.needle.jvm;
+
+import io.needle.model.Attention;
+import io.needle.model.AttentionKernel;
+import io.needle.model.Embedding;
+import io.needle.model.Int4Kernel;
+import io.needle.model.Int4Linear;
+import io.needle.model.Kernels;
+import io.needle.model.LogitsKernel;
+import io.needle.model.Scratch;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The JVM's multi-core kernels ({@link Kernels}): the portable kernels themselves, with the work
+ * split between threads. An INT4 linear over several input rows (the encoder, the decoder's
+ * cross-attention keys and values) and the encoder's attention give each thread a share of the
+ * rows; the full output projection gives each thread a share of the vocabulary. Every output value is computed by the
+ * portable code, whole, on one thread, so the floats, and the tokens, are exactly the portable
+ * kernels' (tests: ParallelKernelsTest). One-row linears (a decoder step) are too small to split
+ * and run on the caller's thread.
+ *
+ * <pre>
+ * try (ParallelKernels kernels = new ParallelKernels(2)) {
+ *     engine.model().useKernels(kernels);
+ *     engine.run(query, tools);
+ * }
+ * </pre>
+ * One instance may serve several engines and threads; {@link #close()} stops its worker threads
+ * (the engines then must not run with it any more).
+ */
+public final class ParallelKernels implements Kernels, AutoCloseable {
+    /** Fewest input rows a thread is given (smaller shares cost more in handing over than they save). */
+    static final int MIN_ROWS = 4;
+    /** Fewest vocabulary rows a thread is given. */
+    static final int MIN_VOCAB = 1024;
+
+    private final int threads;
+    private final ExecutorService pool; // threads - 1 workers; the caller's thread does share 0
+    private final ThreadLocal<Work> work = ThreadLocal.withInitial(Work::new);
+
+    /** Per thread: work buffers of the portable kernels and the copied input and output rows. */
+    private static final class Work {
+        final Scratch scratch = new Scratch();
+        float[] x = new float[0];
+        float[] y = new float[0];
+        float[] scores = new float[0];
+        float[] acc = new float[0];
+    }
+
+    /** Kernels splitting the work between {@code threads} threads (1: the portable kernels as they are). */
+    public ParallelKernels(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        this.threads = threads;
+        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
+            Thread t = new Thread(r, "needle-kernels");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public Int4Kernel int4(Int4Linear linear) {
+        if (threads == 1) {
+            return null;
+        }
+        // the portable kernels on the same packed bytes and scales (no copy), without a host kernel
+        Int4Linear portable = new Int4Linear(linear.in(), linear.out(), linear.groupSize(), linear.packedBytes(),
+                linear.packedOffset(), linear.scales());
+        return (x, y, rows) -> forward(portable, x, y, rows);
+    }
+
+    @Override
+    public AttentionKernel attention(Attention attention) {
+        if (threads == 1) {
+            return null;
+        }
+        return (qs, rows, pos0, keysT, values, keyCount, keyValid, causal, ctx) -> {
+            if (rows < 2 * MIN_ROWS) {
+                return false; // the portable loops, on this thread
+            }
+            split(rows, MIN_ROWS, (t0, t1) -> {
+                Work w = work.get();
+                if (w.scores.length < keyCount) {
+                    w.scores = new float[keyCount];
+                }
+                if (w.acc.length < attention.headDim()) {
+                    w.acc = new float[attention.headDim()];
+                }
+                attention.core(qs, t0, t1, pos0, keysT, values, keyCount, keyValid, causal, ctx, w.scores, w.acc);
+            });
+            return true;
+        };
+    }
+
+    @Override
+    public LogitsKernel logits(Embedding embedding) {
+        if (threads == 1 || embedding.format() == Embedding.Format.F32) {
+            return null;
+        }
+        Embedding portable = Embedding.ofHalf(embedding.vocab(), embedding.dim(), embedding.format(),
+                embedding.bytes(), embedding.offset());
+        return new LogitsKernel() {
+            @Override
+            public void logits(float[] h, float[] logits, int from, int to) {
+                split(to - from, MIN_VOCAB, (a, b) -> portable.logits(h, logits, from + a, from + b));
+            }
+
+            @Override
+            public void logitsAt(float[] h, float[] logits, int[] ids, int count) {
+                portable.logitsAt(h, logits, ids, count);
+            }
+        };
+    }
+
+    private void forward(Int4Linear portable, float[] x, float[] y, int rows) {
+        int in = portable.in();
+        int out = portable.out();
+        if (rows < 2 * MIN_ROWS) {
+            portable.forward(x, y, rows, work.get().scratch);
+            return;
+        }
+        split(rows, MIN_ROWS, (r0, r1) -> {
+            Work w = work.get();
+            int n = r1 - r0;
+            if (w.x.length < n * in) {
+                w.x = new float[n * in];
+            }
+            if (w.y.length < n * out) {
+                w.y = new float[n * out];
+            }
+            System.arraycopy(x, r0 * in, w.x, 0, n * in);
+            portable.forward(w.x, w.y, n, w.scratch);
+            System.arraycopy(w.y, 0, y, r0 * out, n * out);
+        });
+    }
+
+    /** A share [from, to) of the work. */
+    private interface Share {
+        void run(int from, int to);
+    }
+
+    /** Runs [0, n) in up to {@code threads} shares of at least {@code min}, share 0 on this thread. */
+    private void split(int n, int min, Share share) {
+        int parts = Math.max(1, Math.min(threads, n / min));
+        if (parts == 1) {
+            share.run(0, n);
+            return;
+        }
+        List<Future<?>> others = new ArrayList<>(parts - 1);
+        for (int p = 1; p < parts; p++) {
+            int from = (int) ((long) n * p / parts);
+            int to = (int) ((long) n * (p + 1) / parts);
+            others.add(pool.submit(() -> share.run(from, to)));
+        }
+        share.run(0, n / parts);
+        for (Future<?> f : others) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while the kernels' worker threads ran", e);
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof RuntimeException) {
+                    throw (RuntimeException) cause;
+                }
+                throw new IllegalStateException(cause);
+            }
+        }
+    }
+
+    /** Stops the worker threads. */
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+}

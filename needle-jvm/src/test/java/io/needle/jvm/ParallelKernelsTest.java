@@ -1,0 +1,77 @@
+package io.needle.jvm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.needle.engine.BatchItem;
+import io.needle.engine.NeedleEngine;
+import io.needle.engine.RunOptions;
+import io.needle.engine.RunResult;
+import io.needle.model.Int4Linear;
+import io.needle.model.NeedleModel;
+import io.needle.testing.ModelWriter;
+import io.needle.testing.TestVocab;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The multi-core kernels give the portable kernels' floats bit for bit, so the same tokens: the
+ * encoder output, full logits, greedy and constrained runs and a batch, with 2 and 3 threads.
+ */
+class ParallelKernelsTest {
+    private static final String TOOLS = "[{\"name\":\"send_message\",\"description\":\"Send a text\","
+            + "\"parameters\":{\"to\":{\"type\":\"string\",\"required\":true},\"text\":{\"type\":\"string\"}}},"
+            + "{\"name\":\"set_alarm\",\"description\":\"Set an alarm\","
+            + "\"parameters\":{\"time\":{\"type\":\"string\",\"required\":true}}}]";
+
+    @Test
+    void sameFloatsAndTokensAsThePortableKernels() {
+        // vocab 2100: the logits split in shares of 1024 rows and a remainder; an odd-width FFN
+        ModelWriter w = new ModelWriter().seed(41).vocabSize(2100).dModel(64).heads(4, 2).layers(2, 2)
+                .ffn(72, "geglu");
+        NeedleEngine engine = NeedleEngine.load(w.build(), TestVocab.make(2100, 41));
+        NeedleModel model = engine.model();
+        String query = "text Ana that the meeting moved to five and set an alarm for four thirty";
+        int[] prompt = engine.prompt(query, TOOLS);
+        NeedleModel.EncoderOutput enc = model.encode(prompt);
+        float[] logits = model.decodeFull(enc, new int[] {1, 7, 3}).clone();
+        int[] plain = engine.generate(prompt, 30);
+        RunOptions eosIgnored = new RunOptions().maxNewTokens(25).ignoreEos(true);
+        RunResult constrained = engine.run(query, TOOLS, eosIgnored);
+        List<BatchItem> batch = List.of(new BatchItem(query, TOOLS), new BatchItem("alarm at six", TOOLS));
+        List<RunResult> batched = engine.runBatch(batch, new RunOptions().maxNewTokens(20));
+
+        for (int threads : new int[] {2, 3}) {
+            try (ParallelKernels kernels = new ParallelKernels(threads)) {
+                int installed = model.useKernels(kernels);
+                assertEquals(model.linears().size() + model.attentions().size() + 1, installed,
+                        "every INT4 linear, every attention block and the logits");
+                NeedleModel.EncoderOutput enc2 = model.encode(prompt);
+                for (int i = 0; i < enc.enc.length; i++) {
+                    assertEquals(Float.floatToIntBits(enc.enc[i]), Float.floatToIntBits(enc2.enc[i]), "enc " + i);
+                }
+                float[] logits2 = model.decodeFull(enc2, new int[] {1, 7, 3});
+                for (int v = 0; v < logits.length; v++) {
+                    assertEquals(Float.floatToIntBits(logits[v]), Float.floatToIntBits(logits2[v]), "logit " + v);
+                }
+                assertArrayEquals(plain, engine.generate(prompt, 30));
+                assertArrayEquals(constrained.tokens, engine.run(query, TOOLS, eosIgnored).tokens);
+                List<RunResult> again = engine.runBatch(batch, new RunOptions().maxNewTokens(20));
+                for (int i = 0; i < batch.size(); i++) {
+                    assertArrayEquals(batched.get(i).tokens, again.get(i).tokens);
+                }
+            }
+            model.useKernels(null);
+        }
+        assertNull(((Int4Linear) model.linears().get(0)).kernel());
+    }
+
+    @Test
+    void oneThreadKeepsThePortableKernels() {
+        try (ParallelKernels kernels = new ParallelKernels(1)) {
+            NeedleEngine engine = NeedleEngine.load(ModelWriter.tiny().seed(3).build(), null);
+            assertEquals(0, engine.model().useKernels(kernels));
+        }
+    }
+}
