@@ -62,7 +62,7 @@ async function load(settings, env) {
   info = {
     weights_bytes: weights.length,
     download_ms: downloadMs,
-    load_ms: loaded.loadMs,
+    load_ms: Math.round(loaded.loadMs * 1000) / 1000,
     config: {
       vocab_size: config.vocab_size,
       d_model: config.d_model,
@@ -75,14 +75,21 @@ async function load(settings, env) {
 }
 
 /**
- * { weights: Uint8Array, vocab: string }. Two URLs: the package's downloadModel (which keeps the
- * files in the Cache API unless MODEL_CACHE is false). Otherwise each file on its own: r2:KEY from
- * the MODEL_BUCKET binding, a URL with a plain fetch.
+ * { weights: Uint8Array, vocab: string }. Two URLs: the package's downloadModel, which keeps the
+ * files in the data center's Cache API for MODEL_CACHE_SECONDS (0: no cache). Otherwise each file
+ * on its own: r2:KEY from the MODEL_BUCKET binding, a URL with a plain fetch.
  */
 async function modelFiles(settings, env) {
-  const { weightsUrl, vocabUrl } = settings;
+  const { weightsUrl, vocabUrl, modelCacheSeconds } = settings;
   if (!isR2(weightsUrl) && !isR2(vocabUrl)) {
-    return downloadModel({ weightsUrl, vocabUrl, cache: settings.modelCache, cacheName: "needle-worker-model" });
+    const cache = modelCacheSeconds > 0 && typeof globalThis.caches?.open === "function";
+    return downloadModel({
+      weightsUrl,
+      vocabUrl,
+      cache,
+      caches: cache ? cachesKeepingFor(modelCacheSeconds) : undefined,
+      cacheName: "needle-worker-model",
+    });
   }
   const [weights, vocab] = await Promise.all([fileBytes(weightsUrl, env), fileBytes(vocabUrl, env)]);
   let text;
@@ -95,6 +102,26 @@ async function modelFiles(settings, env) {
 }
 
 const isR2 = (source) => source.startsWith("r2:");
+
+/**
+ * The Cache API with the entries downloadModel writes marked to stay `seconds` (its copies carry
+ * no Cache-Control, which Cloudflare keeps for its default edge TTL and workerd locally not at all).
+ */
+function cachesKeepingFor(seconds) {
+  return {
+    async open(name) {
+      const cache = await caches.open(name);
+      return {
+        match: (key) => cache.match(key),
+        put: (key, response) => {
+          const headers = new Headers(response.headers);
+          headers.set("cache-control", `public, max-age=${seconds}`);
+          return cache.put(key, new Response(response.body, { status: response.status, headers }));
+        },
+      };
+    },
+  };
+}
 
 async function fileBytes(source, env) {
   if (isR2(source)) {

@@ -33,7 +33,7 @@ function read(env) {
   return {
     weightsUrl: modelSource(env, "WEIGHTS_URL", DEFAULT_WEIGHTS_URL),
     vocabUrl: modelSource(env, "VOCAB_URL", DEFAULT_VOCAB_URL),
-    modelCache: flag(env, "MODEL_CACHE", true),
+    modelCacheSeconds: integer(env, "MODEL_CACHE_SECONDS", 86_400, 0, 365 * 86_400),
     maxNewTokens: integer(env, "MAX_NEW_TOKENS", MODEL_MAX_NEW_TOKENS, 0, MODEL_MAX_NEW_TOKENS),
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", 64 * 1024, 1, 100 * 1024 * 1024),
     maxCalls: integer(env, "MAX_CALLS", 8, 0, 1000),
@@ -86,14 +86,4 @@ function integer(env, name, fallback, min, max) {
     throw configError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return n;
-}
-
-function flag(env, name, fallback) {
-  const raw = env[name];
-  if (raw === undefined || raw === "") {
-    return fallback;
-  }
-  if (raw === true || raw === "true" || raw === "1") return true;
-  if (raw === false || raw === "false" || raw === "0") return false;
-  throw configError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
 }

@@ -1,9 +1,13 @@
 // Configuration in workerd: a bad catalogue answers every endpoint with a 500 JSON error naming
-// the problem (and no stack trace); with MODEL_CACHE on, a new isolate reads the model from the
-// Cache API instead of downloading it again.
+// the problem (and no stack trace); with MODEL_CACHE_SECONDS, a new isolate reads the model from the
+// Cache API instead of downloading it again; r2:KEY reads the model from an R2 bucket.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import { test } from "node:test";
-import { assertError, fileServer, get, model, post, startWorker } from "./helpers.mjs";
+import { promisify } from "node:util";
+import { assertError, fileServer, get, jvmRun, model, post, startWorker, WORK, WRANGLER, wranglerEnv } from "./helpers.mjs";
 
 test("a catalogue naming a service binding that does not exist: 500 configuration_error everywhere", async (t) => {
   const worker = await startWorker({
@@ -29,14 +33,14 @@ test("bad settings: 500 configuration_error naming the variable", async (t) => {
   assertError(await post(worker.url + "/route", { query: "hi" }), 500, "configuration_error", /MAX_NEW_TOKENS must be an integer from 0 to 511, got "600"/);
 });
 
-test("MODEL_CACHE: a new isolate reads the model from the Cache API, not from the server", async (t) => {
+test("MODEL_CACHE_SECONDS: a new isolate reads the model from the Cache API, not from the server", async (t) => {
   const m = model("tiny-drelu");
   const files = await fileServer({ "needle.safetensors": m.weights, "vocab.txt": m.vocab });
   t.after(() => files.close());
   const options = {
     name: "cache",
     keepState: true,
-    vars: { WEIGHTS_URL: files.url("needle.safetensors"), VOCAB_URL: files.url("vocab.txt"), MODEL_CACHE: "true", MAX_NEW_TOKENS: "24", CATALOGUE: [] },
+    vars: { WEIGHTS_URL: files.url("needle.safetensors"), VOCAB_URL: files.url("vocab.txt"), MODEL_CACHE_SECONDS: "3600", MAX_NEW_TOKENS: "24", CATALOGUE: [] },
   };
   const tools = [{ name: "get_weather", description: "Weather", parameters: { city: { type: "string", required: true } } }];
   let worker = await startWorker({ ...options, keepState: false });
@@ -53,4 +57,33 @@ test("MODEL_CACHE: a new isolate reads the model from the Cache API, not from th
   assert.equal(second.body.text, first.body.text);
   assert.equal(files.count("needle.safetensors"), 1, "the second isolate did not download the weights");
   assert.equal(files.count("vocab.txt"), 1, "nor the vocabulary");
+});
+
+test("r2:KEY: the model from the R2 bucket bound as MODEL_BUCKET (local R2, filled by wrangler r2 object put)", async (t) => {
+  const m = model("swiglu-contrastive");
+  const state = path.join(WORK, "r2", "state");
+  fs.rmSync(path.join(WORK, "r2"), { recursive: true, force: true });
+  for (const [key, file] of [["models/needle.safetensors", m.weights], ["models/vocab.txt", m.vocab]]) {
+    await promisify(execFile)(process.execPath, [WRANGLER, "r2", "object", "put", "needle-model/" + key, "--file", file, "--local", "--persist-to", state],
+      { cwd: WORK, env: wranglerEnv(), timeout: 120_000 }).catch((e) => assert.fail("wrangler r2 object put failed:\n" + e.stdout + e.stderr));
+  }
+  const worker = await startWorker({
+    name: "r2",
+    keepState: true,
+    vars: { WEIGHTS_URL: "r2:models/needle.safetensors", VOCAB_URL: "r2:models/vocab.txt", MAX_NEW_TOKENS: "40", CATALOGUE: [] },
+    config: { r2_buckets: [{ binding: "MODEL_BUCKET", bucket_name: "needle-model" }] },
+  });
+  t.after(() => worker.stop());
+  const tools = [{ name: "set_alarm", description: "Set an alarm", parameters: { time: { type: "string", enum: ["07:00", "08:30"], required: true } } }];
+  const queries = ["Wake me up at 7", "What's the weather?"];
+  const expected = jvmRun(m, queries.map((query) => ({ query, tools: JSON.stringify(tools), max_new_tokens: 40 })));
+  for (let i = 0; i < queries.length; i++) {
+    const res = await post(worker.url + "/route", { query: queries[i], tools });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.text, expected[i].text);
+  }
+  const health = (await get(worker.url + "/health")).body.model;
+  assert.equal(health.state, "loaded");
+  assert.equal(health.weights, "r2:models/needle.safetensors");
+  assert.equal(health.weights_bytes, fs.statSync(m.weights).size);
 });

@@ -41,13 +41,23 @@ export const fullSizeModel = () => ({
   vocab: path.join(SHARED, "fixtures", "tokenizer", "vocab.txt"),
 });
 
-/** The environment Wrangler runs in: no metrics, no banner, no cf-object fetch, logs in WORK. */
+/**
+ * The environment Wrangler runs in: no metrics, error reports, banner (and its update check) or
+ * cf-object fetch; and should anything still try, the Cloudflare API and the npm registry (update
+ * checks) point at a closed port of 127.0.0.1. Its logs, settings and dev registry stay in WORK.
+ */
 export function wranglerEnv() {
+  const nowhere = "http://127.0.0.1:9";
   return {
     ...process.env,
     WRANGLER_SEND_METRICS: "false",
+    WRANGLER_SEND_ERROR_REPORTS: "false",
     WRANGLER_HIDE_BANNER: "true",
     CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    CLOUDFLARE_API_BASE_URL: nowhere + "/client/v4",
+    npm_config_registry: nowhere + "/",
+    XDG_CONFIG_HOME: path.join(WORK, "config"),
+    WRANGLER_REGISTRY_PATH: path.join(WORK, "dev-registry"),
     WRANGLER_LOG_PATH: path.join(WORK, "wrangler-logs"),
     NO_COLOR: "1",
     FORCE_COLOR: "0",
@@ -200,10 +210,11 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 /**
  * Runs the Worker (worker/src/index.js) with `wrangler dev` on 127.0.0.1: the project's
  * wrangler.jsonc with `vars` overriding its vars, plus `services` and auxiliary Workers
- * ({ name, main }) for service bindings; `keepState` keeps the local state (Cache API, R2…) of
- * an earlier run with the same name. Resolves when /health answers; `stop()` ends it.
+ * ({ name, main }) for service bindings, and `config` (more configuration: r2_buckets…);
+ * `keepState` keeps the local state (Cache API, R2…) of an earlier run with the same name.
+ * Resolves when /health answers; `stop()` ends it.
  */
-export async function startWorker({ name, vars = {}, services = [], auxiliaries = [], keepState = false }) {
+export async function startWorker({ name, vars = {}, services = [], auxiliaries = [], keepState = false, config: extra = {} }) {
   const project = projectConfig();
   const dir = path.join(WORK, name);
   if (!keepState) {
@@ -216,6 +227,7 @@ export async function startWorker({ name, vars = {}, services = [], auxiliaries 
     compatibility_date: project.compatibility_date,
     vars: { ...project.vars, ...vars },
     services,
+    ...extra,
   };
   const configs = [path.join(dir, "wrangler.json")];
   fs.writeFileSync(configs[0], JSON.stringify(config, null, 2));
@@ -269,7 +281,7 @@ export async function startWorker({ name, vars = {}, services = [], auxiliaries 
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  return { url, stop, log: () => log, pid: child.pid };
+  return { url, stop, log: () => log, pid: child.pid, inspectorPort: inspector };
 }
 
 /** The resident memory (KiB) of the workerd processes a wrangler dev (by its process id) runs. */
@@ -336,4 +348,52 @@ export function assertError(res, status, code, messagePattern) {
   const text = JSON.stringify(res.body);
   assert.doesNotMatch(text, /\bat [\w.<>]+ \(|\.js:\d+:\d+|\\n\s+at /, "no stack trace: " + text);
   assert.deepEqual(Object.keys(res.body), ["error"]);
+}
+
+/**
+ * The V8 heap of the Worker's isolate, after a full garbage collection, through the DevTools
+ * protocol of `wrangler dev`'s inspector: { usedSize, totalSize, backingStorageSize } in bytes
+ * (backingStorageSize: ArrayBuffers, WebAssembly memories included).
+ */
+export async function isolateHeap(worker) {
+  const targets = await (await fetch(`http://127.0.0.1:${worker.inspectorPort}/json`)).json();
+  // the `ws` client (a dependency of wrangler): the inspector wants an Origin header
+  const { WebSocket } = await import(path.join(WORKER_DIR, "node_modules", "ws", "wrapper.mjs"));
+  const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { headers: { origin: "http://127.0.0.1" } });
+  try {
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    const pending = new Map();
+    ws.on("message", (data) => {
+      const m = JSON.parse(data);
+      pending.get(m.id)?.(m);
+    });
+    let id = 0;
+    const send = (method) => new Promise((resolve, reject) => {
+      const n = ++id;
+      const timer = setTimeout(() => reject(new Error(method + ": no answer from the inspector")), 10_000);
+      pending.set(n, (m) => {
+        clearTimeout(timer);
+        resolve(m.result);
+      });
+      ws.send(JSON.stringify({ id: n, method }));
+    });
+    // wrangler's inspector proxy answers the first messages of a session unreliably (it sends its
+    // own): collect, then ask, a few times if needed
+    for (let attempt = 1; ; attempt++) {
+      ws.send(JSON.stringify({ id: ++id, method: "HeapProfiler.collectGarbage" }));
+      // a second collection: ArrayBuffers a collection frees are swept after it
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      ws.send(JSON.stringify({ id: ++id, method: "HeapProfiler.collectGarbage" }));
+      try {
+        return await send("Runtime.getHeapUsage");
+      } catch (e) {
+        if (attempt === 3) throw e;
+      }
+    }
+  } finally {
+    ws.close();
+  }
 }

@@ -90,7 +90,7 @@ before(async () => {
     vars: {
       WEIGHTS_URL: files.url("needle.safetensors"),
       VOCAB_URL: files.url("vocab.txt"),
-      MODEL_CACHE: "false",
+      MODEL_CACHE_SECONDS: "0",
       MAX_NEW_TOKENS: String(MAX_NEW_TOKENS),
       MAX_BODY_BYTES: "16384",
       BACKEND_TIMEOUT_MS: "1500",

@@ -89,7 +89,7 @@ public final class NeedleWasm {
             if (on && !simd && SimdKernels.available()) {
                 if (simdKernels == null) {
                     if (simdFile == null) {
-                        simdFile = fileMemory(weights.length);
+                        simdFile = fileMemory(SimdKernels.fileBlockBytes(weights, e.model()));
                         simdFile.putBytes(0, weights, 0, weights.length);
                     }
                     simdKernels = new SimdKernels(simdFile, weights);
@@ -117,7 +117,7 @@ public final class NeedleWasm {
                 return -1;
             }
             if (simdFile == null) {
-                simdFile = fileMemory(weights.length);
+                simdFile = fileMemory(SimdKernels.fileBlockBytes(weights, engine().model()));
             }
             return simdFile.address;
         });

@@ -7,17 +7,19 @@ final class SimdInt4Kernel implements Int4Kernel {
     private final SimdKernels kernels;
     private final LinearMemory packed; // holds the packed nibbles from byte packedAt
     private final int packedAt;
-    private final LinearMemory scales; // the group scales, f32
+    private final LinearMemory scales; // holds the group scales (f32) from byte scalesAt
+    private final int scalesAt;
     private final int in;
     private final int out;
     private final int group;
 
-    SimdInt4Kernel(SimdKernels kernels, LinearMemory packed, int packedAt, LinearMemory scales,
+    SimdInt4Kernel(SimdKernels kernels, LinearMemory packed, int packedAt, LinearMemory scales, int scalesAt,
             int in, int out, int group) {
         this.kernels = kernels;
         this.packed = packed;
         this.packedAt = packedAt;
         this.scales = scales;
+        this.scalesAt = scalesAt;
         this.in = in;
         this.out = out;
         this.group = group;
@@ -29,7 +31,7 @@ final class SimdInt4Kernel implements Int4Kernel {
         LinearMemory ym = kernels.out(4 * rows * out);
         int scratch = rows > 1 ? kernels.scratch(4 * group * out).address : 0;
         xm.putFloats(0, x, rows * in);
-        SimdModule.int4(xm.address, ym.address, packed.address + packedAt, scales.address,
+        SimdModule.int4(xm.address, ym.address, packed.address + packedAt, scales.address + scalesAt,
                 rows, in, out, group, scratch);
         ym.getFloats(0, y, 0, rows * out);
     }

@@ -6,7 +6,9 @@ import io.needle.model.Embedding;
 import io.needle.model.Int4Kernel;
 import io.needle.model.Int4Linear;
 import io.needle.model.Kernels;
+import io.needle.model.Linear;
 import io.needle.model.LogitsKernel;
+import io.needle.model.NeedleModel;
 
 /**
  * The Wasm SIMD kernels for one model ({@link io.needle.model.NeedleModel#useKernels}). The weight
@@ -22,17 +24,44 @@ import io.needle.model.LogitsKernel;
  * at a time: the engine is single-threaded).
  */
 final class SimdKernels implements Kernels {
-    private final LinearMemory file; // the weight file's bytes
+    private final LinearMemory file; // the weight file's bytes, then room for the group scales
     private final byte[] fileBytes; // the same bytes as the engine's byte[]
+    private int scalesNext; // where the next layer's scales go in file
     private SimdLogitsKernel logits; // made once: the table is re-laid in place
     private LinearMemory in = new LinearMemory(0); // activations in: x, h, ids
     private LinearMemory out = new LinearMemory(0); // results out: y, logits
     private LinearMemory scratch = new LinearMemory(0); // an unpacked weight group
 
-    /** Kernels over {@code file}, a copy of {@code fileBytes} (the engine's weight file) in the linear memory. */
+    /**
+     * Kernels over {@code file}, a copy of {@code fileBytes} (the engine's weight file) in the
+     * linear memory, followed by {@link #scalesBytes} of room for the layers' group scales (one
+     * block: TeaVM's linear-memory allocator is slow with many small ones).
+     */
     SimdKernels(LinearMemory file, byte[] fileBytes) {
         this.file = file;
         this.fileBytes = fileBytes;
+        this.scalesNext = align(fileBytes.length);
+    }
+
+    /** The room the group scales of {@code model}'s INT4 linears take after the file. */
+    static int scalesBytes(NeedleModel model) {
+        int n = 0;
+        for (Linear l : model.linears()) {
+            if (l instanceof Int4Linear) {
+                Int4Linear q = (Int4Linear) l;
+                n += align(4 * ((q.in() + q.groupSize() - 1) / q.groupSize()) * q.out());
+            }
+        }
+        return n;
+    }
+
+    /** The file plus the scales' room (see {@link #scalesBytes}). */
+    static int fileBlockBytes(byte[] fileBytes, NeedleModel model) {
+        return align(fileBytes.length) + scalesBytes(model);
+    }
+
+    private static int align(int n) {
+        return (n + 15) & ~15;
     }
 
     /** True when the host instantiated the SIMD module. */
@@ -50,14 +79,21 @@ final class SimdKernels implements Kernels {
         }
         int packedBytes = ((rows + 1) / 2) * cols;
         int scaleCount = ((rows + group - 1) / group) * cols;
-        LinearMemory scales = new LinearMemory(4 * scaleCount);
-        scales.putFloats(0, linear.scales(), scaleCount);
+        LinearMemory scales = file;
+        int scalesAt = scalesNext;
+        if (scalesAt + 4 * scaleCount <= file.size) {
+            scalesNext = align(scalesAt + 4 * scaleCount);
+        } else {
+            scales = new LinearMemory(4 * scaleCount);
+            scalesAt = 0;
+        }
+        scales.putFloats(scalesAt, linear.scales(), scaleCount);
         if (linear.packedBytes() == fileBytes) {
-            return new SimdInt4Kernel(this, file, linear.packedOffset(), scales, rows, cols, group);
+            return new SimdInt4Kernel(this, file, linear.packedOffset(), scales, scalesAt, rows, cols, group);
         }
         LinearMemory packed = new LinearMemory(packedBytes);
         packed.putBytes(0, linear.packedBytes(), linear.packedOffset(), packedBytes);
-        return new SimdInt4Kernel(this, packed, 0, scales, rows, cols, group);
+        return new SimdInt4Kernel(this, packed, 0, scales, scalesAt, rows, cols, group);
     }
 
     @Override
