@@ -32,6 +32,9 @@ export function errorResponse(error) {
   if (error.status === 405 && error.extra?.allow) {
     headers.allow = error.extra.allow.join(", ");
   }
+  if (error.status === 401) {
+    headers["www-authenticate"] = "Bearer";
+  }
   if (error.status === 503 && Number.isInteger(error.extra?.retry_after_seconds)) {
     headers["retry-after"] = String(error.extra.retry_after_seconds);
   }

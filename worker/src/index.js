@@ -6,7 +6,8 @@
 //   GET  /health                                     → {status, model, catalogue, limits}
 //
 // Every failure answers a JSON {"error": {status, code, message}}: 4xx for the request's faults,
-// 5xx for the configuration, the model or the engine. See README.md.
+// 5xx for the configuration, the model or the engine. With the secret API_TOKEN set, /route and
+// /dispatch want "Authorization: Bearer API_TOKEN". See README.md.
 
 import { NeedleError } from "needle-java-wasm";
 import { describeBackend, toolShape } from "./catalogue.js";
@@ -17,9 +18,9 @@ import { callsOf, route } from "./route.js";
 import { MODEL_MAX_NEW_TOKENS, settingsFor } from "./settings.js";
 
 const ENDPOINTS = {
-  "/route": { method: "POST", handle: handleRoute },
-  "/dispatch": { method: "POST", handle: handleDispatch },
-  "/health": { method: "GET", handle: handleHealth },
+  "/route": { method: "POST", handle: handleRoute, private: true },
+  "/dispatch": { method: "POST", handle: handleDispatch, private: true },
+  "/health": { method: "GET", handle: handleHealth, private: false },
 };
 
 export default {
@@ -33,6 +34,9 @@ export default {
       if (request.method !== endpoint.method) {
         throw new HttpError(405, "method_not_allowed", `${path} takes ${endpoint.method}, not ${request.method}`,
           { allow: [endpoint.method] });
+      }
+      if (endpoint.private) {
+        authorize(request, env);
       }
       return await endpoint.handle(request, env, ctx);
     } catch (e) {
@@ -88,6 +92,27 @@ async function handleHealth(request, env) {
       backend_timeout_ms: settings.backendTimeoutMs,
     },
   }, failed ? 503 : 200);
+}
+
+/**
+ * With the secret API_TOKEN set, /route and /dispatch want "Authorization: Bearer API_TOKEN"
+ * (401 otherwise). Without it they are open to anyone who can reach the Worker.
+ */
+function authorize(request, env) {
+  const token = env.API_TOKEN;
+  if (typeof token !== "string" || token === "") {
+    return;
+  }
+  const given = request.headers.get("authorization") ?? "";
+  const want = "Bearer " + token;
+  const encoder = new TextEncoder();
+  const a = encoder.encode(given);
+  const b = encoder.encode(want);
+  const same = a.length === b.length
+    && (typeof crypto.subtle.timingSafeEqual === "function" ? crypto.subtle.timingSafeEqual(a, b) : given === want);
+  if (!same) {
+    throw new HttpError(401, "unauthorized", 'this endpoint needs the header "Authorization: Bearer <API_TOKEN>"');
+  }
 }
 
 function onlyFields(body, allowed) {

@@ -87,3 +87,25 @@ test("r2:KEY: the model from the R2 bucket bound as MODEL_BUCKET (local R2, fill
   assert.equal(health.weights, "r2:models/needle.safetensors");
   assert.equal(health.weights_bytes, fs.statSync(m.weights).size);
 });
+
+test("API_TOKEN: /route and /dispatch want the bearer token (401 JSON otherwise); /health stays open", async (t) => {
+  const m = model("tiny-drelu");
+  const files = await fileServer({ "needle.safetensors": m.weights, "vocab.txt": m.vocab });
+  t.after(() => files.close());
+  const token = "tok-" + "9f86d081884c7d65";
+  const worker = await startWorker({
+    name: "token",
+    vars: { API_TOKEN: token, WEIGHTS_URL: files.url("needle.safetensors"), VOCAB_URL: files.url("vocab.txt"), MODEL_CACHE_SECONDS: "0", MAX_NEW_TOKENS: "16", CATALOGUE: [] },
+  });
+  t.after(() => worker.stop());
+  for (const [endpoint, headers] of [["/route", {}], ["/dispatch", { authorization: "Bearer wrong" }], ["/route", { authorization: token }]]) {
+    const res = await post(worker.url + endpoint, { query: "hi" }, { headers });
+    assertError(res, 401, "unauthorized", /Authorization: Bearer/);
+    assert.equal(res.headers.get("www-authenticate"), "Bearer");
+  }
+  assert.equal(files.count("needle.safetensors"), 0, "refused before the model is needed");
+  assert.equal((await get(worker.url + "/health")).status, 200);
+  const ok = await post(worker.url + "/route", { query: "hi", tools: [] }, { headers: { authorization: "Bearer " + token } });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.equal(ok.body.text, "[]", "no tools: no calls");
+});
