@@ -21,7 +21,7 @@ before(async () => {
     .catch((e) => assert.fail("wrangler deploy --dry-run failed:\n" + e.stdout + e.stderr));
 });
 
-test("wrangler deploy --dry-run bundles the Worker: its size, needle.wasm as a module, the catalogue inside", (t) => {
+test("wrangler deploy --dry-run bundles the Worker: its size, needle.wasm and the SIMD kernels as modules, the catalogue inside", (t) => {
   const out = dryRun.stdout + dryRun.stderr;
   assert.doesNotMatch(out, /\[WARNING\]|\[ERROR\]|✘/, out);
   const m = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(out);
@@ -30,8 +30,9 @@ test("wrangler deploy --dry-run bundles the Worker: its size, needle.wasm as a m
   t.diagnostic(`bundle: ${total} KiB, ${gzip} KiB gzipped (Workers allow 3 MB compressed on the Free plan, 10 MB on Paid)`);
   assert.ok(gzip < 3 * 1024, "fits the Free plan's 3 MB");
   const files = fs.readdirSync(DIST);
-  const wasm = files.filter((f) => f.endsWith(".wasm"));
-  assert.equal(wasm.length, 1, "needle.wasm is uploaded as a WebAssembly module: " + files);
+  const wasm = files.filter((f) => f.endsWith(".wasm")).map((f) => f.replace(/^[0-9a-f]+-/, "")).sort();
+  assert.deepEqual(wasm, ["needle-simd.wasm", "needle.wasm"],
+    "the engine and its SIMD kernels are uploaded as WebAssembly modules: " + files);
   const bundle = fs.readFileSync(path.join(DIST, "index.js"), "utf8");
   assert.match(bundle, /instantiateSync\(wasmModule\)/, "the package's workerd entry was bundled");
   assert.match(bundle, /"create_ticket"/, "the catalogue (src/catalogue.json) is in the bundle");

@@ -6,6 +6,8 @@ import io.needle.engine.RunResult;
 import io.needle.json.Json;
 import io.needle.jvm.ParallelKernels;
 import io.needle.model.Config;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TestVocab;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -23,8 +25,8 @@ import java.util.Map;
 
 /**
  * {@code needle bench}: the benchmark of BENCHMARKS.md. Two workloads on the full-size random
- * model ({@link RandomModel#fullSize()}, seed 1, with {@link RandomVocab} 8192, seed 1), decoding
- * constrained with eos ignored so every run does the same work:
+ * model ({@link ModelWriter#fullSize()}, seed 1, with {@link TestVocab#wordPrefixes} 8192, seed 1),
+ * decoding constrained with eos ignored so every run does the same work:
  * <ul>
  *   <li>standard: a query plus two tools, about 120 encoder tokens (128 with the bench
  *       vocabulary), exactly 32 decode steps;</li>
@@ -110,9 +112,9 @@ final class BenchCommand {
             vocab = new String(Inputs.readFile("vocab", a.required("vocab")), StandardCharsets.UTF_8);
             modelName = "file " + a.value("weights");
         } else {
-            weights = RandomModel.fullSize().seed(SEED).build();
-            vocab = RandomVocab.make(8192, SEED);
-            modelName = "random full-size model (" + RandomModel.fullSize().describe() + ", seed " + SEED + ")";
+            weights = ModelWriter.fullSize().seed(SEED).build();
+            vocab = TestVocab.wordPrefixes(8192, SEED);
+            modelName = "random full-size model (" + ModelWriter.fullSize().describe() + ", seed " + SEED + ")";
         }
         if (a.value("save") != null) {
             save(Paths.get(a.value("save")), weights, vocab);

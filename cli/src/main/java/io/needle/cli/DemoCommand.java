@@ -2,17 +2,19 @@ package io.needle.cli;
 
 import io.needle.engine.NeedleEngine;
 import io.needle.engine.RunResult;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TestVocab;
 import java.io.PrintStream;
 import java.util.List;
 
 /**
  * {@code needle demo}: a smoke test of the installation that needs no network and no files. It
  * builds a small model with RANDOM weights and a generated vocabulary in memory
- * ({@link RandomModel}, {@link RandomVocab}), then runs the whole pipeline (tools normalization,
- * prompt, tokenizer, encoder, decoder, constrained decoding, detokenization) on the needle-rs
- * example tools and prints each query's calls and timings. The weights are random, so the calls
- * are meaningless; they are still always valid JSON calls to the declared tools, which is what
- * the constrained decoder guarantees.
+ * ({@link ModelWriter}, {@link TestVocab#wordPrefixes}), then runs the whole pipeline (tools
+ * normalization, prompt, tokenizer, encoder, decoder, constrained decoding, detokenization) on the
+ * needle-rs example tools and prints each query's calls and timings. The weights are random, so
+ * the calls are meaningless; they are still always valid JSON calls to the declared tools, which is
+ * what the constrained decoder guarantees.
  */
 final class DemoCommand {
     /** The seed of the demo model and vocabulary. */
@@ -43,8 +45,8 @@ final class DemoCommand {
         Args a = Args.parse("demo", argv, from, List.of(), List.of());
         a.expectPositionals(0, "no arguments");
         long t0 = System.nanoTime();
-        RandomModel model = model();
-        NeedleEngine engine = NeedleEngine.load(model.build(), RandomVocab.make(VOCAB_SIZE, SEED));
+        ModelWriter model = model();
+        NeedleEngine engine = NeedleEngine.load(model.build(), TestVocab.wordPrefixes(VOCAB_SIZE, SEED));
         double buildMs = (System.nanoTime() - t0) / 1e6;
 
         out.print("needle demo: a smoke test with RANDOM weights; the calls below are meaningless.\n"
@@ -73,7 +75,7 @@ final class DemoCommand {
     }
 
     /** The demo model: small and quick, the real model's layout. */
-    static RandomModel model() {
-        return new RandomModel().seed(SEED).vocabSize(VOCAB_SIZE).dModel(64).heads(4, 2).layers(2, 2);
+    static ModelWriter model() {
+        return new ModelWriter().seed(SEED).vocabSize(VOCAB_SIZE).dModel(64).heads(4, 2).layers(2, 2);
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.needle.engine.NeedleEngine;
 import io.needle.json.Json;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TestVocab;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,14 +53,15 @@ class BenchCommandTest {
 
     @Test
     void theStandardWorkloadHasAbout120EncoderTokensWithTheBenchVocabulary() {
-        NeedleEngine e = NeedleEngine.load(RandomModel.tiny().vocabSize(8192).build(), RandomVocab.make(8192, BenchCommand.SEED));
+        NeedleEngine e = NeedleEngine.load(ModelWriter.tiny().vocabSize(8192).build(),
+                TestVocab.wordPrefixes(8192, BenchCommand.SEED));
         int n = e.prompt(BenchCommand.QUERY, BenchCommand.TOOLS).length;
         assertTrue(n >= 100 && n <= 140, "standard workload encoder tokens: " + n);
     }
 
     @Test
     void theRooflineCountsTheWorkFromTheConfig() {
-        NeedleEngine e = NeedleEngine.load(RandomModel.fullSize().build(), null);
+        NeedleEngine e = NeedleEngine.load(ModelWriter.fullSize().build(), null);
         Roofline.Work w = Roofline.work(e.config(), 120, 32);
         // encoder: 12 layers x 120 tokens x 786432 projection multiply-adds dominate (about 2.3 GFLOP)
         assertTrue(w.encodeFlops > 2.2e9 && w.encodeFlops < 3.2e9, "encode flops " + w.encodeFlops);

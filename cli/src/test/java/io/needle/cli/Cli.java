@@ -1,7 +1,7 @@
 package io.needle.cli;
 
-import io.needle.testing.ModelWriter;
-import io.needle.testing.TestVocab;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TestVocab;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

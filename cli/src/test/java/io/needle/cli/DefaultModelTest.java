@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.needle.jvm.HubServer;
-import io.needle.testing.ModelWriter;
-import io.needle.testing.TestVocab;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TestVocab;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.needle.json.Json;
 import io.needle.safetensors.SafeTensors;
-import io.needle.testing.ModelWriter;
+import io.needle.synthetic.ModelWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

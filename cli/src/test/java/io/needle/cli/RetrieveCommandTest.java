@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.needle.engine.NeedleEngine;
 import io.needle.engine.ToolScore;
-import io.needle.testing.ModelWriter;
-import io.needle.testing.TestVocab;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TestVocab;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.needle.e2e;
 
 import io.needle.engine.NeedleEngine;
-import io.needle.testing.ModelWriter;
+import io.needle.synthetic.ModelWriter;
 import io.needle.testing.Shared;
 
 /**

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.needle.json.Json;
-import io.needle.testing.ModelWriter;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TestVocab;
 import io.needle.testing.Shared;
-import io.needle.testing.TestVocab;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.needle.json.Json;
-import io.needle.testing.ModelWriter;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TestVocab;
 import io.needle.testing.Shared;
-import io.needle.testing.TestVocab;
 import io.needle.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.EnumMap;

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.needle.testing.ModelWriter;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TestVocab;
 import io.needle.testing.ParityRule;
 import io.needle.testing.Shared;
-import io.needle.testing.TestVocab;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

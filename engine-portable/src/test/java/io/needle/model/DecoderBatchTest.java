@@ -3,7 +3,7 @@ package io.needle.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.needle.engine.NeedleEngine;
-import io.needle.testing.ModelWriter;
+import io.needle.synthetic.ModelWriter;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

@@ -2,7 +2,7 @@ package io.needle.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.needle.testing.Int4Packing;
+import io.needle.synthetic.Int4Packing;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.needle.engine.NeedleEngine;
-import io.needle.testing.ModelWriter;
-import io.needle.testing.TestVocab;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TestVocab;
 import org.junit.jupiter.api.Test;
 
 /**

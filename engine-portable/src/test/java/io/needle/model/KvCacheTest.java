@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.needle.engine.Generation;
 import io.needle.engine.NeedleEngine;
-import io.needle.testing.ModelWriter;
+import io.needle.synthetic.ModelWriter;
 import java.util.HashSet;
 import java.util.Random;
 import java.util.Set;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.needle.engine.NeedleEngine;
 import io.needle.engine.NeedleException.Kind;
-import io.needle.testing.ModelWriter;
-import io.needle.testing.SafeTensorsWriter;
-import io.needle.testing.TestVocab;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.SafeTensorsWriter;
+import io.needle.synthetic.TestVocab;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -14,7 +14,7 @@ import io.needle.engine.RunResult;
 import io.needle.engine.ToolCatalog;
 import io.needle.json.Json;
 import io.needle.safetensors.SafeTensors;
-import io.needle.testing.SafeTensorsWriter;
+import io.needle.synthetic.SafeTensorsWriter;
 import io.needle.tokenizer.Tokenizer;
 import java.time.Duration;
 import java.util.Arrays;

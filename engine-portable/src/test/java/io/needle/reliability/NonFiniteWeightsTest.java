@@ -12,7 +12,7 @@ import io.needle.engine.NeedleException.Kind;
 import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
 import io.needle.safetensors.DType;
-import io.needle.testing.SafeTensorsWriter;
+import io.needle.synthetic.SafeTensorsWriter;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -2,7 +2,7 @@ package io.needle.reliability;
 
 import io.needle.engine.NeedleEngine;
 import io.needle.engine.NeedleException;
-import io.needle.testing.ModelWriter;
+import io.needle.synthetic.ModelWriter;
 import io.needle.testing.Shared;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

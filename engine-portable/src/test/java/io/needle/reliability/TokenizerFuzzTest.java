@@ -150,7 +150,7 @@ class TokenizerFuzzTest {
      */
     @Test
     void encodePrefixIsExactWithEitherKindOfVocabulary() {
-        Tokenizer inner = Tokenizer.fromVocab(io.needle.testing.TestVocab.make(400, 5) + "e\u2581\t20\ne\u2581t\t19\n");
+        Tokenizer inner = Tokenizer.fromVocab(io.needle.synthetic.TestVocab.make(400, 5) + "e\u2581\t20\ne\u2581t\t19\n");
         StringBuilder sb = new StringBuilder();
         java.util.Random r = new java.util.Random(3);
         String[] words = {"the", "weather", "set", "an", "alarm", "\u65e5\u672c", "x", "  ", "<tools>", "\u2581"};

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.needle.engine.NeedleException;
-import io.needle.testing.ModelWriter;
-import io.needle.testing.SafeTensorsWriter;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.SafeTensorsWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.needle.testing.ModelWriter;
-import io.needle.testing.TestVocab;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TestVocab;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -10,8 +10,8 @@ import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
 import io.needle.model.Int4Linear;
 import io.needle.model.NeedleModel;
-import io.needle.testing.ModelWriter;
-import io.needle.testing.TestVocab;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TestVocab;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

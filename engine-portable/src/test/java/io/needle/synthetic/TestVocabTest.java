@@ -1,4 +1,4 @@
-package io.needle.testing;
+package io.needle.synthetic;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** The generated vocab.txt follows the layout of the real one (tokenizer fixture README). */
+/** The generated vocab.txt files follow the layout of the real one (tokenizer fixture README). */
 class TestVocabTest {
 
     @ParameterizedTest
@@ -89,5 +89,37 @@ class TestVocabTest {
         assertTrue(v.contains("\nname\t") || v.contains("\n\":\"\t"), "JSON pieces merged");
         assertThrows(IllegalArgumentException.class, () -> TestVocab.make(TestVocab.MIN_SIZE - 1, 1));
         assertEquals(357, TestVocab.MIN_SIZE);
+    }
+
+    /** The vocabulary of needle demo and needle bench: valid, seeded, its built-in words reachable. */
+    @ParameterizedTest
+    @ValueSource(ints = {357, 400, 1024, 8192})
+    void wordPrefixesLayoutIsValid(int size) {
+        String text = TestVocab.wordPrefixes(size, 5);
+        Tokenizer t = Tokenizer.fromVocab(text); // rejects duplicates and a wrong layout
+        assertEquals(size, t.size());
+        String[] lines = text.split("\n", -1);
+        assertEquals(size + 1, lines.length, "size lines, each ending in LF");
+        assertEquals(text, TestVocab.wordPrefixes(size, 5), "seeded");
+        Set<String> pieces = new HashSet<>();
+        for (int id = 0; id < size; id++) {
+            String line = lines[id];
+            String piece = line.substring(0, line.indexOf('\t'));
+            assertTrue(pieces.add(piece) && !piece.contains(" ") && !piece.isEmpty(), piece);
+            assertEquals(id < 262 ? "0" : "-" + (id - 262), line.substring(line.indexOf('\t') + 1), line);
+        }
+        assertEquals("\u2581\t-" + (size - 95 - 262), lines[size - 95], "the alphabet closes the file");
+        assertEquals("~\t-" + (size - 1 - 262), lines[size - 1]);
+    }
+
+    @Test
+    void wordPrefixesSeededAndReachable() {
+        assertThrows(IllegalArgumentException.class, () -> TestVocab.wordPrefixes(TestVocab.MIN_SIZE - 1, 1));
+        // more than the built-in prefixes: the random pieces follow the seed
+        assertNotEquals(TestVocab.wordPrefixes(8192, 1), TestVocab.wordPrefixes(8192, 2));
+        assertNotEquals(TestVocab.make(1024, 1), TestVocab.wordPrefixes(1024, 1));
+        // the built-in words are reachable pieces: "weather" is one token
+        Tokenizer t = Tokenizer.fromVocab(TestVocab.wordPrefixes(1024, 1));
+        assertEquals(1, t.encode("weather").length);
     }
 }

@@ -1,4 +1,4 @@
-package io.needle.testing;
+package io.needle.synthetic;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -136,6 +136,10 @@ class ModelWriterTest {
         assertNotNull(st.get("decoder.layers.7.cross_attn.k_proj.scales"));
         assertEquals("[512, 256]", st.get("decoder.layers.7.cross_attn.k_proj.qweight").shapeString());
         assertEquals("[16, 256]", st.get("decoder.layers.7.cross_attn.k_proj.scales").shapeString());
+        assertEquals("vocab 8192, d_model 512, heads 8/4, layers 12+8, INT4, no FFN",
+                ModelWriter.fullSize().describe());
+        assertEquals("vocab 512, d_model 32, heads 4/2, layers 2+2, F16, FFN 48 geglu, contrastive head",
+                ModelWriter.tiny().linearDtype(DType.F16).ffn(48, "geglu").contrastive(16).describe());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.needle.testing;
+package io.needle.synthetic;
 
 import io.needle.json.Json;
 import io.needle.safetensors.DType;
@@ -11,9 +11,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Test-side writer of SafeTensors containers. Tensors are written contiguously in insertion order;
- * the header JSON ({@code __metadata__} first when there is any, then one entry per tensor) is
- * padded with spaces to a multiple of 8 bytes, as the reference writer does.
+ * Writer of SafeTensors containers (MODEL.md section 4), used by {@link ModelWriter} to make the
+ * seeded random models of tests, demos and benchmarks. Tensors are written contiguously in
+ * insertion order; the header JSON ({@code __metadata__} first when there is any, then one entry
+ * per tensor) is padded with spaces to a multiple of 8 bytes, as the reference writer does.
  *
  * <p>{@link #container(String, byte[])} builds a file from arbitrary header text, for tests of
  * malformed files.

@@ -1,7 +1,9 @@
-package io.needle.testing;
+package io.needle.synthetic;
 
 /**
- * Test-side reference of the group-wise INT4 format (MODEL.md section 4) for a linear weight
+ * Quantizer and reference of the group-wise INT4 format (MODEL.md section 4), used by
+ * {@link ModelWriter} for the seeded random models of tests, demos and benchmarks and by tests as
+ * the reference of the engine's I4 kernels. For a linear weight
  * {@code W} of logical shape {@code [in, out]} (row-major, {@code w[r * out + c]}):
  * <ul>
  *   <li>groups of {@code groupSize} (32) consecutive rows per output column, the last group possibly

@@ -1,15 +1,15 @@
-package io.needle.safetensors;
+package io.needle.synthetic;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.needle.testing.Int4Packing;
+import io.needle.safetensors.DType;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The test-side I4 reference: packing layout, round trips and quantization (MODEL.md §4). */
+/** The I4 quantizer and reference: packing layout, round trips and quantization (MODEL.md §4). */
 class Int4PackingTest {
 
     @Test

@@ -1,4 +1,4 @@
-package io.needle.testing;
+package io.needle.synthetic;
 
 import io.needle.json.Json;
 import io.needle.json.JsonNumber;
@@ -10,7 +10,16 @@ import java.util.Random;
 
 /**
  * Builds seeded random Needle weight files of any configuration, in the format and with the tensor
- * names of MODEL.md section 4, in the same tensor order as the parity fixtures.
+ * names of MODEL.md section 4, in the same tensor order as the parity fixtures: the models of the
+ * tests, of {@code needle demo} and of {@code needle bench} (no download, no files). The output is
+ * meaningless; only its shape and the work it takes are real. The same settings always give the
+ * same bytes.
+ *
+ * <pre>
+ * byte[] weights = ModelWriter.fullSize().seed(7).build();   // ~21 MB, the real model's shape
+ * String vocab = TestVocab.make(8192, 7);
+ * NeedleEngine engine = NeedleEngine.load(weights, vocab);
+ * </pre>
  *
  * <p><b>Random values</b> ({@code java.util.Random(seed)}, drawn tensor by tensor in file order).
  * At the original init scale (every weight N(0, 0.02)) a random model answers eos at once or
@@ -267,6 +276,18 @@ public final class ModelWriter {
         return dModel / numHeads;
     }
 
+    /**
+     * A one-line description, e.g. {@code "vocab 1024, d_model 64, heads 4/2, layers 2+2, INT4, no FFN"}
+     * (the linear dtype is INT4 for I4, else its name; overrides of single linears are not shown).
+     */
+    public String describe() {
+        return "vocab " + vocabSize + ", d_model " + dModel + ", heads " + numHeads + "/" + numKvHeads
+                + ", layers " + encoderLayers + "+" + decoderLayers + ", "
+                + (linearDtype == DType.I4 ? "INT4" : linearDtype.name()) + ", "
+                + (feedforward ? "FFN " + dFf + " " + activation : "no FFN")
+                + (contrastive ? ", contrastive head" : "");
+    }
+
     // ------------------------------------------------------------------ output
 
     /**
@@ -316,7 +337,8 @@ public final class ModelWriter {
 
     /** A writer holding the whole model, for tests that alter it (remove a tensor, edit metadata). */
     public SafeTensorsWriter writer() {
-        if (dModel % numHeads != 0 || numHeads % numKvHeads != 0) {
+        if (dModel <= 0 || numHeads <= 0 || numKvHeads <= 0 || dModel % numHeads != 0
+                || numHeads % numKvHeads != 0) {
             throw new IllegalArgumentException("d_model must divide into heads, heads into kv heads");
         }
         random = new Random(seed);

@@ -1,4 +1,4 @@
-package io.needle.testing;
+package io.needle.synthetic;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -11,7 +11,11 @@ import java.util.TreeMap;
 
 /**
  * Makes a valid {@code vocab.txt} (MODEL.md section 5) of any size, laid out like the real one
- * (shared/fixtures/tokenizer/README.md), so small test models can run the tokenizer pipeline:
+ * (shared/fixtures/tokenizer/README.md), for the seeded random models of {@link ModelWriter}: so
+ * small test models, {@code needle demo} and {@code needle bench} can run the tokenizer pipeline.
+ * Two kinds, both seeded (the same size and seed always give the same text).
+ *
+ * <p>{@link #make(int, long)}, the tests' vocabulary:
  * <ul>
  *   <li>ids 0–5: {@code <pad>}, {@code </s>}, {@code <s>}, {@code <unk>}, {@code <tool_call>},
  *       {@code <tools>}, score {@code 0};</li>
@@ -25,14 +29,26 @@ import java.util.TreeMap;
  *   <li>last the 95-character alphabet: {@code ▁} and the printable ASCII characters (frequent
  *       letters first).</li>
  * </ul>
- * Normal pieces (id ≥ 262) have score {@code -(id - 262)} (the first is written {@code -0}, as in
- * the real file). All pieces are distinct. Lines end with LF, including the last.
+ *
+ * <p>{@link #wordPrefixes(int, long)}, the vocabulary of {@code needle demo} and {@code needle bench}
+ * (BENCHMARKS.md's token counts are counted with it): the same special and byte pieces, then every
+ * prefix (two characters or more) of a built-in list of English words ({@code ▁}-prefixed) and
+ * JSON fragments of tool calls, so that BPE can reach each of them; then, when more are needed,
+ * seeded random letter strings ({@code ▁}-prefixed or not, 2 to 6 letters); last the alphabet in
+ * code point order ({@code ▁}, then {@code !} … {@code ~}).
+ *
+ * <p>In both, normal pieces (id ≥ 262) have score {@code -(id - 262)} (the first is written
+ * {@code -0}, as in the real file). All pieces are distinct and contain no tab, line break or
+ * space. Lines end with LF, including the last.
  *
  * <p>{@link #MIN_SIZE} is 357 (262 special and byte pieces plus the alphabet).
  */
 public final class TestVocab {
     /** The alphabet: ▁ then every printable ASCII character except space. */
     private static final String ALPHABET = buildAlphabet();
+
+    /** The same characters in code point order: the alphabet of {@link #wordPrefixes}. */
+    private static final String CODE_POINT_ALPHABET = codePointAlphabet();
 
     /** Smallest vocabulary this class makes: 262 + the 95-character alphabet. */
     public static final int MIN_SIZE = 262 + ALPHABET.length();
@@ -74,16 +90,78 @@ public final class TestVocab {
             "Please turn the volume up to 75 and shuffle my favourite playlist.",
             "Schedule a meeting with the design team next Monday at 10 am in room 4.");
 
+    /** The words whose prefixes {@link #wordPrefixes} makes pieces (each {@code ▁}-prefixed). */
+    private static final String[] WORDS = {
+        "the", "what", "What", "is", "in", "to", "a", "for", "and", "of", "me", "my", "on", "at", "from",
+        "weather", "Paris", "today", "tomorrow", "book", "Book", "flight", "London", "New", "York", "set",
+        "Set", "alarm", "am", "pm", "send", "message", "call", "play", "music", "find", "get", "temperature",
+        "city", "location", "unit", "celsius", "fahrenheit", "date", "time", "origin", "destination",
+    };
+
+    /** The JSON fragments whose prefixes {@link #wordPrefixes} makes pieces. */
+    private static final String[] FRAGMENTS = {
+        "[{\"name\":\"", "\",\"arguments\":{\"", "\":\"", "\",\"", "\"}}]", "\"},{\"name\":\"", "\":{\"",
+        "\"}}", "get_weather", "book_flight", "set_alarm", "location", "unit", "origin", "destination",
+        "date", "time", "string", "description", "type", "required", "true", "false", "null", "parameters",
+    };
+
     private TestVocab() {
     }
 
-    /** The text of a vocab.txt with exactly {@code size} lines (size >= {@link #MIN_SIZE}). */
+    /**
+     * The text of a vocab.txt with exactly {@code size} lines (size >= {@link #MIN_SIZE}): the
+     * tests' vocabulary, with merges a small BPE training run finds.
+     */
     public static String make(int size, long seed) {
+        checkSize(size);
+        return text(merges(size - MIN_SIZE, new Random(seed)), ALPHABET);
+    }
+
+    /**
+     * The text of a vocab.txt with exactly {@code size} lines (size >= {@link #MIN_SIZE}): the
+     * vocabulary of {@code needle demo} and {@code needle bench}, with the prefixes of built-in
+     * words and JSON fragments as its merged pieces (see the class comment).
+     */
+    public static String wordPrefixes(int size, long seed) {
+        checkSize(size);
+        Set<String> used = new HashSet<>();
+        for (int i = 0; i < ALPHABET.length(); i++) {
+            used.add(String.valueOf(ALPHABET.charAt(i)));
+        }
+        int count = size - MIN_SIZE;
+        List<String> merged = new ArrayList<>();
+        for (String w : WORDS) {
+            addPrefixes(merged, used, "\u2581" + w, count);
+        }
+        for (String f : FRAGMENTS) {
+            addPrefixes(merged, used, f, count);
+        }
+        Random random = new Random(seed);
+        while (merged.size() < count) {
+            StringBuilder sb = new StringBuilder();
+            if (random.nextBoolean()) {
+                sb.append('\u2581');
+            }
+            int len = 2 + random.nextInt(5);
+            for (int i = 0; i < len; i++) {
+                sb.append((char) ('a' + random.nextInt(26)));
+            }
+            if (used.add(sb.toString())) {
+                merged.add(sb.toString());
+            }
+        }
+        return text(merged, CODE_POINT_ALPHABET);
+    }
+
+    private static void checkSize(int size) {
         if (size < MIN_SIZE) {
             throw new IllegalArgumentException("vocab size " + size + " < minimum " + MIN_SIZE);
         }
-        List<String> merged = merges(size - MIN_SIZE, new Random(seed));
-        StringBuilder sb = new StringBuilder();
+    }
+
+    /** The file: special and byte pieces, the merged pieces, then the alphabet. */
+    private static String text(List<String> merged, String alphabet) {
+        StringBuilder sb = new StringBuilder((MIN_SIZE + merged.size()) * 12);
         String[] specials = {"<pad>", "</s>", "<s>", "<unk>", "<tool_call>", "<tools>"};
         for (String s : specials) {
             sb.append(s).append("\t0\n");
@@ -96,10 +174,20 @@ public final class TestVocab {
         for (String p : merged) {
             sb.append(p).append("\t-").append(k++).append('\n');
         }
-        for (int i = 0; i < ALPHABET.length(); i++) {
-            sb.append(ALPHABET.charAt(i)).append("\t-").append(k++).append('\n');
+        for (int i = 0; i < alphabet.length(); i++) {
+            sb.append(alphabet.charAt(i)).append("\t-").append(k++).append('\n');
         }
         return sb.toString();
+    }
+
+    /** Adds the prefixes of {@code word} of two characters or more that are new, up to {@code limit} pieces. */
+    private static void addPrefixes(List<String> merged, Set<String> used, String word, int limit) {
+        for (int n = 2; n <= word.length() && merged.size() < limit; n++) {
+            String p = word.substring(0, n);
+            if (used.add(p)) {
+                merged.add(p);
+            }
+        }
     }
 
     private static String buildAlphabet() {
@@ -115,6 +203,14 @@ public final class TestVocab {
         return sb.toString();
     }
 
+    private static String codePointAlphabet() {
+        StringBuilder sb = new StringBuilder("\u2581");
+        for (char c = 0x21; c < 0x7f; c++) {
+            sb.append(c);
+        }
+        return sb.toString();
+    }
+
     /** {@code count} distinct merged pieces in merge order. */
     private static List<String> merges(int count, Random random) {
         Set<String> known = new HashSet<>();
@@ -125,10 +221,8 @@ public final class TestVocab {
 
         // 1) BPE training on the corpus: words are whitespace-separated, each prefixed with ▁.
         Map<String, Integer> wordCounts = new LinkedHashMap<>();
-        for (String word : CORPUS.split(" ")) {
-            if (!word.isEmpty()) {
-                wordCounts.merge("\u2581" + word, 1, Integer::sum);
-            }
+        for (String word : words(CORPUS)) {
+            wordCounts.merge("\u2581" + word, 1, Integer::sum);
         }
         List<List<String>> words = new ArrayList<>();
         List<Integer> counts = new ArrayList<>();
@@ -189,6 +283,21 @@ public final class TestVocab {
             if (canMerge(a, b) && a.length() + b.length() <= 8 && known.add(a + b)) {
                 out.add(a + b);
                 pool.add(a + b);
+            }
+        }
+        return out;
+    }
+
+    /** The non-empty runs of non-space characters of {@code text}, in order. */
+    private static List<String> words(String text) {
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= text.length(); i++) {
+            if (i == text.length() || text.charAt(i) == ' ') {
+                if (i > start) {
+                    out.add(text.substring(start, i));
+                }
+                start = i + 1;
             }
         }
         return out;
