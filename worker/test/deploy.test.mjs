@@ -34,7 +34,7 @@ test("wrangler deploy --dry-run bundles the Worker: its size, needle.wasm and th
   assert.deepEqual(wasm, ["needle-simd.wasm", "needle.wasm"],
     "the engine and its SIMD kernels are uploaded as WebAssembly modules: " + files);
   const bundle = fs.readFileSync(path.join(DIST, "index.js"), "utf8");
-  assert.match(bundle, /instantiateSync\(wasmModule\)/, "the package's workerd entry was bundled");
+  assert.match(bundle, /instantiateSync\(wasmModule, simdModule\)/, "the package's workerd entry was bundled");
   assert.match(bundle, /"create_ticket"/, "the catalogue (src/catalogue.json) is in the bundle");
   const bytes = files.reduce((sum, f) => sum + fs.statSync(path.join(DIST, f)).size, 0);
   assert.ok(bytes < 2 * 1048576, "no model inside the bundle: " + bytes + " bytes");
