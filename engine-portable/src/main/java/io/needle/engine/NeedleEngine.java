@@ -328,10 +328,7 @@ public final class NeedleEngine {
      */
     public ToolScore[] retrieveTools(String query, List<String> descriptions, int topK) {
         Tokenizer tok = requireTokenizer();
-        if (!model.hasContrastiveHead()) {
-            throw new NeedleException(NeedleException.Kind.WEIGHTS,
-                    "this model has no contrastive head (tensors contrastive.*), so it cannot retrieve tools");
-        }
+        model.requireContrastiveHead();
         if (topK < 0) {
             throw new NeedleException(NeedleException.Kind.INPUT, "top_k must be >= 0, got " + topK);
         }
@@ -341,9 +338,6 @@ public final class NeedleEngine {
         checkLength("the query", query);
         for (int i = 0; i < descriptions.size(); i++) {
             checkLength("tool description " + i, descriptions.get(i));
-        }
-        if (descriptions == null) {
-            throw new NeedleException(NeedleException.Kind.INPUT, "no tool descriptions given (null)");
         }
         float[] q = model.contrastiveEmbedding(retrievalIds(tok, query));
         ToolScore[] all = new ToolScore[descriptions.size()];

@@ -168,12 +168,17 @@ public final class NeedleModel {
         return new DecoderState(this, enc, maxSteps);
     }
 
-    /** The contrastive embedding of ids (encoder run on them alone). */
-    public float[] contrastiveEmbedding(int[] ids) {
+    /** Throws a WEIGHTS error naming the missing tensors when the file has no contrastive head. */
+    public void requireContrastiveHead() {
         if (contrastive == null) {
             throw new io.needle.engine.NeedleException(io.needle.engine.NeedleException.Kind.WEIGHTS,
                     "this model has no contrastive head (tensors contrastive.*), so it cannot retrieve tools");
         }
+    }
+
+    /** The contrastive embedding of ids (encoder run on them alone). */
+    public float[] contrastiveEmbedding(int[] ids) {
+        requireContrastiveHead();
         EncoderOutput e = encode(ids);
         return contrastive.embed(e.enc, e.length, e.valid);
     }
