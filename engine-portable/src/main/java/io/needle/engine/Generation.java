@@ -56,7 +56,7 @@ public final class Generation {
     public static Generation run(NeedleModel model, int[] encoderIds, int maxNewTokens,
             DecodeConstraint constraint, IdListener listener, boolean ignoreEos) {
         checkMaxNewTokens(maxNewTokens);
-        checkEncoderInput(encoderIds);
+        checkEncoderInput(encoderIds, model.config.maxEncLen);
         double t0 = Clock.nowMs();
         NeedleModel.EncoderOutput enc = model.encode(encoderIds);
         DecoderState decoder = model.startDecoder(enc, maxNewTokens);
@@ -75,14 +75,14 @@ public final class Generation {
         return new Generation(d.ids(), d.stoppedAtEos, encodeMs, decodeMs, d.steps);
     }
 
-    /** The encoder input must be 1 to {@link Prompt#MAX_ENCODER_LEN} ids. */
-    static void checkEncoderInput(int[] encoderIds) {
+    /** The encoder input must be 1 to {@code maxEncLen} (the model's max_enc_len) ids. */
+    static void checkEncoderInput(int[] encoderIds, int maxEncLen) {
         if (encoderIds == null || encoderIds.length == 0) {
             throw new NeedleException(NeedleException.Kind.INPUT, "the encoder input is empty");
         }
-        if (encoderIds.length > Prompt.MAX_ENCODER_LEN) {
+        if (encoderIds.length > maxEncLen) {
             throw new NeedleException(NeedleException.Kind.INPUT, "the encoder input has " + encoderIds.length
-                    + " ids, more than the model's limit of " + Prompt.MAX_ENCODER_LEN);
+                    + " ids, more than the model's limit of " + maxEncLen + " (max_enc_len)");
         }
     }
 

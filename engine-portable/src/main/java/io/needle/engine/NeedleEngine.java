@@ -180,7 +180,7 @@ public final class NeedleEngine {
             // tools can only answer [], which hides the caller's mistake
             throw new NeedleException(NeedleException.Kind.JSON, "the tools are not valid JSON: " + jsonError(toolsJson));
         }
-        int[] input = Prompt.encoderInput(tok, query == null ? "" : query, catalog);
+        int[] input = Prompt.encoderInput(tok, query == null ? "" : query, catalog, model.config.maxEncLen);
         double promptMs = Clock.nowMs() - t0;
         ConstrainedDecoder grammar = constraintFor(options, catalog);
         DecodeConstraint constraint = grammar;
@@ -254,7 +254,7 @@ public final class NeedleEngine {
             try {
                 requests[k] = prepare(item.query, item.tools, options);
                 Generation.checkMaxNewTokens(max);
-                Generation.checkEncoderInput(requests[k].input);
+                Generation.checkEncoderInput(requests[k].input, model.config.maxEncLen);
                 int[] input = requests[k].input;
                 double t0 = Clock.nowMs();
                 decoders[k] = model.startDecoder(model.encode(input), max);
@@ -373,7 +373,7 @@ public final class NeedleEngine {
     public int[] prompt(String query, String toolsJson) {
         Tokenizer tok = requireTokenizer();
         checkLength("the query", query);
-        return Prompt.encoderInput(tok, query == null ? "" : query, catalog(toolsJson));
+        return Prompt.encoderInput(tok, query == null ? "" : query, catalog(toolsJson), model.config.maxEncLen);
     }
 
     /** Encoder + greedy decoder on raw encoder ids, unconstrained; returns generated ids, eos excluded. */

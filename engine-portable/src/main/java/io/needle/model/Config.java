@@ -1,55 +1,93 @@
 package io.needle.model;
 
 import io.needle.engine.NeedleException;
-import io.needle.json.Json;
 import io.needle.json.JsonNumber;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The model's hyper-parameters, read from the weight file's {@code __metadata__} (MODEL.md section 4):
- * either one key per field (string values) or a single {@code config} key holding a JSON object.
+ * The model's hyper-parameters (MODEL.md sections 1 and 4): a plain record. {@link ConfigReader}
+ * makes one from a weight file (its {@code __metadata__}, checked against the tensors, or the
+ * tensors alone).
  */
 public final class Config {
+    /** Rows of a linear that share one INT4 scale (needle-rs: {@code min(32, in)}; not stored in files). */
+    public static final int GROUP_SIZE = 32;
+    /** The pad id (0 in Needle; not stored in files). */
+    public static final int PAD_TOKEN_ID = 0;
+
+    /** Where the values came from. */
+    public enum Source {
+        /** Every structural value was in {@code __metadata__} (and agrees with the tensors). */
+        METADATA("__metadata__"),
+        /** Some values were in {@code __metadata__}, the others were inferred from the tensors. */
+        METADATA_AND_TENSORS("__metadata__, the rest inferred from the tensors"),
+        /** The file has no usable {@code __metadata__}: everything was inferred from the tensors. */
+        TENSORS("inferred from the tensors (no __metadata__)");
+
+        private final String description;
+
+        Source(String description) {
+            this.description = description;
+        }
+
+        /** How {@code needle inspect} says it. */
+        public String description() {
+            return description;
+        }
+    }
+
     public final int vocabSize;
     public final int dModel;
     public final int numHeads;
     public final int numKvHeads;
     public final int numEncoderLayers;
     public final int numDecoderLayers;
-    public final int maxSeqLen;
+    /** Longest encoder input (metadata {@code max_enc_len}, older files {@code max_seq_len}). */
+    public final int maxEncLen;
+    /** The decoder's position buffer (metadata {@code max_dec_len}; informational: generation stops after 511). */
+    public final int maxDecLen;
     public final float ropeTheta;
-    public final int padTokenId;
     public final boolean noFeedforward;
-    public final int dFf;
+    /** FFN width (metadata {@code ffn_dim}, older files {@code d_ff}); as stored even without FFN. */
+    public final int ffnDim;
     /** {@code drelu}, {@code swiglu} or {@code geglu}. */
     public final String activation;
+    /** Width of the contrastive head's hidden layer (the bias length), 0 without a head. */
+    public final int contrastiveHidden;
+    /** Size of a contrastive embedding, 0 without a head. */
     public final int contrastiveDim;
-    public final int groupSize;
+    public final Source source;
+    public final int padTokenId = PAD_TOKEN_ID;
 
     public Config(int vocabSize, int dModel, int numHeads, int numKvHeads, int numEncoderLayers,
-            int numDecoderLayers, int maxSeqLen, float ropeTheta, int padTokenId, boolean noFeedforward,
-            int dFf, String activation, int contrastiveDim, int groupSize) {
+            int numDecoderLayers, int maxEncLen, int maxDecLen, float ropeTheta, boolean noFeedforward,
+            int ffnDim, String activation, int contrastiveHidden, int contrastiveDim, Source source) {
         this.vocabSize = vocabSize;
         this.dModel = dModel;
         this.numHeads = numHeads;
         this.numKvHeads = numKvHeads;
         this.numEncoderLayers = numEncoderLayers;
         this.numDecoderLayers = numDecoderLayers;
-        this.maxSeqLen = maxSeqLen;
+        this.maxEncLen = maxEncLen;
+        this.maxDecLen = maxDecLen;
         this.ropeTheta = ropeTheta;
-        this.padTokenId = padTokenId;
         this.noFeedforward = noFeedforward;
-        this.dFf = dFf;
+        this.ffnDim = ffnDim;
         this.activation = activation;
+        this.contrastiveHidden = contrastiveHidden;
         this.contrastiveDim = contrastiveDim;
-        this.groupSize = groupSize;
+        this.source = source;
         validate();
     }
 
     /** d_model / num_heads. */
     public int headDim() {
         return dModel / numHeads;
+    }
+
+    public boolean hasContrastiveHead() {
+        return contrastiveDim > 0;
     }
 
     private void validate() {
@@ -59,7 +97,6 @@ public final class Config {
         positive("num_kv_heads", numKvHeads);
         positive("num_encoder_layers", numEncoderLayers);
         positive("num_decoder_layers", numDecoderLayers);
-        positive("group_size", groupSize);
         if (dModel % numHeads != 0) {
             throw bad("num_heads (" + numHeads + ") must divide d_model (" + dModel + ")");
         }
@@ -70,16 +107,31 @@ public final class Config {
             throw bad("head_dim (" + headDim() + ") must be even for RoPE");
         }
         if (!noFeedforward) {
-            positive("d_ff", dFf);
+            positive("ffn_dim", ffnDim);
+        }
+        if (ffnDim < 0) {
+            throw bad("ffn_dim must not be negative, got " + ffnDim);
         }
         if (!activation.equals("drelu") && !activation.equals("swiglu") && !activation.equals("geglu")) {
             throw bad("activation must be drelu, swiglu or geglu, got " + show(activation));
+        }
+        if (maxEncLen < 2) {
+            throw bad("max_enc_len must be at least 2 (a query token, <tools>), got " + maxEncLen);
+        }
+        if (maxDecLen < 1) {
+            throw bad("max_dec_len must be a positive integer, got " + maxDecLen);
+        }
+        if (contrastiveHidden < 0 || contrastiveDim < 0 || (contrastiveHidden == 0) != (contrastiveDim == 0)) {
+            throw bad("contrastive head sizes must both be positive or both 0, got hidden "
+                    + contrastiveHidden + " and dim " + contrastiveDim);
         }
         atMost("vocab_size", vocabSize, 1 << 20);
         atMost("d_model", dModel, 1 << 16);
         atMost("num_encoder_layers", numEncoderLayers, 1024);
         atMost("num_decoder_layers", numDecoderLayers, 1024);
-        atMost("d_ff", dFf, 1 << 18);
+        atMost("ffn_dim", ffnDim, 1 << 18);
+        atMost("max_enc_len", maxEncLen, 1 << 16);
+        atMost("max_dec_len", maxDecLen, 1 << 16);
         if (!(ropeTheta > 0) || Float.isInfinite(ropeTheta)) {
             throw bad("rope_theta must be a positive number");
         }
@@ -98,7 +150,7 @@ public final class Config {
     }
 
     /** A value from the file for a one-line message: in single quotes, control characters escaped, long ones cut. */
-    private static String show(String v) {
+    static String show(String v) {
         String t = v.length() > 60 ? v.substring(0, 60) + "..." : v;
         StringBuilder sb = new StringBuilder("'");
         for (int i = 0; i < t.length(); i++) {
@@ -113,134 +165,33 @@ public final class Config {
         return sb.append('\'').toString();
     }
 
-    private static NeedleException bad(String msg) {
+    static NeedleException bad(String msg) {
         return new NeedleException(NeedleException.Kind.CONFIG, "bad model config: " + msg);
     }
 
-    /** Reads the config from SafeTensors metadata (either form). */
-    public static Config fromMetadata(Map<String, String> metadata) {
-        Map<String, String> m = new LinkedHashMap<>();
-        if (metadata != null) {
-            m.putAll(metadata);
-        }
-        String json = m.get("config");
-        if (json != null && !m.containsKey("d_model")) {
-            Object parsed;
-            try {
-                parsed = Json.parse(json);
-            } catch (NeedleException e) {
-                throw bad("metadata key 'config' is not valid JSON: " + e.getMessage());
-            }
-            if (!(parsed instanceof Map)) {
-                throw bad("metadata key 'config' must be a JSON object");
-            }
-            for (Map.Entry<?, ?> e : ((Map<?, ?>) parsed).entrySet()) {
-                Object v = e.getValue();
-                String s = v == null ? null
-                        : v instanceof String ? (String) v
-                        : v instanceof JsonNumber ? ((JsonNumber) v).text()
-                        : v instanceof Boolean ? v.toString()
-                        : null;
-                if (s == null && v != null) {
-                    throw bad("config field " + show(String.valueOf(e.getKey())) + " must be a number, boolean or string");
-                }
-                if (s != null) {
-                    m.put(String.valueOf(e.getKey()), s);
-                }
-            }
-        }
-        return new Config(
-                requiredInt(m, "vocab_size"),
-                requiredInt(m, "d_model"),
-                requiredInt(m, "num_heads"),
-                requiredInt(m, "num_kv_heads"),
-                requiredInt(m, "num_encoder_layers"),
-                requiredInt(m, "num_decoder_layers"),
-                optionalInt(m, "max_seq_len", 1024),
-                optionalFloat(m, "rope_theta", 10000f),
-                optionalInt(m, "pad_token_id", 0),
-                optionalBool(m, "no_feedforward", true),
-                optionalInt(m, "d_ff", 0),
-                m.containsKey("activation") ? m.get("activation").trim().toLowerCase() : "drelu",
-                optionalInt(m, "contrastive_dim", 128),
-                optionalInt(m, "group_size", 32));
-    }
-
-    private static int requiredInt(Map<String, String> m, String key) {
-        if (!m.containsKey(key)) {
-            StringBuilder keys = new StringBuilder();
-            for (String k : m.keySet()) {
-                keys.append(keys.length() == 0 ? "" : ", ").append(show(k));
-            }
-            throw bad("missing required metadata '" + key + "' (the file's __metadata__ has: [" + keys + "])");
-        }
-        return parseInt(key, m.get(key));
-    }
-
-    private static int optionalInt(Map<String, String> m, String key, int dflt) {
-        return m.containsKey(key) ? parseInt(key, m.get(key)) : dflt;
-    }
-
-    private static int parseInt(String key, String s) {
-        String t = s.trim();
-        try {
-            return Integer.parseInt(t);
-        } catch (NumberFormatException e) {
-            // "512.0" is accepted when it is integral
-            try {
-                double d = Double.parseDouble(t);
-                if (d == Math.rint(d) && Math.abs(d) < Integer.MAX_VALUE) {
-                    return (int) d;
-                }
-            } catch (NumberFormatException ignored) {
-                // fall through
-            }
-            throw bad("metadata '" + key + "' must be an integer, got " + show(s));
-        }
-    }
-
-    private static float optionalFloat(Map<String, String> m, String key, float dflt) {
-        if (!m.containsKey(key)) {
-            return dflt;
-        }
-        try {
-            return (float) Double.parseDouble(m.get(key).trim());
-        } catch (NumberFormatException e) {
-            throw bad("metadata '" + key + "' must be a number, got " + show(m.get(key)));
-        }
-    }
-
-    private static boolean optionalBool(Map<String, String> m, String key, boolean dflt) {
-        if (!m.containsKey(key)) {
-            return dflt;
-        }
-        String s = m.get(key).trim().toLowerCase();
-        if (s.equals("true") || s.equals("1")) {
-            return true;
-        }
-        if (s.equals("false") || s.equals("0")) {
-            return false;
-        }
-        throw bad("metadata '" + key + "' must be true or false, got " + show(m.get(key)));
-    }
-
-    /** The config as ordered key/value pairs with the metadata names (for {@code needle inspect} and JSON). */
+    /**
+     * The config as ordered key/value pairs with export.py's metadata names, then the derived
+     * values (for {@code needle inspect}, the npm package's {@code config} and JSON).
+     */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("vocab_size", vocabSize);
         m.put("d_model", dModel);
         m.put("num_heads", numHeads);
         m.put("num_kv_heads", numKvHeads);
         m.put("num_encoder_layers", numEncoderLayers);
         m.put("num_decoder_layers", numDecoderLayers);
-        m.put("max_seq_len", maxSeqLen);
-        m.put("rope_theta", new JsonNumber(Float.toString(ropeTheta)));
-        m.put("pad_token_id", padTokenId);
+        m.put("vocab_size", vocabSize);
+        m.put("max_enc_len", maxEncLen);
+        m.put("max_dec_len", maxDecLen);
+        m.put("ffn_dim", ffnDim);
         m.put("no_feedforward", noFeedforward);
-        m.put("d_ff", dFf);
         m.put("activation", activation);
+        m.put("rope_theta", new JsonNumber(Float.toString(ropeTheta)));
+        m.put("head_dim", headDim());
+        m.put("contrastive_hidden", contrastiveHidden);
         m.put("contrastive_dim", contrastiveDim);
-        m.put("group_size", groupSize);
+        m.put("source", source == Source.TENSORS ? "tensors"
+                : source == Source.METADATA ? "metadata" : "metadata+tensors");
         return m;
     }
 }

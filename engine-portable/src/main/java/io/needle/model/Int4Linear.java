@@ -4,7 +4,8 @@ package io.needle.model;
  * A group-wise INT4 linear layer kept packed in memory (MODEL.md section 4):
  * {@code W[r][c] = q[r][c] * scale[r / groupSize][c]}, q a signed nibble; byte
  * {@code (r/2)*out + c} holds row r (even) in its low nibble and row r+1 in its high nibble.
- * The packed bytes are the weight file's own (shared, not copied or re-laid out).
+ * The packed bytes are the weight file's own (shared, not copied or re-laid out); the file pads
+ * the rows to a multiple of the group size, and rows from {@code in} on are never read.
  *
  * <p>Arithmetic (the same for one row and for many, so batched and single computations agree
  * bit for bit): per group of {@code groupSize} input rows and per column,
@@ -31,9 +32,10 @@ public final class Int4Linear implements Linear {
     private Int4Kernel kernel; // a host's faster kernel (Kernels), or null: the portable ones below
 
     public Int4Linear(int in, int out, int groupSize, byte[] packed, int packedOffset, float[] scales) {
-        if (groupSize <= 0 || groupSize % 2 != 0) {
+        if (groupSize <= 0 || (groupSize % 2 != 0 && groupSize < in)) {
             throw new io.needle.engine.NeedleException(io.needle.engine.NeedleException.Kind.CONFIG,
-                    "bad model config: group_size must be even and positive, got " + groupSize);
+                    "bad model config: an INT4 group size must be positive and even (or cover all "
+                    + in + " rows), got " + groupSize);
         }
         this.in = in;
         this.out = out;

@@ -172,7 +172,7 @@ public final class NeedleModel {
     public void requireContrastiveHead() {
         if (contrastive == null) {
             throw new io.needle.engine.NeedleException(io.needle.engine.NeedleException.Kind.WEIGHTS,
-                    "this model has no contrastive head (tensors contrastive.*), so it cannot retrieve tools");
+                    "this model has no contrastive head (tensors contrastive_hidden_kernel, contrastive_hidden_bias, contrastive_proj_kernel), so it cannot retrieve tools");
         }
     }
 

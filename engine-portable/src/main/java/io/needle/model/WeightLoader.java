@@ -6,60 +6,131 @@ import io.needle.safetensors.DType;
 import io.needle.safetensors.Float16;
 import io.needle.safetensors.SafeTensors;
 import io.needle.safetensors.TensorInfo;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
- * Builds a {@link NeedleModel} from a parsed SafeTensors file. The tensor-name table of
- * MODEL.md section 4 lives here, in one place: a file with other names is a change of this class.
- * INT4 linears and the 16-bit embedding keep referencing the file's bytes; only small tensors
- * (norm scales, gates, group scales, biases) are decoded to float.
+ * Builds a {@link NeedleModel} from a parsed SafeTensors file in the needle-rs layout (MODEL.md
+ * section 4, written by needle-rs's {@code tools/export.py}). The tensor-name table lives here, in
+ * one place. INT4 linears and the 16-bit embedding keep referencing the file's bytes; only small
+ * tensors (norms, gates, group scales, the contrastive head) are decoded to float, once.
+ *
+ * <pre>
+ * embedding                                   [vocab, d]  BF16 / F16 / F32
+ * encoder_final_norm, decoder_final_norm      [d]
+ * encoder.{i}.norm                            [d]         attention pre-norm
+ * encoder.{i}.self_attn_gate                  [] or [1]
+ * encoder.{i}.self_attn.wq|wk|wv|wo           linear      + q_norm, k_norm [head_dim]
+ * decoder.{i}.self_attn_norm|cross_attn_norm  [d]
+ * decoder.{i}.self_attn_gate|cross_attn_gate  [] or [1]
+ * decoder.{i}.self_attn.*, cross_attn.*       as in the encoder
+ * {enc,dec}oder.{i}.ffn_norm, ffn_gate, ffn.gate_proj|up_proj|down_proj   with FFN only
+ * contrastive_hidden_kernel [d, h], contrastive_hidden_bias [h], contrastive_proj_kernel [h, c]   optional
+ * </pre>
+ *
+ * A linear {@code X} of logical shape [in, out] is either INT4 ({@code X}: I4 of header shape
+ * {@code [in_pad/2, out]}, bytes not weights, in padded to a multiple of the group size
+ * {@code g = min(32, in)}; {@code X.scale}: float {@code [in_pad/g, out]}) or one plain float tensor
+ * {@code [in, out]} without {@code X.scale}, used as stored.
  */
 public final class WeightLoader {
+    /** What a file in another layout is told (the layout this engine reads). */
+    static final String LAYOUT = "the needle-rs layout of MODEL.md section 4 (names like 'embedding', "
+            + "'encoder.0.self_attn.wq' + 'encoder.0.self_attn.wq.scale', 'decoder.0.cross_attn_norm')";
+
     private final SafeTensors st;
     private final Config config;
+    private final Set<String> used = new HashSet<>();
 
     private WeightLoader(SafeTensors st, Config config) {
         this.st = st;
         this.config = config;
     }
 
-    /** Loads the model (config from the file's metadata). */
+    /** A loaded model and the file's tensors it did not use (reported by {@code needle inspect}, never an error). */
+    public static final class Result {
+        public final NeedleModel model;
+        public final List<TensorInfo> unused;
+
+        Result(NeedleModel model, List<TensorInfo> unused) {
+            this.model = model;
+            this.unused = unused;
+        }
+    }
+
+    /** Loads the model (config from {@link ConfigReader}). */
     public static NeedleModel load(SafeTensors st) {
-        Config config = Config.fromMetadata(st.metadata());
-        return new WeightLoader(st, config).build();
+        return loadWithReport(st).model;
+    }
+
+    /** Loads the model and lists the tensors it did not use. */
+    public static Result loadWithReport(SafeTensors st) {
+        WeightLoader loader = new WeightLoader(st, ConfigReader.read(st));
+        NeedleModel model = loader.build();
+        List<TensorInfo> unused = new ArrayList<>();
+        for (TensorInfo t : st.tensors()) {
+            if (!loader.used.contains(t.name())) {
+                unused.add(t);
+            }
+        }
+        return new Result(model, unused);
     }
 
     private NeedleModel build() {
         int d = config.dModel;
         Embedding embedding = embedding("embedding");
+        ZcRmsNorm encFinal = norm("encoder_final_norm", d);
+        ZcRmsNorm decFinal = norm("decoder_final_norm", d);
+        ContrastiveHead head = contrastiveHead();
         EncoderLayer[] enc = new EncoderLayer[config.numEncoderLayers];
         for (int i = 0; i < enc.length; i++) {
-            String p = "encoder.layers." + i + ".";
-            ZcRmsNorm ffnNorm = config.noFeedforward ? null : norm(p + "ffn_norm.scale", d);
-            enc[i] = new EncoderLayer(norm(p + "attn_norm.scale", d), gate(p + "attn_gate"),
+            String p = "encoder." + i + ".";
+            ZcRmsNorm ffnNorm = config.noFeedforward ? null : norm(p + "ffn_norm", d);
+            enc[i] = new EncoderLayer(norm(p + "norm", d), gate(p + "self_attn_gate"),
                     attention(p + "self_attn."),
                     ffnNorm, config.noFeedforward ? 0f : gate(p + "ffn_gate"), ffn(p + "ffn."));
         }
-        ZcRmsNorm encFinal = norm("encoder.final_norm.scale", d);
         DecoderLayer[] dec = new DecoderLayer[config.numDecoderLayers];
         for (int i = 0; i < dec.length; i++) {
-            String p = "decoder.layers." + i + ".";
-            ZcRmsNorm ffnNorm = config.noFeedforward ? null : norm(p + "ffn_norm.scale", d);
+            String p = "decoder." + i + ".";
+            ZcRmsNorm ffnNorm = config.noFeedforward ? null : norm(p + "ffn_norm", d);
             dec[i] = new DecoderLayer(
-                    norm(p + "self_attn_norm.scale", d), gate(p + "self_attn_gate"), attention(p + "self_attn."),
-                    norm(p + "cross_attn_norm.scale", d), gate(p + "cross_attn_gate"), attention(p + "cross_attn."),
+                    norm(p + "self_attn_norm", d), gate(p + "self_attn_gate"), attention(p + "self_attn."),
+                    norm(p + "cross_attn_norm", d), gate(p + "cross_attn_gate"), attention(p + "cross_attn."),
                     ffnNorm, config.noFeedforward ? 0f : gate(p + "ffn_gate"), ffn(p + "ffn."));
         }
-        ZcRmsNorm decFinal = norm("decoder.final_norm.scale", d);
-        ContrastiveHead head = null;
-        if (hasLinear("contrastive.hidden") || hasLinear("contrastive.proj")) {
-            int hid = d / 4;
-            Linear hidden = linear("contrastive.hidden", d, hid);
-            float[] bias = vector("contrastive.hidden.bias", hid);
-            Linear proj = linear("contrastive.proj", hid, config.contrastiveDim);
-            head = new ContrastiveHead(hidden, bias, proj);
-        }
         return new NeedleModel(config, embedding, enc, encFinal, dec, decFinal, head);
+    }
+
+    /** The optional head: all three tensors or none; its hidden width is the bias length. */
+    private ContrastiveHead contrastiveHead() {
+        String[] names = {"contrastive_hidden_kernel", "contrastive_hidden_bias", "contrastive_proj_kernel"};
+        boolean any = false;
+        for (String n : names) {
+            any |= st.has(n);
+        }
+        if (!any) {
+            return null;
+        }
+        for (String n : names) {
+            if (!st.has(n)) {
+                throw missing(st, n, "the contrastive head is all of " + String.join(", ", names)
+                        + " or none of them");
+            }
+        }
+        TensorInfo projInfo = st.get("contrastive_proj_kernel");
+        if (config.contrastiveHidden <= 0 || projInfo.rank() != 2) {
+            throw bad("tensor 'contrastive_proj_kernel' has shape " + projInfo.shapeString()
+                    + " and 'contrastive_hidden_bias' " + st.get("contrastive_hidden_bias").shapeString()
+                    + ", expected [h, c] and [h] with h, c > 0");
+        }
+        int h = config.contrastiveHidden;
+        Linear hidden = linear("contrastive_hidden_kernel", config.dModel, h);
+        float[] bias = vector("contrastive_hidden_bias", h);
+        Linear proj = linear("contrastive_proj_kernel", h, config.contrastiveDim);
+        return new ContrastiveHead(hidden, bias, proj);
     }
 
     private Attention attention(String p) {
@@ -68,9 +139,9 @@ public final class WeightLoader {
         int qd = config.numHeads * hd;
         int kvd = config.numKvHeads * hd;
         return new Attention(
-                linear(p + "q_proj", d, qd), linear(p + "k_proj", d, kvd),
-                linear(p + "v_proj", d, kvd), linear(p + "o_proj", qd, d),
-                norm(p + "q_norm.scale", hd), norm(p + "k_norm.scale", hd),
+                linear(p + "wq", d, qd), linear(p + "wk", d, kvd),
+                linear(p + "wv", d, kvd), linear(p + "wo", qd, d),
+                norm(p + "q_norm", hd), norm(p + "k_norm", hd),
                 config.numHeads, config.numKvHeads, hd);
     }
 
@@ -79,34 +150,62 @@ public final class WeightLoader {
             return null;
         }
         int d = config.dModel;
-        int ff = config.dFf;
+        int ff = config.ffnDim;
         return new FeedForward(linear(p + "gate_proj", d, ff), linear(p + "up_proj", d, ff),
                 linear(p + "down_proj", ff, d), config.activation);
     }
 
-    private boolean hasLinear(String name) {
-        return st.has(name + ".qweight") || st.has(name + ".weight");
+    /** Rows of weights sharing one INT4 scale in a linear with {@code in} inputs: min(32, in). */
+    public static int groupSize(int in) {
+        return Math.min(Config.GROUP_SIZE, in);
     }
 
-    /** A linear X: X.qweight (I4 [in,out]) + X.scales ([ceil(in/g), out]), or X.weight (float [in,out]). */
+    /** {@code in} rounded up to a multiple of {@link #groupSize}. */
+    public static int paddedIn(int in) {
+        int g = groupSize(in);
+        return (in + g - 1) / g * g;
+    }
+
+    /**
+     * A linear X of logical shape [in, out]: X (I4, shape [ceil(in_pad/2), out]) + X.scale (float,
+     * [in_pad/g, out]), or X alone as a float [in, out].
+     */
     private Linear linear(String name, int in, int out) {
-        TensorInfo q = st.get(name + ".qweight");
-        if (q != null) {
-            expectShape(q, in, out);
-            if (q.dtype() != DType.I4) {
-                throw bad("tensor '" + q.name() + "' must have dtype I4, has " + q.dtype());
+        TensorInfo w = st.get(name);
+        int g = groupSize(in);
+        int inPad = paddedIn(in);
+        int rows = (inPad + 1) / 2;
+        int groups = inPad / g;
+        if (w == null) {
+            throw missing(st, name, "a linear [in " + in + ", out " + out + "]: I4 [" + rows + ", " + out
+                    + "] + '" + name + ".scale' F32 [" + groups + ", " + out + "], or a float [" + in + ", " + out + "]");
+        }
+        used.add(name);
+        TensorInfo s = st.get(name + ".scale");
+        if (w.dtype() == DType.I4) {
+            if (w.rank() != 2 || w.dim(0) != rows || w.dim(1) != out) {
+                throw bad("tensor '" + name + "' (I4) has shape " + w.shapeString() + ", expected [" + rows
+                        + ", " + out + "]: the linear is [in " + in + ", out " + out + "] for this config, stored as "
+                        + (inPad == in ? "" : "in padded to " + inPad + ", ") + "in_pad/2 = " + rows + " rows of bytes");
             }
-            int groups = (in + config.groupSize - 1) / config.groupSize;
-            TensorInfo s = require(name + ".scales");
-            expectShape(s, groups, out);
-            return new Int4Linear(in, out, config.groupSize, st.bytes(), q.offset(), floats(s));
+            if (s == null) {
+                throw missing(st, name + ".scale", "the group scales [" + groups + ", " + out
+                        + "] (F32) of the I4 linear '" + name + "'");
+            }
+            used.add(s.name());
+            if (s.rank() != 2 || s.dim(0) != groups || s.dim(1) != out) {
+                throw bad("tensor '" + s.name() + "' has shape " + s.shapeString() + ", expected [" + groups + ", "
+                        + out + "]: one scale per " + g + " input rows (in " + in + ", padded to " + inPad
+                        + ") per output column");
+            }
+            return new Int4Linear(in, out, g, st.bytes(), w.offset(), floats(s));
         }
-        TensorInfo w = st.get(name + ".weight");
-        if (w != null) {
-            expectShape(w, in, out);
-            return new DenseLinear(in, out, floats(w));
+        if (s != null) {
+            throw bad("tensor '" + name + "' is " + w.dtype() + " but the file also has '" + s.name()
+                    + "': an INT4 linear has dtype I4, a plain float linear has no .scale");
         }
-        throw missing(name + ".qweight + " + name + ".scales (INT4) or " + name + ".weight (plain)");
+        expectShape(w, in, out);
+        return new DenseLinear(in, out, floats(w));
     }
 
     private Embedding embedding(String name) {
@@ -201,24 +300,31 @@ public final class WeightLoader {
     private TensorInfo require(String name) {
         TensorInfo t = st.get(name);
         if (t == null) {
-            throw missing(name);
+            throw missing(st, name, null);
         }
+        used.add(name);
         return t;
     }
 
-    private NeedleException missing(String what) {
-        StringBuilder sb = new StringBuilder("weight file is missing tensor ").append(what)
-                .append("; expected names follow MODEL.md section 4 (e.g. 'embedding', "
-                        + "'encoder.layers.0.self_attn.q_proj.qweight'); the file has ");
+    /**
+     * A missing tensor: names it, what the layout expects there ({@code expected}, may be null) and
+     * what the file has; a file in another layout (e.g. the retired invented one) is told which
+     * layout is read.
+     */
+    static NeedleException missing(SafeTensors st, String name, String expected) {
+        StringBuilder sb = new StringBuilder("weight file is missing tensor '").append(name).append('\'');
+        if (expected != null) {
+            sb.append(" (expected: ").append(expected).append(')');
+        }
         List<TensorInfo> all = st.tensors();
-        sb.append(all.size()).append(" tensors");
+        boolean otherLayout = looksLikeOtherLayout(st);
+        if (otherLayout) {
+            sb.append("; this file is in another tensor layout: needle-java-wasm reads ").append(LAYOUT);
+        }
+        sb.append("; the file has ").append(all.size()).append(" tensors");
         int shown = 0;
         for (TensorInfo t : all) {
-            if (shown == 0) {
-                sb.append(": ");
-            } else {
-                sb.append(", ");
-            }
+            sb.append(shown == 0 ? ": " : ", ");
             if (shown == 40) {
                 sb.append("... and ").append(all.size() - 40).append(" more");
                 break;
@@ -229,7 +335,21 @@ public final class WeightLoader {
         return new NeedleException(NeedleException.Kind.WEIGHTS, sb.toString());
     }
 
-    private static NeedleException bad(String msg) {
+    /** Whether no tensor name of the file follows the needle-rs layout's patterns. */
+    private static boolean looksLikeOtherLayout(SafeTensors st) {
+        for (TensorInfo t : st.tensors()) {
+            String n = t.name();
+            if (n.startsWith("encoder.0.") || n.startsWith("decoder.0.")) {
+                String rest = n.substring(10);
+                if (rest.equals("norm") || rest.startsWith("self_attn") || rest.startsWith("cross_attn")) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    static NeedleException bad(String msg) {
         return new NeedleException(NeedleException.Kind.WEIGHTS, "bad weight file: " + msg);
     }
 }

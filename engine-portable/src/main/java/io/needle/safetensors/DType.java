@@ -5,7 +5,7 @@ import io.needle.engine.NeedleException;
 /**
  * The element types a Needle weight file may hold (MODEL.md section 4): the standard {@code F32},
  * {@code F16} and {@code BF16}, and the custom group-wise {@code I4} (two signed 4-bit values per
- * byte, only for rank-2 {@code [in, out]} linear weights).
+ * byte, only for rank-2 linear weights stored as {@code [in_pad/2, out]} bytes).
  */
 public enum DType {
     F32,
@@ -40,9 +40,10 @@ public enum DType {
 
     /**
      * The number of data bytes a tensor of this dtype and shape occupies: F32 4 per element, F16
-     * and BF16 2 per element, I4 {@code ceil(in/2) * out} for shape {@code [in, out]}. A rank-0
-     * shape is one element. Throws NeedleException WEIGHTS for a negative dimension, an I4 shape
-     * that is not rank 2, or a count that does not fit in a long.
+     * and BF16 2 per element, I4 one per element, because an I4 tensor's header shape counts bytes:
+     * {@code [in_pad/2, out]}, two 4-bit weights per byte (needle-rs's export). A rank-0 shape is
+     * one element. Throws NeedleException WEIGHTS for a negative dimension, an I4 shape that is not
+     * rank 2, or a count that does not fit in a long.
      */
     public long byteCount(long[] shape) {
         for (long d : shape) {
@@ -54,12 +55,10 @@ public enum DType {
         if (this == I4) {
             if (shape.length != 2) {
                 throw new NeedleException(NeedleException.Kind.WEIGHTS,
-                        "an I4 tensor must have shape [in, out], got " + shapeString(shape));
+                        "an I4 tensor must have shape [in_pad/2, out], got " + shapeString(shape));
             }
-            long rows = shape[0] / 2 + (shape[0] % 2);
-            return multiply(new long[] {rows, shape[1]}, 1, shape);
         }
-        return multiply(shape, this == F32 ? 4 : 2, shape);
+        return multiply(shape, this == F32 ? 4 : this == I4 ? 1 : 2, shape);
     }
 
     /** Product of {@code dims} times {@code unit}, with overflow reported as an error. */

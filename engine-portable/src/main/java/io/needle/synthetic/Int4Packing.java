@@ -1,43 +1,57 @@
 package io.needle.synthetic;
 
 /**
- * Quantizer and reference of the group-wise INT4 format (MODEL.md section 4), used by
- * {@link ModelWriter} for the seeded random models of tests, demos and benchmarks and by tests as
- * the reference of the engine's I4 kernels. For a linear weight
- * {@code W} of logical shape {@code [in, out]} (row-major, {@code w[r * out + c]}):
+ * Quantizer and reference of the group-wise INT4 format of needle-rs's export (MODEL.md section 4),
+ * used by {@link ModelWriter} for the seeded random models of tests, demos and benchmarks and by
+ * tests as the reference of the engine's I4 kernels. For a linear weight {@code W} of logical shape
+ * {@code [in, out]} (row-major, {@code w[r * out + c]}), as export.py's {@code quantize_int4}:
  * <ul>
- *   <li>groups of {@code groupSize} (32) consecutive rows per output column, the last group possibly
- *       shorter; {@code scale = max|w| / 7} over the group (0 for an all-zero group);</li>
- *   <li>{@code q = rint(w / scale)} (round half to even, as numpy/torch round) clamped to [-8, 7];</li>
+ *   <li>group size {@code g = min(32, in)}; in is padded with zero rows to {@code in_pad}, the next
+ *       multiple of g;</li>
+ *   <li>per group of g rows and column: {@code scale = max(max|w| / 7, 1e-8)} (float32);</li>
+ *   <li>{@code q = rint(w / scale)} (round half to even, as numpy) clamped to [-8, 7];</li>
  *   <li>byte {@code (r/2) * out + c} holds row r (even) in its low nibble and row r+1 in its high
- *       nibble, two's complement; a missing odd last row is 0; {@code ceil(in/2) * out} bytes.</li>
+ *       nibble, two's complement: {@code in_pad/2 * out} bytes, the I4 tensor's header shape
+ *       {@code [in_pad/2, out]}; scales {@code [in_pad/g, out]}.</li>
  * </ul>
  */
 public final class Int4Packing {
+    /** export.py's SCALE_MIN: the smallest group scale written. */
+    public static final float SCALE_MIN = 1e-8f;
+
     private Int4Packing() {
     }
 
-    /** A quantized weight: the packed I4 bytes and the scales, row-major {@code [ceil(in/g), out]}. */
+    /** A quantized weight: the packed I4 bytes ({@code rows * out}) and the scales, row-major {@code [groups, out]}. */
     public static final class Quantized {
         public final byte[] packed;
         public final float[] scales;
         public final int groups;
+        /** Rows of bytes: the I4 tensor's first dimension ({@code ceil(in_pad / 2)}). */
+        public final int rows;
 
-        Quantized(byte[] packed, float[] scales, int groups) {
+        Quantized(byte[] packed, float[] scales, int groups, int rows) {
             this.packed = packed;
             this.scales = scales;
             this.groups = groups;
+            this.rows = rows;
         }
     }
 
-    /** Quantizes {@code w} ({@code [in, out]} row-major). */
+    /** Quantizes {@code w} ({@code [in, out]} row-major) as export.py does (group size min(32, in)). */
+    public static Quantized quantize(float[] w, int in, int out) {
+        return quantize(w, in, out, Math.min(32, in));
+    }
+
+    /** Quantizes {@code w} ({@code [in, out]} row-major) with groups of {@code groupSize} rows, in padded to a multiple of it. */
     public static Quantized quantize(float[] w, int in, int out, int groupSize) {
         if (w.length != in * out) {
             throw new IllegalArgumentException("w has " + w.length + " values, expected " + in * out);
         }
         int groups = (in + groupSize - 1) / groupSize;
+        int inPad = groups * groupSize;
         float[] scales = new float[groups * out];
-        int[] q = new int[in * out];
+        int[] q = new int[inPad * out]; // padding rows stay 0
         for (int g = 0; g < groups; g++) {
             int r0 = g * groupSize;
             int r1 = Math.min(in, r0 + groupSize);
@@ -46,14 +60,14 @@ public final class Int4Packing {
                 for (int r = r0; r < r1; r++) {
                     max = Math.max(max, Math.abs(w[r * out + c]));
                 }
-                float scale = max / 7f;
+                float scale = Math.max(max / 7f, SCALE_MIN);
                 scales[g * out + c] = scale;
                 for (int r = r0; r < r1; r++) {
-                    q[r * out + c] = scale == 0 ? 0 : quantizeOne(w[r * out + c], scale);
+                    q[r * out + c] = quantizeOne(w[r * out + c], scale);
                 }
             }
         }
-        return new Quantized(pack(q, in, out), scales, groups);
+        return new Quantized(pack(q, inPad, out), scales, groups, (inPad + 1) / 2);
     }
 
     /** {@code rint(w / scale)} clamped to [-8, 7]. */
@@ -80,10 +94,10 @@ public final class Int4Packing {
         return packed;
     }
 
-    /** The q values ({@code [in, out]} row-major) of packed I4 bytes. */
+    /** The q values ({@code [in, out]} row-major) of packed I4 bytes (padding rows past in are not read). */
     public static int[] unpack(byte[] packed, int in, int out) {
-        if (packed.length != (in + 1) / 2 * out) {
-            throw new IllegalArgumentException("packed has " + packed.length + " bytes, expected "
+        if (packed.length < (in + 1) / 2 * out) {
+            throw new IllegalArgumentException("packed has " + packed.length + " bytes, expected at least "
                     + (in + 1) / 2 * out);
         }
         int[] q = new int[in * out];

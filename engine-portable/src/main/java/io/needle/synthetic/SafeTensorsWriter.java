@@ -14,7 +14,9 @@ import java.util.Map;
  * Writer of SafeTensors containers (MODEL.md section 4), used by {@link ModelWriter} to make the
  * seeded random models of tests, demos and benchmarks. Tensors are written contiguously in
  * insertion order; the header JSON ({@code __metadata__} first when there is any, then one entry
- * per tensor) is padded with spaces to a multiple of 8 bytes, as the reference writer does.
+ * per tensor, compact as Python's {@code json.dumps(header, separators=(",", ":"))}) is written
+ * as needle-rs's export.py writes it (no padding), or padded with spaces to a multiple of 8 bytes
+ * as the reference {@code safetensors} libraries do ({@link #padHeader}).
  *
  * <p>{@link #container(String, byte[])} builds a file from arbitrary header text, for tests of
  * malformed files.
@@ -38,6 +40,13 @@ public final class SafeTensorsWriter {
 
     private final Map<String, String> metadata = new LinkedHashMap<>();
     private final List<Entry> entries = new ArrayList<>();
+    private boolean padHeader = false;
+
+    /** Pads the header with spaces to a multiple of 8 bytes (default: no padding, as export.py). */
+    public SafeTensorsWriter padHeader(boolean b) {
+        this.padHeader = b;
+        return this;
+    }
 
     /** Sets a {@code __metadata__} entry (insertion order is kept; re-setting keeps the position). */
     public SafeTensorsWriter metadata(String key, String value) {
@@ -164,7 +173,12 @@ public final class SafeTensorsWriter {
         for (Entry e : entries) {
             data.write(e.data, 0, e.data.length);
         }
-        return container(headerJson(), data.toByteArray());
+        byte[] body = data.toByteArray();
+        if (padHeader) {
+            return container(headerJson(), body);
+        }
+        byte[] h = headerJson().getBytes(StandardCharsets.UTF_8);
+        return rawContainer(h.length, h, body);
     }
 
     /**
@@ -221,6 +235,17 @@ public final class SafeTensorsWriter {
             default:
                 throw new IllegalArgumentException("cannot encode floats as " + dtype);
         }
+    }
+
+    /** BF16 as export.py's {@code to_bf16} writes it: each float32 truncated to its upper 16 bits. */
+    public static byte[] encodeBf16Truncated(float[] values) {
+        byte[] out = new byte[values.length * 2];
+        for (int i = 0; i < values.length; i++) {
+            int b = Float.floatToRawIntBits(values[i]) >>> 16;
+            out[2 * i] = (byte) b;
+            out[2 * i + 1] = (byte) (b >>> 8);
+        }
+        return out;
     }
 
     /** The values {@code encode(dtype, values)} stands for (float rounded through the dtype). */

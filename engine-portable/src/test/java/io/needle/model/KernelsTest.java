@@ -173,9 +173,9 @@ class KernelsTest {
 
     @Test
     void referenceKernelsGiveThePortableTokensAndFloats() {
-        // an odd-width FFN (d_ff 45: an odd last row pair, a partial group) and GQA
+        // an odd-width FFN (ffn_dim 45: an odd last row pair, a partial group padded to 64) and GQA
         ModelWriter w = new ModelWriter().seed(31).vocabSize(600).dModel(64).heads(4, 2).layers(2, 2)
-                .ffn(45, "swiglu").groupSize(16);
+                .ffn(45, "swiglu");
         NeedleEngine engine = NeedleEngine.load(w.build(), TestVocab.make(600, 31));
         NeedleModel model = engine.model();
         String tools = "[{\"name\":\"send_message\",\"description\":\"Send a text\","

@@ -9,7 +9,7 @@ import io.needle.engine.RunOptions;
 import io.needle.engine.ToolCatalog;
 import io.needle.json.Json;
 import io.needle.json.JsonNumber;
-import io.needle.model.Config;
+import io.needle.model.ConfigReader;
 import io.needle.safetensors.DType;
 import io.needle.safetensors.SafeTensors;
 import io.needle.safetensors.TensorInfo;
@@ -336,16 +336,18 @@ class PublicApiGarbageTest {
             });
             int n = anyInt();
             only("RunOptions.maxNewTokens", () -> new RunOptions().maxNewTokens(n));
-            Map<String, String> meta = new LinkedHashMap<>();
+            io.needle.synthetic.SafeTensorsWriter w = io.needle.synthetic.ModelWriter.tiny()
+                    .metadata(io.needle.synthetic.ModelWriter.Metadata.NONE).writer();
             String[] keys = {"vocab_size", "d_model", "num_heads", "num_kv_heads", "num_encoder_layers",
-                "num_decoder_layers", "config", "rope_theta", "activation", "no_feedforward", "d_ff", "group_size"};
+                "num_decoder_layers", "max_enc_len", "max_seq_len", "max_dec_len", "rope_theta", "activation",
+                "no_feedforward", "ffn_dim", "d_ff"};
             for (String key : keys) {
                 if (random.nextInt(4) > 0) {
-                    meta.put(key, random.nextBoolean() ? Integer.toString(anyInt()) : String.valueOf(text()));
+                    w.metadata(key, random.nextBoolean() ? Integer.toString(anyInt()) : String.valueOf(text()));
                 }
             }
-            only("Config.fromMetadata", () -> Config.fromMetadata(meta));
+            io.needle.safetensors.SafeTensors st = io.needle.safetensors.SafeTensors.parse(w.toBytes());
+            only("ConfigReader.read", () -> ConfigReader.read(st));
         }
-        only("Config.fromMetadata(null)", () -> Config.fromMetadata(null));
     }
 }

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.needle.json.Json;
 import io.needle.safetensors.DType;
 import io.needle.safetensors.SafeTensors;
 import io.needle.safetensors.TensorInfo;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -22,82 +22,82 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The random model writer: names and layout like the fixtures, presets, statistics. */
+/** The random model writer: the needle-rs layout of the parity files and export.py, presets, variations, statistics. */
 class ModelWriterTest {
 
-    private static int cfgInt(Map<String, String> c, String k) {
-        return Integer.parseInt(c.get(k));
-    }
-
-    private static Map<String, String> configOf(Map<String, String> metadata) {
-        if (!metadata.containsKey("config")) {
-            return metadata;
-        }
-        Map<String, String> out = new java.util.LinkedHashMap<>();
-        @SuppressWarnings("unchecked")
-        Map<String, Object> cfg = (Map<String, Object>) Json.parse(metadata.get("config"));
-        for (Map.Entry<String, Object> e : cfg.entrySet()) {
-            out.put(e.getKey(), String.valueOf(e.getValue()));
-        }
-        return out;
+    private static int cfgInt(Map<String, String> c, String k, String older) {
+        return Integer.parseInt(c.containsKey(k) ? c.get(k) : c.get(older));
     }
 
     /**
-     * Configures a ModelWriter from a parity file (its config and the dtypes it uses, read at test
-     * time) and checks that the writer produces the same tensors, in the same order, with the same
-     * dtypes and shapes, and the same metadata.
+     * Configures a ModelWriter from a parity file (its metadata, or its tensors when it has none,
+     * and the dtypes and gate shapes it uses, read at test time) and checks that the writer
+     * produces the same header text: the same metadata in the same spelling, the same tensors in
+     * the same order with the same dtypes, shapes and offsets (the fixtures pad the header with
+     * spaces; export.py and this writer do not).
      */
     @ParameterizedTest
     @ValueSource(strings = {"p1", "p2", "p3", "p4"})
-    void layoutMatchesParityFile(String name) throws IOException {
+    void headerMatchesParityFile(String name) throws IOException {
         Path dir = Paths.get(System.getProperty("needle.shared", "../shared"), "fixtures", "parity");
-        SafeTensors ref = SafeTensors.parse(Files.readAllBytes(dir.resolve(name + ".safetensors")));
-        Map<String, String> c = configOf(ref.metadata());
-
+        byte[] file = Files.readAllBytes(dir.resolve(name + ".safetensors"));
+        SafeTensors ref = SafeTensors.parse(file);
+        Map<String, String> c = ref.metadata();
+        TensorInfo emb = ref.get("embedding");
+        int d = emb.dim(1);
+        int hd = ref.get("encoder.0.self_attn.q_norm").dim(0);
         ModelWriter mw = new ModelWriter()
-                .vocabSize(cfgInt(c, "vocab_size"))
-                .dModel(cfgInt(c, "d_model"))
-                .heads(cfgInt(c, "num_heads"), cfgInt(c, "num_kv_heads"))
-                .layers(cfgInt(c, "num_encoder_layers"), cfgInt(c, "num_decoder_layers"))
-                .maxSeqLen(cfgInt(c, "max_seq_len"))
-                .ropeTheta(Double.parseDouble(c.get("rope_theta")))
-                .padTokenId(cfgInt(c, "pad_token_id"))
-                .groupSize(cfgInt(c, "group_size"))
-                .configAsJson(ref.metadata().containsKey("config"))
-                .embeddingDtype(ref.get("embedding").dtype())
-                .normDtype(ref.get("encoder.final_norm.scale").dtype())
-                .gatesAsVector(ref.get("encoder.layers.0.attn_gate").rank() == 1);
-        if (c.get("no_feedforward").equals("true")) {
-            mw.noFfn(cfgInt(c, "d_ff"), c.get("activation"));
+                .vocabSize(emb.dim(0))
+                .dModel(d)
+                .heads(ref.get("encoder.0.self_attn.wq").dim(1) / hd, ref.get("encoder.0.self_attn.wk").dim(1) / hd)
+                .layers(layers(ref, "encoder."), layers(ref, "decoder."))
+                .embeddingDtype(emb.dtype())
+                .normDtype(ref.get("encoder_final_norm").dtype())
+                .scalarGates(ref.get("encoder.0.self_attn_gate").rank() == 0);
+        if (c.isEmpty()) {
+            mw.metadata(ModelWriter.Metadata.NONE);
         } else {
-            mw.ffn(cfgInt(c, "d_ff"), c.get("activation"));
+            mw.metadata(c.containsKey("max_seq_len") ? ModelWriter.Metadata.LEGACY : ModelWriter.Metadata.EXPORT)
+                    .ropeTheta(Double.parseDouble(c.get("rope_theta")))
+                    .maxEncLen(cfgInt(c, "max_enc_len", "max_seq_len"))
+                    .maxDecLen(cfgInt(c, "max_dec_len", "max_dec_len"));
         }
-        if (ref.has("contrastive.proj.qweight") || ref.has("contrastive.proj.weight")) {
-            mw.contrastive(cfgInt(c, "contrastive_dim"));
+        TensorInfo gateProj = ref.get("encoder.0.ffn.gate_proj");
+        String activation = c.getOrDefault("activation", "drelu");
+        if (gateProj != null) {
+            mw.ffn(gateProj.dim(1), activation);
         } else {
-            mw.noContrastive(cfgInt(c, "contrastive_dim"));
+            mw.noFfn(cfgInt(c, "ffn_dim", "d_ff"), activation);
+        }
+        if (ref.has("contrastive_proj_kernel")) {
+            mw.contrastive(ref.get("contrastive_hidden_bias").dim(0), ref.get("contrastive_proj_kernel").dim(1));
         }
         for (TensorInfo t : ref.tensors()) {
-            if (t.name().endsWith(".scales")) {
-                mw.scalesDtype(t.dtype());
-            }
-            if (t.name().endsWith(".weight")) {
-                mw.linearDtype(t.name().substring(0, t.name().length() - ".weight".length()), t.dtype());
+            boolean linear = ref.has(t.name() + ".scale") || t.rank() == 2 && !t.name().equals("embedding")
+                    && !t.name().startsWith("contrastive_");
+            if (linear) {
+                mw.linearDtype(t.name(), t.dtype());
             }
         }
-        SafeTensors ours = SafeTensors.parse(mw.build());
+        byte[] ours = mw.build();
+        SafeTensors st = SafeTensors.parse(ours);
 
-        assertEquals(describe(ref), describe(ours));
-        assertEquals(c, configOf(ours.metadata()));
-        assertEquals(ref.metadata().keySet(), ours.metadata().keySet());
+        assertEquals(header(file).trim(), header(ours), "header text");
+        assertEquals(new ArrayList<>(c.entrySet()), new ArrayList<>(st.metadata().entrySet()), "metadata and its order");
+        assertEquals(file.length - ref.dataStart(), ours.length - st.dataStart(), "data size");
     }
 
-    private static List<String> describe(SafeTensors st) {
-        List<String> out = new ArrayList<>();
-        for (TensorInfo t : st.tensors()) {
-            out.add(t.name() + " " + t.dtype() + " " + t.shapeString());
+    private static int layers(SafeTensors st, String prefix) {
+        int n = 0;
+        while (st.has(prefix + n + (prefix.equals("encoder.") ? ".norm" : ".self_attn_norm"))) {
+            n++;
         }
-        return out;
+        return n;
+    }
+
+    private static String header(byte[] file) {
+        SafeTensors st = SafeTensors.parse(file);
+        return new String(file, 8, st.headerLength(), StandardCharsets.UTF_8);
     }
 
     @Test
@@ -110,21 +110,25 @@ class ModelWriterTest {
         SafeTensors st = SafeTensors.parse(a);
         assertEquals("512", st.metadata().get("vocab_size"));
         assertEquals("32", st.metadata().get("d_model"));
-        assertEquals("true", st.metadata().get("no_feedforward"));
-        assertEquals("[32, 32]", st.get("encoder.layers.0.self_attn.q_proj.qweight").shapeString());
-        assertEquals("[32, 16]", st.get("decoder.layers.1.cross_attn.v_proj.qweight").shapeString());
-        assertEquals("[1, 16]", st.get("decoder.layers.1.cross_attn.v_proj.scales").shapeString());
-        assertEquals("[8]", st.get("encoder.layers.1.self_attn.k_norm.scale").shapeString());
-        assertEquals("[]", st.get("decoder.layers.0.self_attn_gate").shapeString());
-        assertFalse(st.has("encoder.layers.0.ffn_norm.scale"));
-        assertFalse(st.has("contrastive.proj.qweight"));
+        assertEquals("True", st.metadata().get("no_feedforward"));
+        assertEquals("10000.0", st.metadata().get("rope_theta"));
+        assertEquals("[16, 32]", st.get("encoder.0.self_attn.wq").shapeString(), "in 32 → 16 rows of bytes");
+        assertEquals("[1, 32]", st.get("encoder.0.self_attn.wq.scale").shapeString());
+        assertEquals("[16, 16]", st.get("decoder.1.cross_attn.wv").shapeString());
+        assertEquals("[1, 16]", st.get("decoder.1.cross_attn.wv.scale").shapeString());
+        assertEquals("[8]", st.get("encoder.1.self_attn.k_norm").shapeString());
+        assertEquals("[1]", st.get("decoder.0.self_attn_gate").shapeString());
+        assertEquals(DType.F32, st.get("decoder.0.self_attn_gate").dtype());
+        assertFalse(st.has("encoder.0.ffn_norm"));
+        assertFalse(st.has("contrastive_proj_kernel"));
+        assertEquals(0, st.headerLength() - header(a).length(), "no padding");
     }
 
     @Test
     void fullSizePreset() {
         byte[] file = ModelWriter.fullSize().build();
         SafeTensors st = SafeTensors.parse(file);
-        assertTrue(file.length > 20_000_000 && file.length < 24_000_000, "size " + file.length);
+        assertTrue(file.length > 22_000_000 && file.length < 23_000_000, "size " + file.length);
         Map<String, String> m = st.metadata();
         assertEquals("8192", m.get("vocab_size"));
         assertEquals("512", m.get("d_model"));
@@ -132,10 +136,9 @@ class ModelWriterTest {
         assertEquals("4", m.get("num_kv_heads"));
         assertEquals("12", m.get("num_encoder_layers"));
         assertEquals("8", m.get("num_decoder_layers"));
-        assertNotNull(st.get("encoder.layers.11.self_attn.o_proj.qweight"));
-        assertNotNull(st.get("decoder.layers.7.cross_attn.k_proj.scales"));
-        assertEquals("[512, 256]", st.get("decoder.layers.7.cross_attn.k_proj.qweight").shapeString());
-        assertEquals("[16, 256]", st.get("decoder.layers.7.cross_attn.k_proj.scales").shapeString());
+        assertEquals(DType.I4, st.get("encoder.11.self_attn.wo").dtype());
+        assertEquals("[256, 256]", st.get("decoder.7.cross_attn.wk").shapeString());
+        assertEquals("[16, 256]", st.get("decoder.7.cross_attn.wk.scale").shapeString());
         assertEquals("vocab 8192, d_model 512, heads 8/4, layers 12+8, INT4, no FFN",
                 ModelWriter.fullSize().describe());
         assertEquals("vocab 512, d_model 32, heads 4/2, layers 2+2, F16, FFN 48 geglu, contrastive head",
@@ -144,27 +147,62 @@ class ModelWriterTest {
 
     @Test
     void optionsChangeDtypesShapesAndMetadataForm() {
-        ModelWriter mw = ModelWriter.tiny().linearDtype(DType.F16).normDtype(DType.F32)
-                .embeddingDtype(DType.F32).gatesAsVector(true).ffn(48, "geglu").contrastive(16)
-                .configAsJson(true).ropeTheta(500000);
+        ModelWriter mw = ModelWriter.tiny().linearDtype(DType.F16).normDtype(DType.BF16)
+                .embeddingDtype(DType.F32).scalarGates(true).ffn(48, "geglu").contrastive(12, 16)
+                .metadata(ModelWriter.Metadata.LEGACY).ropeTheta(500000);
         SafeTensors st = SafeTensors.parse(mw.build());
-        assertEquals(DType.F16, st.get("encoder.layers.0.self_attn.q_proj.weight").dtype());
-        assertFalse(st.has("encoder.layers.0.self_attn.q_proj.qweight"));
-        assertEquals(DType.F32, st.get("encoder.final_norm.scale").dtype());
+        assertEquals(DType.F16, st.get("encoder.0.self_attn.wq").dtype());
+        assertEquals("[32, 32]", st.get("encoder.0.self_attn.wq").shapeString());
+        assertFalse(st.has("encoder.0.self_attn.wq.scale"));
+        assertEquals(DType.BF16, st.get("encoder_final_norm").dtype());
         assertEquals(DType.F32, st.get("embedding").dtype());
-        assertEquals("[1]", st.get("encoder.layers.0.ffn_gate").shapeString());
-        assertEquals("[32, 48]", st.get("decoder.layers.1.ffn.up_proj.weight").shapeString());
-        assertEquals("[48, 32]", st.get("decoder.layers.1.ffn.down_proj.weight").shapeString());
-        assertEquals("[32, 8]", st.get("contrastive.hidden.weight").shapeString());
-        assertEquals("[8]", st.get("contrastive.hidden.bias").shapeString());
-        assertEquals("[8, 16]", st.get("contrastive.proj.weight").shapeString());
-        assertEquals("[]", st.get("contrastive.log_temp").shapeString());
-        assertEquals(1, st.metadata().size());
-        String cfg = st.metadata().get("config");
-        assertTrue(cfg.contains("\"rope_theta\":500000.0"), cfg);
-        assertTrue(cfg.contains("\"no_feedforward\":false"), cfg);
-        assertTrue(cfg.contains("\"activation\":\"geglu\""), cfg);
-        assertTrue(cfg.contains("\"d_ff\":48"), cfg);
+        assertEquals("[]", st.get("encoder.0.ffn_gate").shapeString());
+        assertEquals("[32, 48]", st.get("decoder.1.ffn.up_proj").shapeString());
+        assertEquals("[48, 32]", st.get("decoder.1.ffn.down_proj").shapeString());
+        assertEquals("[32, 12]", st.get("contrastive_hidden_kernel").shapeString());
+        assertEquals(DType.F32, st.get("contrastive_hidden_kernel").dtype());
+        assertEquals("[12]", st.get("contrastive_hidden_bias").shapeString());
+        assertEquals("[12, 16]", st.get("contrastive_proj_kernel").shapeString());
+        Map<String, String> m = st.metadata();
+        assertEquals("500000.0", m.get("rope_theta"));
+        assertEquals("false", m.get("no_feedforward"));
+        assertEquals("48", m.get("d_ff"));
+        assertEquals("1024", m.get("max_seq_len"));
+        assertFalse(m.containsKey("ffn_dim") || m.containsKey("max_enc_len"));
+        assertTrue(SafeTensors.parse(ModelWriter.tiny().metadata(ModelWriter.Metadata.NONE).build()).metadata().isEmpty());
+    }
+
+    /** An FFN width that is not a multiple of 32: down_proj's input rows are padded (75 → 96). */
+    @Test
+    void int4InputRowsArePaddedToTheGroupSize() {
+        SafeTensors st = SafeTensors.parse(ModelWriter.tiny().ffn(75, "swiglu").build());
+        TensorInfo down = st.get("encoder.0.ffn.down_proj");
+        assertEquals("[48, 32]", down.shapeString(), "96 / 2 rows of bytes");
+        assertEquals("[3, 32]", st.get("encoder.0.ffn.down_proj.scale").shapeString());
+        byte[] b = st.bytes();
+        for (int i = 75 / 2 * 32 + 32; i < down.byteLength(); i++) { // rows 76..95 are zero
+            assertEquals(0, b[down.offset() + i], "padding byte " + i);
+        }
+        float[] scales = st.readFloats(st.get("encoder.0.ffn.down_proj.scale"));
+        for (float s : scales) {
+            assertTrue(s >= Int4Packing.SCALE_MIN, "scale " + s);
+        }
+    }
+
+    @Test
+    void bf16EmbeddingIsTruncatedAsExportPyDoes() {
+        float v = Float.intBitsToFloat(0x3f80ffff); // 1.0000153: rounding would give 0x3f81, truncation 0x3f80
+        byte[] b = SafeTensorsWriter.encodeBf16Truncated(new float[] {v});
+        assertEquals(0x80, b[0] & 0xff);
+        assertEquals(0x3f, b[1] & 0xff);
+    }
+
+    @Test
+    void pythonStrOfFloats() {
+        assertEquals("10000.0", ModelWriter.pythonStr(10000));
+        assertEquals("0.5", ModelWriter.pythonStr(0.5));
+        assertEquals("1e+16", ModelWriter.pythonStr(1e16));
+        assertEquals("1.5e-07", ModelWriter.pythonStr(1.5e-7));
     }
 
     /** The documented init regime: v/o around N(0, 0.3), q/k norm γ around 2, norms around 0. */
@@ -173,17 +211,17 @@ class ModelWriterTest {
         ModelWriter mw = new ModelWriter().vocabSize(1024).dModel(128).heads(4, 2).layers(2, 2);
         SafeTensors st = SafeTensors.parse(mw.build());
         assertEquals(0.02, std(st.readFloats(st.get("embedding"))), 0.002);
-        assertEquals(0.3, std(dequantized(st, "encoder.layers.0.self_attn.v_proj")), 0.03);
-        assertEquals(0.3, std(dequantized(st, "decoder.layers.1.cross_attn.o_proj")), 0.03);
-        assertEquals(0.02, std(dequantized(st, "decoder.layers.1.self_attn.q_proj")), 0.003);
-        assertEquals(2.0, mean(st.readFloats(st.get("encoder.layers.0.self_attn.q_norm.scale"))), 0.1);
-        assertEquals(0.0, mean(st.readFloats(st.get("encoder.final_norm.scale"))), 0.05);
+        assertEquals(0.3, std(dequantized(st, "encoder.0.self_attn.wv")), 0.03);
+        assertEquals(0.3, std(dequantized(st, "decoder.1.cross_attn.wo")), 0.03);
+        assertEquals(0.02, std(dequantized(st, "decoder.1.self_attn.wq")), 0.003);
+        assertEquals(2.0, mean(st.readFloats(st.get("encoder.0.self_attn.q_norm"))), 0.1);
+        assertEquals(0.0, mean(st.readFloats(st.get("encoder_final_norm"))), 0.05);
     }
 
     private static float[] dequantized(SafeTensors st, String linear) {
-        TensorInfo q = st.get(linear + ".qweight");
+        TensorInfo q = st.get(linear);
         byte[] packed = Arrays.copyOfRange(st.bytes(), q.offset(), q.offset() + q.byteLength());
-        return Int4Packing.dequantize(packed, st.readFloats(st.get(linear + ".scales")), q.dim(0), q.dim(1), 32);
+        return Int4Packing.dequantize(packed, st.readFloats(st.get(linear + ".scale")), 2 * q.dim(0), q.dim(1), 32);
     }
 
     private static double mean(float[] v) {
