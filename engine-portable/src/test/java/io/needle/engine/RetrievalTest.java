@@ -48,24 +48,24 @@ class RetrievalTest {
         final float[] bias; // [h]
         final float[] proj; // [h, dim]
 
-        Head(byte[] file, int d, int dim) {
+        /** The head's sizes come from the file (hidden = the bias length, dim = the projection's width). */
+        Head(byte[] file, int d) {
             SafeTensors st = SafeTensors.parse(file);
             this.d = d;
-            this.h = d / 4;
-            this.dim = dim;
-            hidden = linear(st, file, "contrastive.hidden", d, h);
-            bias = floats(st, file, st.get("contrastive.hidden.bias"));
-            proj = linear(st, file, "contrastive.proj", h, dim);
+            this.h = st.get("contrastive_hidden_bias").dim(0);
+            this.dim = st.get("contrastive_proj_kernel").dim(1);
+            hidden = linear(st, file, "contrastive_hidden_kernel", d, h);
+            bias = floats(st, file, st.get("contrastive_hidden_bias"));
+            proj = linear(st, file, "contrastive_proj_kernel", h, dim);
         }
 
         static float[] linear(SafeTensors st, byte[] file, String name, int in, int out) {
-            if (st.has(name + ".qweight")) {
-                TensorInfo q = st.get(name + ".qweight");
-                byte[] packed = Arrays.copyOfRange(file, q.offset(),
-                        q.offset() + q.byteLength());
-                return Int4Packing.dequantize(packed, floats(st, file, st.get(name + ".scales")), in, out, 32);
+            TensorInfo t = st.get(name);
+            if (st.has(name + ".scale")) {
+                byte[] packed = Arrays.copyOfRange(file, t.offset(), t.offset() + t.byteLength());
+                return Int4Packing.dequantize(packed, floats(st, file, st.get(name + ".scale")), in, out, Math.min(32, in));
             }
-            return floats(st, file, st.get(name + ".weight"));
+            return floats(st, file, t);
         }
 
         /** F32 / BF16 tensor values, converted here from the raw little-endian bytes. */
@@ -214,9 +214,9 @@ class RetrievalTest {
         // the fixture vocabulary (8192) and small generated ones; I4 and plain head weights
         Object[][] models = {
             {writer(41, 8192, 64, 32), Shared.vocab()},
-            {writer(42, 512, 32, 16), TestVocab.make(512, 5)},
-            {writer(43, 700, 64, 128).linearDtype("contrastive.hidden", DType.F32)
-                    .linearDtype("contrastive.proj", DType.F32), TestVocab.make(700, 6)},
+            {writer(42, 512, 32, 16).contrastive(24, 16), TestVocab.make(512, 5)}, // hidden 24, not d/4
+            {writer(43, 700, 64, 128).linearDtype("contrastive_hidden_kernel", DType.I4)
+                    .linearDtype("contrastive_proj_kernel", DType.I4), TestVocab.make(700, 6)},
             {writer(44, 8192, 32, 8).normDtype(DType.F32), Shared.vocab()},
         };
         String[] queries = {"What's the weather like in Berlin?", "wake me up at 7", "text Bob I'm late",
@@ -225,7 +225,7 @@ class RetrievalTest {
             ModelWriter w = (ModelWriter) m[0];
             byte[] file = w.build();
             NeedleEngine engine = NeedleEngine.load(file, (String) m[1]);
-            Head head = new Head(file, w.dModel(), Integer.parseInt(w.config().get("contrastive_dim")));
+            Head head = new Head(file, w.dModel());
             for (String q : queries) {
                 checkAgainstDirect(engine, head, q, Arrays.asList(DESCRIPTIONS));
                 checked++;
@@ -274,7 +274,7 @@ class RetrievalTest {
         ModelWriter w = writer(46, 8192, 32, 16);
         byte[] file = w.build();
         NeedleEngine engine = NeedleEngine.load(file, Shared.vocab());
-        Head head = new Head(file, w.dModel(), 16);
+        Head head = new Head(file, w.dModel());
         StringBuilder sb = new StringBuilder();
         while (engine.tokenizer().encode(sb.toString()).length < 300) {
             sb.append("weather forecast alarm message flight table ");

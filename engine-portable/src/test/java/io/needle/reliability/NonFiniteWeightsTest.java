@@ -49,12 +49,13 @@ class NonFiniteWeightsTest {
     void nanAndInfinityAreRefusedAtLoadNamingTheTensor() {
         String[][] tensors = {
             {"embedding", "BF16"},
-            {"encoder.layers.0.attn_norm.scale", "BF16"},
-            {"decoder.layers.0.self_attn_gate", "BF16"},
-            {"decoder.layers.0.cross_attn.v_proj.scales", "BF16"},
-            {"encoder.layers.0.self_attn.k_norm.scale", "BF16"},
-            {"decoder.final_norm.scale", "BF16"},
-            {"contrastive.hidden.bias", "BF16"},
+            {"encoder.0.norm", "BF16"},
+            {"decoder.0.self_attn_gate", "BF16"},
+            {"decoder.0.cross_attn.wv.scale", "F32"},
+            {"encoder.0.self_attn.k_norm", "BF16"},
+            {"decoder_final_norm", "BF16"},
+            {"contrastive_hidden_bias", "F32"},
+            {"contrastive_proj_kernel", "F32"},
         };
         for (String[] t : tensors) {
             DType dtype = DType.valueOf(t[1]);
@@ -62,7 +63,7 @@ class NonFiniteWeightsTest {
             String[] shown = {"NaN", "Infinity", "-Infinity"};
             for (int v = 0; v < values.length; v++) {
                 SafeTensorsWriter w = TinyEngine.writer().writer();
-                int index = Math.min(3, w.data(t[0]).length / 2 - 1); // a gate has one element
+                int index = Math.min(3, w.data(t[0]).length / (dtype == DType.F32 ? 4 : 2) - 1); // a gate has one element
                 poke(w, t[0], dtype, index, values[v]);
                 byte[] file = w.toBytes();
                 fails(Kind.WEIGHTS, () -> NeedleEngine.load(file, null), "tensor '" + t[0] + "'",
@@ -78,11 +79,11 @@ class NonFiniteWeightsTest {
         byte[] f16File = f16.toBytes();
         fails(Kind.WEIGHTS, () -> NeedleEngine.load(f16File, null), "'embedding'", "NaN", "element 100");
 
-        String linear = "decoder.layers.0.self_attn.q_proj";
+        String linear = "decoder.0.self_attn.wq";
         SafeTensorsWriter f32 = TinyEngine.writer().linearDtype(linear, DType.F32).writer();
-        poke(f32, linear + ".weight", DType.F32, 5, inf(DType.F32, false));
+        poke(f32, linear, DType.F32, 5, inf(DType.F32, false));
         byte[] f32File = f32.toBytes();
-        fails(Kind.WEIGHTS, () -> NeedleEngine.load(f32File, null), "'" + linear + ".weight'", "Infinity", "element 5");
+        fails(Kind.WEIGHTS, () -> NeedleEngine.load(f32File, null), "'" + linear + "'", "Infinity", "element 5");
 
         SafeTensorsWriter e32 = TinyEngine.writer().embeddingDtype(DType.F32).writer();
         poke(e32, "embedding", DType.F32, 0, nan(DType.F32));
@@ -91,11 +92,11 @@ class NonFiniteWeightsTest {
     }
 
     /** Runs (constrained and not) and generate on a model whose tensor is filled with {@code bits}; returns the errors seen. */
-    private static int runOverflowing(String tensor, long bits) {
+    private static int runOverflowing(String tensor, DType dtype, long bits) {
         SafeTensorsWriter w = TinyEngine.writer().writer();
-        int n = w.data(tensor).length / 2;
+        int n = w.data(tensor).length / (dtype == DType.F32 ? 4 : 2);
         for (int i = 0; i < n; i++) {
-            poke(w, tensor, DType.BF16, i, bits);
+            poke(w, tensor, dtype, i, bits);
         }
         NeedleEngine engine = NeedleEngine.load(w.toBytes(), TinyEngine.vocab());
         int[] errors = {0};
@@ -127,11 +128,11 @@ class NonFiniteWeightsTest {
         long max = 0x7f7f; // the largest finite BF16, about 3.4e38
         long min = 0xff7f;
         // an embedding of huge values: the logits are inf - inf = NaN at the first step
-        assertEquals(3, runOverflowing("embedding", max));
-        runOverflowing("embedding", min);
-        runOverflowing("decoder.final_norm.scale", max);
-        runOverflowing("decoder.layers.0.self_attn_gate", max);
-        runOverflowing("decoder.layers.0.cross_attn.v_proj.scales", max);
-        runOverflowing("encoder.layers.0.self_attn.q_norm.scale", min);
+        assertEquals(3, runOverflowing("embedding", DType.BF16, max));
+        runOverflowing("embedding", DType.BF16, min);
+        runOverflowing("decoder_final_norm", DType.BF16, max);
+        runOverflowing("decoder.0.self_attn_gate", DType.BF16, max);
+        runOverflowing("decoder.0.cross_attn.wv.scale", DType.F32, 0x7f7fffffL); // the largest finite F32
+        runOverflowing("encoder.0.self_attn.q_norm", DType.BF16, min);
     }
 }

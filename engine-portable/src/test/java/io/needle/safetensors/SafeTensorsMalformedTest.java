@@ -160,8 +160,8 @@ class SafeTensorsMalformedTest {
         fails(file("{" + entry("w", "F32", "[1e2]", 0, 400) + "}", 400), "\"w\"", "shape");
         fails(file("{" + entry("w", "F32", "[99999999999999999999]", 0, 4) + "}", 4), "\"w\"",
                 "too large");
-        fails(file("{" + entry("w", "I4", "[8]", 0, 4) + "}", 4), "\"w\"", "[in, out]", "[8]");
-        fails(file("{" + entry("w", "I4", "[2,2,2]", 0, 4) + "}", 4), "\"w\"", "[in, out]");
+        fails(file("{" + entry("w", "I4", "[8]", 0, 4) + "}", 4), "\"w\"", "[in_pad/2, out]", "[8]");
+        fails(file("{" + entry("w", "I4", "[2,2,2]", 0, 4) + "}", 4), "\"w\"", "[in_pad/2, out]");
     }
 
     @Test
@@ -201,7 +201,8 @@ class SafeTensorsMalformedTest {
     void shapeByteCountMismatch() {
         fails(file("{" + entry("enc.q", "F32", "[3]", 0, 8) + "}", 8), "\"enc.q\"", "F32", "[3]",
                 "need 12 bytes", "give 8");
-        fails(file("{" + entry("q", "I4", "[3,4]", 0, 6) + "}", 6), "\"q\"", "need 8 bytes", "give 6");
+        // an I4 shape counts bytes ([in_pad/2, out]): [3, 4] is 12 bytes
+        fails(file("{" + entry("q", "I4", "[3,4]", 0, 6) + "}", 6), "\"q\"", "need 12 bytes", "give 6");
         fails(file("{" + entry("s", "BF16", "[]", 0, 4) + "}", 4), "\"s\"", "need 2 bytes", "give 4");
     }
 

@@ -27,7 +27,7 @@ class Int4PackingTest {
         assertEquals(0x05, p[2] & 0xff); // row2 c0 = 5, missing row 0
         assertEquals(0x0e, p[3] & 0xff); // row2 c1 = -2 (0xe)
         assertArrayEquals(q, Int4Packing.unpack(p, 3, 2));
-        assertEquals(4, DType.I4.byteCount(new long[] {3, 2}));
+        assertEquals(4, DType.I4.byteCount(new long[] {2, 2}), "an I4 header shape counts bytes: 2 rows of 2");
     }
 
     @Test
@@ -40,7 +40,7 @@ class Int4PackingTest {
                     q[i] = r.nextInt(16) - 8;
                 }
                 byte[] p = Int4Packing.pack(q, in, out);
-                assertEquals(DType.I4.byteCount(new long[] {in, out}), p.length);
+                assertEquals(DType.I4.byteCount(new long[] {(in + 1) / 2, out}), p.length);
                 assertArrayEquals(q, Int4Packing.unpack(p, in, out), in + "x" + out);
             }
         }
@@ -64,9 +64,14 @@ class Int4PackingTest {
         for (int c = 0; c < out; c++) {
             w[40 * out + c] = 0; // doesn't matter
         }
-        Int4Packing.Quantized qz = Int4Packing.quantize(w, in, out, 32);
+        Int4Packing.Quantized qz = Int4Packing.quantize(w, in, out);
         assertEquals(3, qz.groups);
         assertEquals(3 * out, qz.scales.length);
+        assertEquals(48, qz.rows, "in 75 padded to 96: 48 rows of bytes");
+        assertEquals(48 * out, qz.packed.length);
+        for (int i = (in + 1) / 2 * out; i < qz.packed.length; i++) {
+            assertEquals(0, qz.packed[i], "padding rows are zero");
+        }
         int[] q = Int4Packing.unpack(qz.packed, in, out);
         for (int g = 0; g < 3; g++) {
             for (int c = 0; c < out; c++) {
@@ -95,9 +100,10 @@ class Int4PackingTest {
         assertEquals(4, Int4Packing.quantizeOne(3.5f, 1f));
         assertEquals(7, Int4Packing.quantizeOne(100f, 1f));
         assertEquals(-8, Int4Packing.quantizeOne(-100f, 1f));
-        // an all-zero group has scale 0 and q 0
-        Int4Packing.Quantized z = Int4Packing.quantize(new float[4], 2, 2, 32);
-        assertArrayEquals(new float[2], z.scales);
+        // an all-zero group has export.py's floor scale 1e-8 and q 0; a group of 2 rows when in is 2
+        Int4Packing.Quantized z = Int4Packing.quantize(new float[4], 2, 2);
+        assertArrayEquals(new float[] {1e-8f, 1e-8f}, z.scales);
+        assertEquals(1, z.rows);
         assertArrayEquals(new int[4], Int4Packing.unpack(z.packed, 2, 2));
         assertThrows(IllegalArgumentException.class, () -> Int4Packing.pack(new int[] {8}, 1, 1));
     }
