@@ -394,7 +394,7 @@ public final class NeedleEngine {
             requireTokenizer();
             c = constraintFor(options, catalog(toolsJson));
         }
-        return Generation.run(model, encoderIds, options.maxNewTokens(), c, null).ids;
+        return Generation.run(model, encoderIds, options.maxNewTokens(), c, null, options.ignoreEos()).ids;
     }
 
     /** The text of generated ids: detokenized, a leading {@code <tool_call>} dropped. */
