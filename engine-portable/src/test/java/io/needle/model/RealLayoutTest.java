@@ -191,6 +191,25 @@ class RealLayoutTest {
         assertEquals(12, NeedleEngine.load(file, null).generate(INPUTS[0], null, new RunOptions().constrain(false).ignoreEos(true).maxNewTokens(12)).length);
     }
 
+    /** The INT4 nibbles and the BF16/F16 embedding are read from the file's own array: no second copy. */
+    @Test
+    void int4LinearsAndTheEmbeddingStayInTheFileBytes() {
+        for (DType emb : new DType[] {DType.BF16, DType.F16}) {
+            byte[] file = new ModelWriter().seed(3).vocabSize(2048).dModel(128).heads(8, 4).layers(2, 2)
+                    .ffn(75, "drelu").embeddingDtype(emb).build();
+            NeedleModel model = NeedleEngine.load(file, null).model();
+            assertTrue(model.embedding().bytes() == file, "embedding in place");
+            int int4 = 0;
+            for (Linear l : model.linears()) {
+                if (l instanceof Int4Linear) {
+                    assertTrue(((Int4Linear) l).packedBytes() == file, "I4 in place");
+                    int4++;
+                }
+            }
+            assertEquals(2 * 4 + 2 * 8 + 4 * 3, int4);
+        }
+    }
+
     // ------------------------------------------------------------------ malformed files
 
     private static ModelWriter tiny() {
