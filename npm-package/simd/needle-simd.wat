@@ -24,8 +24,12 @@
   ;; (x[t][r] * q[r][c] + x[t][r+1] * q[r+1][c]); x[t][in] counts as 0 when in is odd.
   ;; q[r][c] is the signed nibble of byte (r/2)*out + c: low nibble for even r, high for odd r.
   ;;
-  ;; x: [rows, in] f32; y: [rows, out] f32 (overwritten); w: packed bytes; sc: [ceil(in/group), out]
-  ;; f32; scratch: group*out f32 of work space (used when rows > 1). out must be a multiple of 16.
+  ;; x: [rows, in] f32; y: [rows, out] f32 (overwritten); w: packed bytes (the file's I4 tensor
+  ;; [in_pad/2, out]: rows from in on are padding and only read as the unused high nibble of an odd
+  ;; last row); sc: [ceil(in/group), out] f32; scratch: (group rounded up to even)*out f32 of work
+  ;; space (used when rows > 1; rows are unpacked in pairs, so an odd group takes one more row).
+  ;; group: min(32, in) in needle files, so the last group may be short (in 75: 32, 32, 11) and a
+  ;; group may be odd (in 17: one group of 17). out must be a multiple of 16.
   (func (export "int4")
     (param $x i32) (param $y i32) (param $w i32) (param $sc i32)
     (param $rows i32) (param $in i32) (param $out i32) (param $group i32) (param $scratch i32)

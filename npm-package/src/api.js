@@ -383,7 +383,7 @@ export class NeedleWasm {
     return Array.from(out);
   }
 
-  /** The model's configuration (metadata names: vocab_size, d_model, num_heads, …). */
+  /** The model's configuration (export.py's metadata names: vocab_size, d_model, num_heads, ffn_dim, …, then head_dim, contrastive_hidden, contrastive_dim, source). */
   get config() {
     const e = engine(this);
     if (this.#config === null) {

@@ -4,7 +4,7 @@
 import { NeedleError } from "./api.js";
 
 const REPOSITORY = "https://huggingface.co/Abdalrahman/needle-rs-safetensors/resolve/main/";
-/** The INT4 Needle weights needle-rs publishes (about 15 MB). */
+/** The INT4 Needle weights needle-rs publishes (about 22 MB). */
 export const DEFAULT_WEIGHTS_URL = REPOSITORY + "needle.safetensors";
 /** The vocabulary that goes with them. */
 export const DEFAULT_VOCAB_URL = REPOSITORY + "vocab.txt";

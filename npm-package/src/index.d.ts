@@ -119,22 +119,39 @@ export interface GenerateOptions {
   constrain?: boolean;
 }
 
-/** The model's configuration, with the weight file's metadata names. */
+/**
+ * The model's configuration: the weight file's metadata keys as needle-rs's export.py writes them
+ * (older spellings such as max_seq_len and d_ff are read into max_enc_len and ffn_dim), checked
+ * against the tensors or, for files without metadata, inferred from them; then derived values.
+ */
 export interface ModelConfig {
-  vocab_size: number;
   d_model: number;
   num_heads: number;
   num_kv_heads: number;
   num_encoder_layers: number;
   num_decoder_layers: number;
-  max_seq_len: number;
-  rope_theta: number;
-  pad_token_id: number;
+  vocab_size: number;
+  /** Longest encoder input (1024 in Needle). */
+  max_enc_len: number;
+  /** The decoder's length (512 in Needle; generation stops after 511 tokens). */
+  max_dec_len: number;
+  /** Width of the feed-forward blocks, as the file states it even when there are none. */
+  ffn_dim: number;
   no_feedforward: boolean;
-  d_ff: number;
+  /** "drelu", "swiglu" or "geglu". */
   activation: string;
+  rope_theta: number;
+  /** d_model / num_heads. */
+  head_dim: number;
+  /** Hidden width of the contrastive head, 0 without one. */
+  contrastive_hidden: number;
+  /** Size of a contrastive embedding, 0 without a head. */
   contrastive_dim: number;
-  group_size: number;
+  /**
+   * Where the values came from: "metadata" (the file's __metadata__, checked against the
+   * tensors), "metadata+tensors" (partial metadata), "tensors" (no metadata: all inferred).
+   */
+  source: "metadata" | "metadata+tensors" | "tensors";
 }
 
 /** A batch item: [query, tools] or { query, tools }. */

@@ -40,14 +40,29 @@ test("bad weight bytes: WEIGHTS errors naming the problem", () => {
 });
 
 test("a weight file without a tensor the model needs", () => {
-  // rename one tensor in the JSON header (same length, so the offsets stay valid)
+  // rename tensors in the JSON header (same length, so the offsets stay valid): the error names
+  // the missing tensor (needle-rs would use zeros for a missing norm; the engine refuses)
+  for (const [name, other] of [["decoder_final_norm", "decoder_final_nurm"], ["encoder.1.self_attn.wq.scale", "encoder.1.self_attn.wq.scalx"],
+    ["decoder.0.cross_attn.wo", "decoder.0.cross_attn.wx"], ["encoder.0.self_attn_gate", "encoder.0.self_attn_gatx"]]) {
+    const bytes = Uint8Array.from(weights);
+    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = new TextDecoder().decode(bytes.subarray(8, 8 + headerLength));
+    const renamed = header.replace(`"${name}"`, `"${other}"`);
+    assert.ok(renamed !== header, `the header names ${name}`);
+    bytes.set(new TextEncoder().encode(renamed), 8);
+    throwsKind(() => NeedleWasm.load(bytes, vocab), "WEIGHTS", new RegExp(name.replaceAll(".", "\\.")));
+  }
+});
+
+test("a weight file whose metadata disagrees with its tensors: refused, naming both", () => {
+  // export.py writes "d_model": "32" for this model; "d_model": "64" would not fit its tensors
   const bytes = Uint8Array.from(weights);
   const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   const header = new TextDecoder().decode(bytes.subarray(8, 8 + headerLength));
-  const renamed = header.replace("\"decoder.final_norm.scale\"", "\"decoder.final_norm.scalx\"");
-  assert.ok(renamed !== header, "the header names decoder.final_norm.scale");
-  bytes.set(new TextEncoder().encode(renamed), 8);
-  throwsKind(() => NeedleWasm.load(bytes, vocab), "WEIGHTS", /decoder\.final_norm\.scale/);
+  const edited = header.replace('"d_model":"32"', '"d_model":"64"');
+  assert.ok(edited !== header, "the header has export.py's d_model");
+  bytes.set(new TextEncoder().encode(edited), 8);
+  throwsKind(() => NeedleWasm.load(bytes, vocab), "CONFIG", /metadata d_model '64' contradicts tensor '[^']+' of shape \[.*\] \(d_model 32\)/);
 });
 
 test("weights of the wrong type", () => {

@@ -28,13 +28,29 @@ export const realVocab = () => fs.readFileSync(fixture("tokenizer", "vocab.txt")
 export const manifest = () => readJson(path.join(NODE_FIXTURES, "manifest.json"));
 export const nodeFixture = (name) => path.join(NODE_FIXTURES, name);
 
-/** The parity models: [{ name, weights (path), cases, tieEps }] from shared/fixtures/parity/pN.json. */
+/**
+ * The parity models from shared/fixtures/parity/pN.json: [{ name, weights (path), cases, tieEps,
+ * metadata, embeddingShape, hasContrastive }]. metadata is the file's own __metadata__ (read from
+ * its header: {} when it has none, as p4), embeddingShape the header's shape of "embedding".
+ */
 export function parityModels() {
   const dir = fixture("parity");
   return fs.readdirSync(dir).filter((f) => /^p\d+\.json$/.test(f)).sort().map((f) => {
     const spec = readJson(path.join(dir, f));
-    return { name: f.replace(/\.json$/, ""), weights: path.join(dir, spec.model.file), cases: spec.cases, tieEps: spec.tie_eps };
+    const weights = path.join(dir, spec.model.file);
+    const header = safetensorsHeader(fs.readFileSync(weights));
+    return {
+      name: f.replace(/\.json$/, ""), weights, cases: spec.cases, tieEps: spec.tie_eps,
+      metadata: header.__metadata__ ?? {}, embeddingShape: header.embedding.shape,
+      hasContrastive: spec.model.has_contrastive,
+    };
   });
+}
+
+/** The parsed JSON header of a .safetensors file's bytes. */
+export function safetensorsHeader(bytes) {
+  const length = Number(Buffer.from(bytes.buffer, bytes.byteOffset, 8).readBigUInt64LE(0));
+  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, length).toString("utf8"));
 }
 
 /**

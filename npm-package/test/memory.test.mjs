@@ -1,4 +1,4 @@
-// The full-size random model (ModelWriter.fullSize(), about 21 MB, the real model's shape) with the
+// The full-size random model (ModelWriter.fullSize(), about 22.3 MB in the needle-rs layout, the real model's shape) with the
 // real vocabulary: the answer equals the JVM's, the process grows by about the file size once the
 // caller drops its bytes (INT4 kept packed: no float expansion, no second copy), and the load and
 // request times next to the JVM's.

@@ -10,6 +10,11 @@ import { manifest, nodeFixture, parityMismatch, parityModels } from "./helpers.m
 before(() => init());
 
 describe("shared parity fixtures", () => {
+  const jvm = new Map(manifest().parity.map((p) => [p.name, p]));
+  test("the four parity models are there, and the JVM read each of them", () => {
+    assert.deepEqual(parityModels().map((m) => m.name), ["p1", "p2", "p3", "p4"]);
+    assert.deepEqual([...jvm.keys()], ["p1", "p2", "p3", "p4"]);
+  });
   for (const model of parityModels()) {
     test(`${model.name}: every case matches expected_ids under the tie rule`, () => {
       const engine = NeedleWasm.load(fs.readFileSync(model.weights));
@@ -19,6 +24,35 @@ describe("shared parity fixtures", () => {
         const problem = parityMismatch(c, model.tieEps, ids);
         assert.equal(problem, null, `${model.name} case ${c.id}: ${problem}`);
       }
+      engine.free();
+    });
+
+    test(`${model.name}: the config the JVM engine reads, and the file's own metadata`, () => {
+      const engine = NeedleWasm.load(fs.readFileSync(model.weights));
+      const config = { ...engine.config };
+      assert.deepEqual(config, jvm.get(model.name).config);
+      // what the file's __metadata__ says (p4 has none: then everything came from the tensors)
+      const meta = model.metadata;
+      assert.equal(config.source, Object.keys(meta).length === 0 ? "tensors" : "metadata");
+      const int = (...keys) => keys.map((k) => meta[k]).find((v) => v !== undefined);
+      for (const [key, value] of [["d_model", int("d_model")], ["num_heads", int("num_heads")],
+        ["num_kv_heads", int("num_kv_heads")], ["num_encoder_layers", int("num_encoder_layers")],
+        ["num_decoder_layers", int("num_decoder_layers")], ["vocab_size", int("vocab_size")],
+        ["max_enc_len", int("max_enc_len", "max_seq_len")], ["max_dec_len", int("max_dec_len")],
+        ["ffn_dim", int("ffn_dim", "d_ff")], ["rope_theta", int("rope_theta")]]) {
+        if (value !== undefined) assert.equal(config[key], Number(value), `${key} (metadata ${value})`);
+      }
+      if (meta.no_feedforward !== undefined) {
+        assert.equal(config.no_feedforward, ["True", "true", "1"].includes(meta.no_feedforward));
+      }
+      if (meta.activation !== undefined) assert.equal(config.activation, meta.activation);
+      // the embedding's shape gives vocab and d_model whatever the metadata says (or not)
+      assert.deepEqual([config.vocab_size, config.d_model], model.embeddingShape);
+      assert.equal(engine.hasContrastiveHead, model.hasContrastive);
+      assert.equal(config.contrastive_dim > 0, model.hasContrastive);
+      // ids are checked against the loaded model's vocabulary (not a metadata value: p4 has none)
+      assert.throws(() => engine.generate([config.vocab_size]), (e) => e.kind === "INPUT" && /out of range/.test(e.message));
+      assert.ok(engine.generate([config.vocab_size - 1], { maxNewTokens: 1 }).length <= 1);
       engine.free();
     });
   }
@@ -65,7 +99,13 @@ describe("generated models: identical to the JVM engine", () => {
         }
       });
 
-      test("retrieveTools: the JVM's ranking and float scores", { skip: !m.retrieve && "no contrastive head" }, () => {
+      test(m.retrieve ? "retrieveTools: the JVM's ranking and float scores" : "retrieveTools: no contrastive head, a WEIGHTS error", () => {
+        assert.equal(engine.hasContrastiveHead, m.config.contrastive_dim > 0);
+        assert.equal(engine.hasContrastiveHead, m.retrieve !== undefined);
+        if (!m.retrieve) {
+          assert.throws(() => engine.retrieveTools("hi", ["a", "b"]), (e) => e.kind === "WEIGHTS" && /contrastive head/.test(e.message));
+          return;
+        }
         for (const r of m.retrieve) {
           const got = engine.retrieveTools(r.query, r.descriptions, r.top_k);
           assert.deepEqual(got.map(([i]) => i), r.results.map(([i]) => i));

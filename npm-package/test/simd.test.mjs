@@ -67,26 +67,47 @@ function int4Reference(x, packed, scales, rows, inRows, out, group) {
 const bits = (a) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 describe("needle-simd.wasm kernels: bit for bit the portable arithmetic", () => {
-  // rows 1 (the decoder's path) and several (the encoder's: 2 rows at a time plus an odd one);
-  // an odd input width (a missing last row), a short last group
-  for (const [rows, inRows, out, group] of [[1, 64, 16, 32], [1, 45, 32, 8], [2, 64, 32, 32], [3, 45, 16, 8],
-    [7, 512, 64, 32], [62, 96, 48, 32]]) {
+  // needle files (MODEL.md section 4): group = min(32, in), the I4 tensor [in_pad/2, out] with its
+  // rows padded to in_pad = ceil(in/group)*group. Rows 1 (the decoder's path) and several (the
+  // encoder's: 2 rows at a time plus an odd one); in a multiple of 32; in 48 and 75 (a short last
+  // group of 16 / 11 rows, padding rows after them); in 17 (one odd group of 17, 9 byte rows);
+  // and groups of 8 with an odd in (not a needle layout, but the kernel takes any group size)
+  for (const [rows, inRows, out, group] of [[1, 64, 16, 32], [2, 64, 32, 32], [7, 512, 64, 32], [62, 96, 48, 32],
+    [1, 48, 48, 32], [5, 48, 48, 32], [1, 75, 128, 32], [9, 75, 128, 32], [1, 17, 48, 17], [2, 17, 48, 17],
+    [7, 17, 32, 17], [1, 45, 32, 8], [3, 45, 16, 8]]) {
     test(`int4: ${rows} rows, in ${inRows}, out ${out}, group ${group}`, async () => {
       const { k, memory, alloc } = await kernels();
-      const rnd = random(rows * 1000 + inRows);
-      const packedBytes = ((inRows + 1) >> 1) * out;
+      const rnd = random(rows * 1000 + inRows + group);
       const groups = Math.ceil(inRows / group);
+      const inPad = groups * group;
+      const packedBytes = ((inPad + 1) >> 1) * out; // the file's I4 tensor, padding rows included
+      const scratchBytes = 4 * ((group + 1) & ~1) * out; // what SimdInt4Kernel reserves
       const w = alloc(packedBytes), sc = alloc(4 * groups * out), x = alloc(4 * rows * inRows);
-      const y = alloc(4 * rows * out), scratch = alloc(4 * group * out);
+      const y = alloc(4 * rows * out), scratch = alloc(scratchBytes + 64);
       const packed = new Uint8Array(memory.buffer, w, packedBytes);
+      // random nibbles everywhere, the padding rows too: a kernel that read them would differ
       packed.forEach((_, i) => { packed[i] = (rnd() * 256) | 0; });
       const scales = new Float32Array(memory.buffer, sc, groups * out);
       scales.forEach((_, i) => { scales[i] = (rnd() - 0.5) * 0.1; });
       const xs = new Float32Array(memory.buffer, x, rows * inRows);
       xs.forEach((_, i) => { xs[i] = (rnd() - 0.5) * 4; });
+      const guard = new Uint8Array(memory.buffer, scratch + scratchBytes, 64).fill(0xa5);
       k.int4(x, y, w, sc, rows, inRows, out, group, scratch);
       const got = new Float32Array(memory.buffer, y, rows * out);
       assert.deepEqual(bits(got), bits(int4Reference(xs, packed, scales, rows, inRows, out, group)));
+      assert.ok(guard.every((b) => b === 0xa5), "the kernel wrote past its scratch space");
+      if (inPad > inRows) {
+        // the padding rows are never used: zero them (as export.py writes them) and get the same floats
+        for (let r = inRows; r < inPad; r++) {
+          for (let c = 0; c < out; c++) {
+            const i = (r >> 1) * out + c;
+            packed[i] = (r & 1) === 0 ? packed[i] & 0xf0 : packed[i] & 0x0f;
+          }
+        }
+        k.int4(x, y, w, sc, rows, inRows, out, group, scratch);
+        assert.deepEqual(bits(new Float32Array(memory.buffer, y, rows * out)),
+          bits(int4Reference(xs, packed, scales, rows, inRows, out, group)));
+      }
     });
   }
 

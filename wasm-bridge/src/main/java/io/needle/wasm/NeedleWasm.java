@@ -256,7 +256,11 @@ public final class NeedleWasm {
         return WasmError.guard(() -> engine().generate(encoderIds, toolsJson, options(maxNewTokens, true)));
     }
 
-    /** The model configuration as a JSON object text (the metadata names: vocab_size, d_model...). */
+    /**
+     * The model configuration as a JSON object text ({@link io.needle.model.Config#toMap}: export.py's
+     * metadata names vocab_size, d_model, ..., max_enc_len, ffn_dim, then head_dim, contrastive_hidden,
+     * contrastive_dim, source).
+     */
     @JSExport
     public String config() {
         return WasmError.guard(() -> Json.write(engine().config().toMap()));

@@ -29,7 +29,9 @@ final class SimdInt4Kernel implements Int4Kernel {
     public void forward(float[] x, float[] y, int rows) {
         LinearMemory xm = kernels.in(4 * rows * in);
         LinearMemory ym = kernels.out(4 * rows * out);
-        int scratch = rows > 1 ? kernels.scratch(4 * group * out).address : 0;
+        // the module unpacks rows in pairs: an odd group (g = in < 32, e.g. an FFN of 17) takes
+        // group + 1 unpacked rows
+        int scratch = rows > 1 ? kernels.scratch(4 * ((group + 1) & ~1) * out).address : 0;
         xm.putFloats(0, x, rows * in);
         SimdModule.int4(xm.address, ym.address, packed.address + packedAt, scales.address + scalesAt,
                 rows, in, out, group, scratch);

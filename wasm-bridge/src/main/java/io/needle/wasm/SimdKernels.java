@@ -19,6 +19,12 @@ import io.needle.model.NeedleModel;
  * the keys and values of the call). The floats are the portable
  * kernels' own, bit for bit (see npm-package/simd/needle-simd.wat), so the tokens are the same.
  *
+ * <p>An INT4 linear is the file's I4 tensor {@code [in_pad/2, out]} (rows padded with zeros to a
+ * multiple of the group size {@code min(32, in)}) and its {@code .scale} {@code [in_pad/g, out]}:
+ * the kernels read the first {@code in} rows only (the pairs of the byte rows, a last odd row
+ * multiplied by 0 as in {@link Int4Linear}), with a last group shorter than g when in is not a
+ * multiple of 32, or one odd group when in is odd and below 32.
+ *
  * <p>Layers the module does not handle (an output width that is not a multiple of 16, a non-BF16
  * embedding) keep the portable Java kernels. The work buffers are shared by all layers (one call
  * at a time: the engine is single-threaded).

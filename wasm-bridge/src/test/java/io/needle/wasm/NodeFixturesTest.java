@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  *   <li>{@code runs}: (query, tools) → text and token ids, constrained and not, as {@code needle run};</li>
  *   <li>{@code prompts}: (query, tools) → encoder input ids, as {@code needle prompt};</li>
  *   <li>{@code retrieve}: contrastive-head rankings (index, float score);</li>
- *   <li>{@code fullsize}: the full-size random model (about 21 MB) with the real vocabulary, one
+ *   <li>{@code fullsize}: the full-size random model (about 22.3 MB) with the real vocabulary, one
  *       request, and the JVM's load and run times for the report.</li>
  * </ul>
  * The manifest is {@code manifest.json}; the folder is rewritten on every run.
@@ -80,33 +80,66 @@ class NodeFixturesTest {
                 Files.delete(p);
             }
         }
+        // every variation a real-layout file may hold (MODEL.md section 4): export.py's metadata,
+        // an older export's spellings, no metadata at all; F32, BF16 and F16 norms and gates;
+        // gates [1] and []; FFN widths that need padded I4 rows; contrastive heads whose hidden
+        // width is not d_model / 4; plain float linears next to I4 ones; odd INT4 group sizes
         List<Object> models = new ArrayList<>();
-        models.add(model(dir, "tiny-drelu", ModelWriter.tiny().seed(11), 512));
+        // export.py's file: metadata, F32 norms, gates [1], every linear I4, no FFN
+        models.add(model(dir, "tiny-drelu", ModelWriter.tiny().seed(11), 512, "metadata"));
+        // an older export (max_seq_len, d_ff, "false"), BF16 norms, gates [], contrastive hidden 24 (not d/4)
         models.add(model(dir, "swiglu-contrastive", new ModelWriter().seed(12).vocabSize(1024).dModel(64)
-                .heads(8, 4).layers(1, 2).ffn(96, "swiglu").contrastive(32).scalesDtype(DType.F16)
-                .normDtype(DType.F32).gatesAsVector(true), 1024));
+                .heads(8, 4).layers(1, 2).ffn(96, "swiglu").contrastive(24, 32)
+                .metadata(ModelWriter.Metadata.LEGACY).normDtype(DType.BF16).scalarGates(true), 1024, "metadata"));
+        // FFN 75 (down_proj rows padded to 96: groups of 32, 32 and 11), F16 norms and gates,
+        // rope_theta 1000, plain F32/BF16/F16 linears among the I4 ones, vocab not a multiple of 16
         models.add(model(dir, "geglu-mixed", new ModelWriter().seed(13).vocabSize(700).dModel(128).heads(4, 4)
-                .layers(2, 1).ffn(96, "geglu").ropeTheta(1000).configAsJson(true)
-                .linearDtype("encoder.layers.0.self_attn.o_proj", DType.F32)
-                .linearDtype("decoder.layers.0.ffn.down_proj", DType.BF16), 700));
+                .layers(2, 1).ffn(75, "geglu").ropeTheta(1000).normDtype(DType.F16)
+                .linearDtype("encoder.0.self_attn.wo", DType.F32)
+                .linearDtype("encoder.1.ffn.up_proj", DType.F32)
+                .linearDtype("decoder.0.cross_attn.wk", DType.F16)
+                .linearDtype("decoder.0.ffn.down_proj", DType.BF16), 700, "metadata"));
+        // no __metadata__ at all (the first export): everything inferred from the tensors; BF16
+        // norms, gates [], GQA 8/2, contrastive hidden 40
         models.add(model(dir, "drelu-gqa-contrastive", new ModelWriter().seed(14).vocabSize(2048).dModel(64)
-                .heads(8, 2).layers(1, 1).ffn(64, "drelu").contrastive(64), 2048));
+                .heads(8, 2).layers(1, 1).ffn(64, "drelu").contrastive(40, 64)
+                .metadata(ModelWriter.Metadata.NONE).normDtype(DType.BF16).scalarGates(true), 2048, "tensors"));
+        // odd INT4 groups for the SIMD kernels: d_model 48 (wq/wk/wv/gate/up rows padded from 48
+        // to 64: a group of 32 and one of 16), FFN 17 (down_proj: one group of 17 rows, an odd
+        // group size, I4 [9, 48]); an F16 embedding (the portable logits)
+        models.add(model(dir, "odd-groups", new ModelWriter().seed(15).vocabSize(512).dModel(48).heads(4, 2)
+                .layers(2, 2).ffn(17, "drelu").embeddingDtype(DType.F16), 512, "metadata"));
+
+        // the shared parity models as the JVM engine reads them (config; the node tests compare
+        // their ids with the fixtures' float64 reference themselves)
+        List<Object> parity = new ArrayList<>();
+        for (String name : Shared.parityModels()) {
+            Map<?, ?> spec = Shared.parityCases(name);
+            Map<?, ?> model = (Map<?, ?>) spec.get("model");
+            NeedleEngine engine = NeedleEngine.load(Shared.bytes("parity/" + model.get("file")), null);
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("name", name);
+            p.put("config", engine.config().toMap());
+            parity.add(p);
+        }
 
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("models", models);
+        manifest.put("parity", parity);
         manifest.put("fullsize", fullSize(dir));
         Files.writeString(dir.resolve("manifest.json"), Json.write(manifest), StandardCharsets.UTF_8);
         assertTrue(Files.size(dir.resolve("manifest.json")) > 0);
     }
 
-    private static Map<String, Object> model(Path dir, String name, ModelWriter writer, int vocabSize)
-            throws IOException {
+    private static Map<String, Object> model(Path dir, String name, ModelWriter writer, int vocabSize,
+            String source) throws IOException {
         byte[] weights = writer.build();
         String vocab = TestVocab.make(vocabSize, vocabSize);
         Files.write(dir.resolve(name + ".safetensors"), weights);
         Files.writeString(dir.resolve(name + ".vocab.txt"), vocab, StandardCharsets.UTF_8);
         NeedleEngine engine = NeedleEngine.load(weights, vocab);
         assertEquals(vocabSize, engine.config().vocabSize);
+        assertEquals(source, engine.config().toMap().get("source"), name + ": where the config came from");
 
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", name);
