@@ -110,6 +110,7 @@ final class BenchCommand {
         if (a.value("weights") != null || a.value("vocab") != null) {
             weights = Inputs.readFile("weights", a.required("weights"));
             vocab = new String(Inputs.readFile("vocab", a.required("vocab")), StandardCharsets.UTF_8);
+            ModelFiles.engine(weights, vocab); // a bad file is one clear error before anything is measured
             modelName = "file " + a.value("weights");
         } else {
             weights = ModelWriter.fullSize().seed(SEED).build();

@@ -42,7 +42,7 @@ final class GenerateCommand {
 
         byte[] weights = Inputs.readFile("weights", weightsPath);
         String vocab = a.value("vocab") == null ? null : Inputs.readTextFile("vocab", a.value("vocab"));
-        NeedleEngine engine = NeedleEngine.load(weights, vocab);
+        NeedleEngine engine = ModelFiles.engine(weights, vocab);
 
         if (!jsonl) {
             out.print(TokenizeCommand.ids(generate(engine, inputIds, defaultMax, constrain, defaultTools)) + "\n");

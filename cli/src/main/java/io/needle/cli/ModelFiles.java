@@ -4,6 +4,8 @@ import io.needle.engine.NeedleEngine;
 import io.needle.engine.NeedleException;
 import io.needle.jvm.DownloadException;
 import io.needle.jvm.ModelCache;
+import io.needle.jvm.OtherLayout;
+import io.needle.safetensors.SafeTensors;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
@@ -76,13 +78,34 @@ final class ModelFiles {
         byte[] w = Inputs.readFile("weights", weights);
         String v = Inputs.readTextFile("vocab", vocab);
         if (cache == null) {
-            return NeedleEngine.load(w, v);
+            return engine(w, v);
         }
         try {
-            return NeedleEngine.load(w, v);
+            return engine(w, v);
         } catch (NeedleException e) {
             throw new NeedleException(e.kind(), e.getMessage() + " (the cached default model in " + cache.directory()
                     + "; 'needle cache clear' removes it, or pass --weights and --vocab)");
+        }
+    }
+
+    /**
+     * {@link NeedleEngine#load}; a weight file in another tensor layout is told which layout is read
+     * ({@link OtherLayout}), also when its container does not parse.
+     */
+    static NeedleEngine engine(byte[] weights, String vocab) {
+        try {
+            return NeedleEngine.load(weights, vocab);
+        } catch (NeedleException e) {
+            throw OtherLayout.explain(e, weights);
+        }
+    }
+
+    /** {@link SafeTensors#parse}; a weight file in another tensor layout is told which layout is read. */
+    static SafeTensors parse(byte[] weights) {
+        try {
+            return SafeTensors.parse(weights);
+        } catch (NeedleException e) {
+            throw OtherLayout.explain(e, weights);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.needle.cli;
 
 import io.needle.model.Config;
+import io.needle.model.WeightLoader;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -82,41 +83,51 @@ final class Roofline {
     }
 
     /**
-     * Counts the work of encoding {@code tokens} tokens and decoding {@code steps} steps
-     * (INT4 linears: half a byte per weight plus a float scale per 32; the 16-bit embedding for
-     * the full output projection each step; K/V reads of attention).
+     * Counts the work of encoding {@code tokens} tokens and decoding {@code steps} steps: the
+     * linears as stored in the needle-rs layout ({@link #linearBytes}: INT4, half a byte per weight
+     * of the rows padded to a multiple of the group size {@code min(32, in)}, plus a float scale per
+     * group and output column), the FFN when the model has one, the 16-bit embedding for the full
+     * output projection each step, and the K/V reads of attention.
      */
     static Work work(Config c, int tokens, int steps) {
-        double d = c.dModel;
-        double hd = c.headDim();
-        double qd = c.numHeads * hd;
-        double kvd = c.numKvHeads * hd;
-        double g = c.groupSize;
+        int d = c.dModel;
+        int hd = c.headDim();
+        int qd = c.numHeads * hd;
+        int kvd = c.numKvHeads * hd;
+        int ff = c.noFeedforward ? 0 : c.ffnDim;
         double t = tokens;
-        double attnMacs = d * qd + 2 * d * kvd + qd * d; // q, k, v, o projections per token
-        double attnBytes = linearBytes(d, qd, g) + 2 * linearBytes(d, kvd, g) + linearBytes(qd, d, g);
-        double crossKvMacs = 2 * d * kvd;
-        double crossQoMacs = d * qd + qd * d;
-        double crossQoBytes = linearBytes(d, qd, g) + linearBytes(qd, d, g);
+        double attnMacs = (double) d * qd + 2.0 * d * kvd + (double) qd * d; // q, k, v, o projections per token
+        double attnBytes = linearBytes(d, qd) + 2 * linearBytes(d, kvd) + linearBytes(qd, d);
+        double crossKvMacs = 2.0 * d * kvd;
+        double crossQoMacs = (double) d * qd + (double) qd * d;
+        double crossQoBytes = linearBytes(d, qd) + linearBytes(qd, d);
+        double ffnMacs = 3.0 * d * ff; // gate, up, down
+        double ffnBytes = ff == 0 ? 0 : 2 * linearBytes(d, ff) + linearBytes(ff, d);
 
-        double encMacs = c.numEncoderLayers * (t * attnMacs + 2 * c.numHeads * hd * t * t)
+        double encMacs = c.numEncoderLayers * (t * (attnMacs + ffnMacs) + 2.0 * c.numHeads * hd * t * t)
                 + c.numDecoderLayers * t * crossKvMacs;
-        double encBytes = c.numEncoderLayers * attnBytes + c.numDecoderLayers * 2 * linearBytes(d, kvd, g)
-                + c.vocabSize * 0 + t * d * 2; // the embedding rows of the input tokens
+        double encBytes = c.numEncoderLayers * (attnBytes + ffnBytes) + c.numDecoderLayers * 2 * linearBytes(d, kvd)
+                + t * d * 2; // the embedding rows of the input tokens
         double decMacs = 0;
         double decBytes = 0;
         for (int s = 0; s < steps; s++) {
             double keys = s + 1;
-            decMacs += c.numDecoderLayers * (attnMacs + crossQoMacs + 2 * c.numHeads * hd * (keys + t))
+            decMacs += c.numDecoderLayers * (attnMacs + crossQoMacs + ffnMacs + 2.0 * c.numHeads * hd * (keys + t))
                     + (double) c.vocabSize * d;
-            decBytes += c.numDecoderLayers * (attnBytes + crossQoBytes + 2 * kvd * 4 * (keys + t))
+            decBytes += c.numDecoderLayers * (attnBytes + crossQoBytes + ffnBytes + 2.0 * kvd * 4 * (keys + t))
                     + (double) c.vocabSize * d * 2;
         }
         return new Work(2 * encMacs, encBytes, 2 * decMacs, decBytes);
     }
 
-    private static double linearBytes(double in, double out, double groupSize) {
-        return in * out / 2 + Math.ceil(in / groupSize) * out * 4;
+    /**
+     * Bytes of an INT4 linear [in, out] in the needle-rs layout (MODEL.md section 4): the packed
+     * rows {@code in_pad/2 * out} (in padded to a multiple of {@code g = min(32, in)}) plus the F32
+     * scales {@code in_pad/g * out * 4}.
+     */
+    static double linearBytes(int in, int out) {
+        int inPad = WeightLoader.paddedIn(in);
+        return (double) ((inPad + 1) / 2) * out + (double) (inPad / WeightLoader.groupSize(in)) * out * 4;
     }
 
     /** The text lines of one workload's roofline. */

@@ -60,8 +60,12 @@ final class Usage {
                   stdin: one JSON object {"query":..., "tools":...} per line; stdout: one line
                   of ids per input line.
               inspect W
-                  Print the model config, one "key: value" line per field, then one line per
-                  tensor: name dtype shape bytes (shape like [512,64], no spaces).
+                  Print the model config, one "key: value" line per field, the first one
+                  "source:" (from __metadata__, or which values were inferred from the
+                  tensors), then one line per tensor: name dtype shape bytes (shape like
+                  [32,64], no spaces); an I4 linear adds its logical shape, e.g.
+                  "(logical [75,128], in padded to 96)", a tensor the model does not use
+                  "(not used by the model)".
               retrieve [--weights W --vocab V] --query Q [--top-k K] DESCRIPTION...
                   Rank the DESCRIPTIONs (e.g. one per tool) by similarity to the query with the
                   model's contrastive head; print the best K (default 5), best first, one line

@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.needle.engine.NeedleEngine;
 import io.needle.json.Json;
+import io.needle.model.Config;
+import io.needle.model.ConfigReader;
+import io.needle.safetensors.DType;
+import io.needle.safetensors.SafeTensors;
+import io.needle.safetensors.TensorInfo;
 import io.needle.synthetic.ModelWriter;
 import io.needle.synthetic.TestVocab;
 import java.nio.file.Files;
@@ -67,5 +72,26 @@ class BenchCommandTest {
         assertTrue(w.encodeFlops > 2.2e9 && w.encodeFlops < 3.2e9, "encode flops " + w.encodeFlops);
         // decode: per step 8 x 1310720 projection + 4194304 output multiply-adds (about 0.95 GFLOP for 32)
         assertTrue(w.decodeFlops > 0.9e9 && w.decodeFlops < 1.1e9, "decode flops " + w.decodeFlops);
+    }
+
+    @Test
+    void theRooflineCountsLinearBytesAsTheFileStoresThem() {
+        // in 64 (2 groups of 32), ffn_dim 75 (padded to 96) and 15 (one group of 15 rows, 8 byte rows)
+        for (int ffn : new int[] {75, 15}) {
+            byte[] file = ModelWriter.tiny().dModel(64).ffn(ffn, "geglu").seed(3).build();
+            SafeTensors st = SafeTensors.parse(file);
+            Config c = ConfigReader.read(st);
+            int linears = 0;
+            for (TensorInfo t : st.tensors()) {
+                if (t.dtype() != DType.I4) {
+                    continue;
+                }
+                int[] io = InspectCommand.logical(c, t.name());
+                long stored = t.byteLength() + st.get(t.name() + ".scale").byteLength();
+                assertEquals((double) stored, Roofline.linearBytes(io[0], io[1]), 0.0, t.name());
+                linears++;
+            }
+            assertEquals(4 * (2 + 2 * 2) + 3 * (2 + 2), linears, "every linear of the model is INT4");
+        }
     }
 }

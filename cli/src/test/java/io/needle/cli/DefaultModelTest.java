@@ -128,6 +128,21 @@ class DefaultModelTest {
     }
 
     @Test
+    void aModelInAnotherTensorLayoutIsRefusedNamingTheLayoutRead() {
+        hub.put("needle.safetensors", io.needle.jvm.RetiredLayout.renamed(MODEL));
+        EnvCli r = needle(QUERY, TOOLS).fails(Main.EXIT_ERROR, "the downloaded needle.safetensors is a SafeTensors"
+                + " file but not a Needle model this version can load: weight file is missing tensor");
+        assertTrue(r.err.contains("; this file is in another tensor layout: needle-java-wasm reads the needle-rs"
+                + " layout of MODEL.md section 4"), r.err);
+        assertTrue(r.err.endsWith("; pass --weights and --vocab, or set NEEDLE_HUB_URL\n"), r.err);
+        assertFalse(r.err.contains("not a valid SafeTensors"), r.err);
+        hub.put("needle.safetensors", io.needle.jvm.RetiredLayout.asWritten(MODEL));
+        needle("download").fails(Main.EXIT_ERROR, "the downloaded needle.safetensors is in another tensor layout:"
+                + " needle-java-wasm reads the needle-rs layout of MODEL.md section 4");
+        assertFalse(Files.exists(cacheDir.resolve("needle.safetensors")));
+    }
+
+    @Test
     void badCombinationsAreUsageErrors() {
         needle("run", "--weights", weights, "--query", QUERY, "--tools", TOOLS)
                 .fails(Main.EXIT_USAGE, "'run' needs both --weights and --vocab, or neither");

@@ -125,4 +125,17 @@ class GenerateCommandTest {
                 "--weights", weights, "--vocab", vocab, "--tools", TOOLS, "--jsonl").ok().lines();
         assertEquals(expected, withDefault[0]);
     }
+
+    @Test
+    void aWeightFileInAnotherLayoutIsOneLineNamingTheLayoutRead() {
+        io.needle.synthetic.ModelWriter w = io.needle.synthetic.ModelWriter.tiny().seed(7);
+        for (byte[] file : new byte[][] {io.needle.jvm.RetiredLayout.renamed(w), io.needle.jvm.RetiredLayout.asWritten(w)}) {
+            Path f = Cli.write(tmp, "other-layout.safetensors", file);
+            Cli.run("generate", "--weights", f.toString(), "--input-ids", "5,17,42", "--no-constrain")
+                    .fails(Main.EXIT_ERROR, "this file is in another tensor layout: needle-java-wasm reads the"
+                            + " needle-rs layout of MODEL.md section 4");
+            Cli.run("run", "--weights", f.toString(), "--vocab", vocab, "--query", "hi", "--tools", TOOLS)
+                    .fails(Main.EXIT_ERROR, "this file is in another tensor layout");
+        }
+    }
 }

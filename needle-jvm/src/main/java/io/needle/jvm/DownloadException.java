@@ -19,6 +19,12 @@ public final class DownloadException extends IOException {
         INCOMPLETE,
         /** The file arrived but is not what it should be (not a SafeTensors file, not a vocabulary). */
         CORRUPT,
+        /**
+         * The weights arrived whole and are a valid SafeTensors file, but not a Needle model this
+         * version loads: another tensor layout (the message names the one read, the needle-rs layout
+         * of MODEL.md section 4), a missing or misshapen tensor, metadata that contradicts the tensors.
+         */
+        MODEL,
         /** Reading or writing the cache directory failed. */
         LOCAL_IO
     }

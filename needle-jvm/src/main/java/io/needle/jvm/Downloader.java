@@ -29,7 +29,8 @@ import java.nio.file.StandardOpenOption;
  *       file;</li>
  *   <li>the size is checked against what the server announced ({@code Content-Length},
  *       {@code Content-Range}, or Hugging Face's {@code X-Linked-Size}), then the caller's
- *       {@link Check} runs (for weights: the SafeTensors container parses);</li>
+ *       {@link Check} runs (for weights: the SafeTensors container parses and holds a model in
+ *       the layout the engine reads);</li>
  *   <li>when the connection breaks, the next attempt resumes with {@code Range} (guarded by
  *       {@code If-Range} with the ETag or Last-Modified of the first response, kept in
  *       {@code TARGET.part.etag}), also in a later run; a server that ignores the range sends the
@@ -50,7 +51,7 @@ final class Downloader {
     /** Checks a downloaded file before it is moved into place. */
     @FunctionalInterface
     interface Check {
-        /** Throws a {@link DownloadException} of kind CORRUPT when {@code file} is not acceptable. */
+        /** Throws a {@link DownloadException} (kind CORRUPT, or MODEL for weights) when {@code file} is not acceptable. */
         void check(Path file) throws DownloadException;
     }
 

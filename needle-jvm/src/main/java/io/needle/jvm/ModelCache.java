@@ -1,6 +1,8 @@
 package io.needle.jvm;
 
 import io.needle.engine.NeedleException;
+import io.needle.model.ConfigReader;
+import io.needle.model.WeightLoader;
 import io.needle.safetensors.SafeTensors;
 import io.needle.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -34,8 +36,9 @@ import java.util.Map;
  * {@value #DEFAULT_HUB_URL}.
  *
  * <p>Downloads go through a temporary {@code .part} file, are resumed after an interruption and
- * are checked (size; the weights must be a valid SafeTensors container, the vocabulary a valid
- * {@code vocab.txt}) before they take their final name; a file lock keeps two processes from
+ * are checked (size; the weights must be a valid SafeTensors container holding a model in the
+ * needle-rs layout of MODEL.md section 4, the vocabulary a valid {@code vocab.txt}) before they
+ * take their final name; a file lock keeps two processes from
  * downloading into the same directory at once. {@link #clear()} deletes only the files this class
  * writes, never anything else in the directory.
  */
@@ -239,14 +242,34 @@ public final class ModelCache {
         return removed;
     }
 
-    /** The weights check: the file is a complete, valid SafeTensors container. */
+    /**
+     * The weights check: the file is a complete, valid SafeTensors container (else
+     * {@link DownloadException.Kind#CORRUPT}) holding a Needle model in the needle-rs layout this
+     * engine reads (MODEL.md section 4): its config reads ({@link ConfigReader}) and every tensor
+     * loads ({@link WeightLoader}: names, shapes, dtypes, finite values), else
+     * {@link DownloadException.Kind#MODEL} with the engine's message (for a file in another tensor
+     * layout, which layout is read).
+     */
     static void checkWeights(Path file) throws DownloadException {
         byte[] bytes = readForCheck(file);
+        SafeTensors st;
         try {
-            SafeTensors.parse(bytes);
+            st = SafeTensors.parse(bytes);
         } catch (NeedleException e) {
+            if (OtherLayout.namesInAnotherLayout(bytes)) {
+                // e.g. the retired invented layout, whose I4 shapes count weights, not bytes
+                throw new DownloadException(DownloadException.Kind.MODEL, "the downloaded " + WEIGHTS_FILE
+                        + " is in another tensor layout: needle-java-wasm reads " + OtherLayout.LAYOUT
+                        + "; reading it failed: " + e.getMessage());
+            }
             throw new DownloadException(DownloadException.Kind.CORRUPT, "the downloaded " + WEIGHTS_FILE
                     + " is not a valid SafeTensors file: " + e.getMessage());
+        }
+        try {
+            WeightLoader.load(st);
+        } catch (NeedleException e) {
+            throw new DownloadException(DownloadException.Kind.MODEL, "the downloaded " + WEIGHTS_FILE
+                    + " is a SafeTensors file but not a Needle model this version can load: " + e.getMessage());
         }
     }
 

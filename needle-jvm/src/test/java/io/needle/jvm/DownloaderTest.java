@@ -225,6 +225,34 @@ class DownloaderTest {
     }
 
     @Test
+    void aModelInAnotherTensorLayoutIsRefusedOnceNamingTheLayout() throws Exception {
+        hub.put(NAME, RetiredLayout.renamed(ModelWriter.tiny().seed(3)));
+        DownloadException e = assertThrows(DownloadException.class, this::download);
+        assertEquals(DownloadException.Kind.MODEL, e.kind());
+        assertTrue(e.getMessage().contains("this file is in another tensor layout: needle-java-wasm reads the needle-rs"
+                + " layout of MODEL.md section 4"), e.getMessage());
+        assertFalse(e.getMessage().contains("not a valid SafeTensors file"), e.getMessage());
+        assertFalse(Files.exists(target));
+        assertFalse(Files.exists(part()));
+        assertEquals(1, hub.bodyRequests(NAME).size(), "a complete download in another layout is not retried");
+    }
+
+    @Test
+    void aResumedDownloadThatFailsTheModelCheckIsFetchedOnceMoreFromTheStart() throws Exception {
+        // after a resume the bytes might be two versions mixed: one clean download decides
+        HubServer.File f = hub.put(NAME, RetiredLayout.renamed(ModelWriter.tiny().seed(3)));
+        f.cutResponses.set(1);
+        f.cutAt = 1000;
+        DownloadException e = assertThrows(DownloadException.class, this::download);
+        assertEquals(DownloadException.Kind.MODEL, e.kind());
+        assertEquals(3, hub.bodyRequests(NAME).size(), "cut, resumed, then once from the start");
+        assertTrue(events.log.stream().anyMatch(l -> l.startsWith("retrying " + NAME + ": the downloaded " + NAME
+                + " is a SafeTensors file but not a Needle model") && l.endsWith("(after resuming; downloading it"
+                + " again from the start)")), events.log.toString());
+        assertFalse(Files.exists(target));
+    }
+
+    @Test
     void corruptFileIsRejected() throws Exception {
         byte[] garbage = new byte[WEIGHTS.length];
         new Random(1).nextBytes(garbage);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.needle.synthetic.ModelWriter;
 import io.needle.synthetic.TestVocab;
+import io.needle.testing.Shared;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -160,5 +161,68 @@ class ModelCacheTest {
         DownloadException e = assertThrows(DownloadException.class, () -> cache.ensure("http://127.0.0.1:9/", null));
         assertEquals(DownloadException.Kind.LOCAL_IO, e.kind());
         assertTrue(e.getMessage().startsWith("cannot create the model cache directory "), e.getMessage());
+    }
+
+    /** Downloads {@code weights} (with the test vocabulary) into a new cache; returns the error. */
+    private DownloadException refused(String dir, byte[] weights) throws Exception {
+        try (HubServer hub = new HubServer()) {
+            hub.put(ModelCache.WEIGHTS_FILE, weights);
+            hub.put(ModelCache.VOCAB_FILE, VOCAB);
+            ModelCache cache = ModelCache.at(tmp.resolve(dir));
+            DownloadException e = assertThrows(DownloadException.class, () -> cache.ensure(hub.base(), null));
+            assertFalse(Files.exists(cache.weightsFile()), "a refused file is never used");
+            assertTrue(cache.partialDownloads().isEmpty(), "nor kept for resuming");
+            assertEquals(-1, e.getMessage().indexOf('\n'), "one line: " + e.getMessage());
+            return e;
+        }
+    }
+
+    @Test
+    void aFileInAnotherTensorLayoutIsRefusedNamingTheLayoutRead() throws Exception {
+        // the retired layout's names with valid I4 shapes: the engine's missing-tensor error says it
+        DownloadException e = refused("renamed", RetiredLayout.renamed(MODEL));
+        assertEquals(DownloadException.Kind.MODEL, e.kind());
+        assertTrue(e.getMessage().startsWith("the downloaded needle.safetensors is a SafeTensors file but not a"
+                + " Needle model this version can load: weight file is missing tensor 'encoder_final_norm'"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("; this file is in another tensor layout: needle-java-wasm reads the"
+                + " needle-rs layout of MODEL.md section 4"), e.getMessage());
+        assertFalse(e.getMessage().contains("not a valid SafeTensors"), e.getMessage());
+
+        // as the retired writer wrote it (I4 shapes counting weights): the container rule fails first
+        e = refused("retired", RetiredLayout.asWritten(MODEL));
+        assertEquals(DownloadException.Kind.MODEL, e.kind());
+        assertTrue(e.getMessage().startsWith("the downloaded needle.safetensors is in another tensor layout:"
+                + " needle-java-wasm reads the needle-rs layout of MODEL.md section 4"), e.getMessage());
+        assertTrue(e.getMessage().contains("; reading it failed: "), e.getMessage());
+    }
+
+    @Test
+    void aModelThatDoesNotLoadIsRefusedWithTheEnginesReason() throws Exception {
+        byte[] missing = MODEL.writer().remove("decoder.1.cross_attn.k_norm").toBytes();
+        DownloadException e = refused("missing", missing);
+        assertEquals(DownloadException.Kind.MODEL, e.kind());
+        assertTrue(e.getMessage().contains(": weight file is missing tensor 'decoder.1.cross_attn.k_norm'"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("another tensor layout"), e.getMessage());
+
+        byte[] contradiction = MODEL.writer().metadata("vocab_size", "1000").toBytes();
+        e = refused("contradiction", contradiction);
+        assertEquals(DownloadException.Kind.MODEL, e.kind());
+        assertTrue(e.getMessage().contains(": bad model config: metadata vocab_size '1000' contradicts tensor"
+                + " 'embedding'"), e.getMessage());
+    }
+
+    @Test
+    void everyParityModelPassesTheCheck() throws Exception {
+        // the real layout's variants: export.py metadata, legacy spellings, F16/BF16 norms, plain linears, no metadata
+        for (String m : Shared.parityModels()) {
+            Path file = Shared.fixture("parity/" + m + ".safetensors");
+            ModelCache.checkWeights(file);
+            assertFalse(OtherLayout.namesInAnotherLayout(Files.readAllBytes(file)), m);
+        }
+        assertTrue(OtherLayout.namesInAnotherLayout(RetiredLayout.asWritten(MODEL)));
+        assertFalse(OtherLayout.namesInAnotherLayout(new byte[] {1, 2, 3}));
+        assertFalse(OtherLayout.namesInAnotherLayout(WEIGHTS));
     }
 }

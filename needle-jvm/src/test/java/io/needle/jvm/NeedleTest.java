@@ -1,6 +1,7 @@
 package io.needle.jvm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,8 @@ import io.needle.engine.NeedleEngine;
 import io.needle.engine.NeedleException;
 import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
+import io.needle.model.Config;
+import io.needle.synthetic.ModelWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -119,5 +122,72 @@ class NeedleTest {
         NeedleException e = assertThrows(NeedleException.class,
                 () -> Needle.loadDefault(cache, "http://127.0.0.1:9/", DownloadListener.NONE));
         assertTrue(e.getMessage().contains("(in the model cache " + cache.directory()), e.getMessage());
+    }
+
+    @Test
+    void aFileInAnotherTensorLayoutSaysWhichLayoutIsRead() throws Exception {
+        Path v = files()[1];
+        Path renamed = tmp.resolve("renamed.safetensors");
+        Files.write(renamed, RetiredLayout.renamed(ModelCacheTest.MODEL));
+        NeedleException e = assertThrows(NeedleException.class, () -> Needle.load(renamed, v));
+        assertEquals(NeedleException.Kind.WEIGHTS, e.kind());
+        String layout = "this file is in another tensor layout: needle-java-wasm reads the needle-rs layout of"
+                + " MODEL.md section 4";
+        assertTrue(e.getMessage().contains(layout), e.getMessage());
+        assertEquals(e.getMessage().indexOf(layout), e.getMessage().lastIndexOf(layout), "said once");
+
+        Path retired = tmp.resolve("retired.safetensors");
+        Files.write(retired, RetiredLayout.asWritten(ModelCacheTest.MODEL));
+        e = assertThrows(NeedleException.class, () -> Needle.load(retired, v));
+        assertEquals(NeedleException.Kind.WEIGHTS, e.kind());
+        assertTrue(e.getMessage().endsWith("; " + layout + " (names like 'embedding', 'encoder.0.self_attn.wq' +"
+                + " 'encoder.0.self_attn.wq.scale', 'decoder.0.cross_attn_norm'; I4 shapes [in_pad/2, out] count"
+                + " bytes)"), e.getMessage());
+        assertEquals(-1, e.getMessage().indexOf('\n'));
+    }
+
+    @Test
+    void loadDefaultRefusesAnotherLayoutFromTheHubAndFromTheCache() throws Exception {
+        try (HubServer hub = new HubServer()) {
+            hub.put(ModelCache.WEIGHTS_FILE, RetiredLayout.renamed(ModelCacheTest.MODEL));
+            hub.put(ModelCache.VOCAB_FILE, ModelCacheTest.VOCAB);
+            ModelCache cache = ModelCache.at(tmp.resolve("cache"));
+            DownloadException e = assertThrows(DownloadException.class,
+                    () -> Needle.loadDefault(cache, hub.base(), DownloadListener.NONE));
+            assertEquals(DownloadException.Kind.MODEL, e.kind());
+            assertTrue(e.getMessage().contains("this file is in another tensor layout: needle-java-wasm reads the"
+                    + " needle-rs layout"), e.getMessage());
+            assertTrue(e.getMessage().endsWith("; pass the files to Needle.load(weights, vocab), or set NEEDLE_HUB_URL"),
+                    e.getMessage());
+            assertFalse(Files.exists(cache.weightsFile()));
+        }
+        // a cache filled by other means (an older tool, a copy) is told the same at load
+        ModelCache cache = ModelCache.at(tmp.resolve("cache2"));
+        Files.createDirectories(cache.directory());
+        Files.write(cache.weightsFile(), RetiredLayout.renamed(ModelCacheTest.MODEL));
+        Files.write(cache.vocabFile(), ModelCacheTest.VOCAB);
+        NeedleException n = assertThrows(NeedleException.class,
+                () -> Needle.loadDefault(cache, "http://127.0.0.1:9/", DownloadListener.NONE));
+        assertTrue(n.getMessage().contains("this file is in another tensor layout"), n.getMessage());
+        assertTrue(n.getMessage().endsWith("(in the model cache " + cache.directory()
+                + "; clear it to download the files again)"), n.getMessage());
+    }
+
+    @Test
+    void loadDefaultOfAModelWithoutMetadata() throws Exception {
+        // the first export wrote no __metadata__: the check and the load infer the config from the tensors
+        // (the same seeded weights as ModelCacheTest.MODEL, whose defaults, drelu and rope 10000, are what
+        // a file without metadata gets: the same answers)
+        byte[] weights = ModelWriter.tiny().seed(5).metadata(ModelWriter.Metadata.NONE).build();
+        try (HubServer hub = new HubServer()) {
+            hub.put(ModelCache.WEIGHTS_FILE, weights);
+            hub.put(ModelCache.VOCAB_FILE, ModelCacheTest.VOCAB);
+            ModelCache cache = ModelCache.at(tmp.resolve("cache"));
+            try (Needle needle = Needle.loadDefault(cache, hub.base(), DownloadListener.NONE)) {
+                assertEquals(Config.Source.TENSORS, needle.engine().config().source);
+                assertEquals(expected(new RunOptions().maxNewTokens(40)).text,
+                        needle.run(QUERY, TOOLS, new RunOptions().maxNewTokens(40)).text);
+            }
+        }
     }
 }

@@ -27,9 +27,21 @@ class ParallelKernelsTest {
 
     @Test
     void sameFloatsAndTokensAsThePortableKernels() {
-        // vocab 2100: the logits split in shares of 1024 rows and a remainder; an odd-width FFN
-        ModelWriter w = new ModelWriter().seed(41).vocabSize(2100).dModel(64).heads(4, 2).layers(2, 2)
-                .ffn(72, "geglu");
+        // vocab 2100: the logits split in shares of 1024 rows and a remainder; FFN width 72: down_proj's
+        // 72 input rows padded to 96 (groups of 32)
+        check(new ModelWriter().seed(41).vocabSize(2100).dModel(64).heads(4, 2).layers(2, 2).ffn(72, "geglu"));
+    }
+
+    @Test
+    void sameFloatsWithAnOddGroupAndPlainLinears() {
+        // FFN width 15: down_proj is one group of 15 rows (g = min(32, in), odd), 8 byte rows; one
+        // wo stored as a plain F32 linear (not an Int4Linear: no kernel for it); no metadata
+        check(new ModelWriter().seed(43).vocabSize(2100).dModel(64).heads(4, 2).layers(2, 1).ffn(15, "drelu")
+                .linearDtype("decoder.0.self_attn.wo", io.needle.safetensors.DType.F32)
+                .metadata(ModelWriter.Metadata.NONE));
+    }
+
+    private static void check(ModelWriter w) {
         NeedleEngine engine = NeedleEngine.load(w.build(), TestVocab.make(2100, 41));
         NeedleModel model = engine.model();
         String query = "text Ana that the meeting moved to five and set an alarm for four thirty";
@@ -45,7 +57,8 @@ class ParallelKernelsTest {
         for (int threads : new int[] {2, 3}) {
             try (ParallelKernels kernels = new ParallelKernels(threads)) {
                 int installed = model.useKernels(kernels);
-                assertEquals(model.linears().size() + model.attentions().size() + 1, installed,
+                long int4 = model.linears().stream().filter(l -> l instanceof Int4Linear).count();
+                assertEquals(int4 + model.attentions().size() + 1, installed,
                         "every INT4 linear, every attention block and the logits");
                 NeedleModel.EncoderOutput enc2 = model.encode(prompt);
                 for (int i = 0; i < enc.enc.length; i++) {
