@@ -68,7 +68,11 @@ async function load(settings, env) {
       d_model: config.d_model,
       num_encoder_layers: config.num_encoder_layers,
       num_decoder_layers: config.num_decoder_layers,
-      d_ff: config.d_ff,
+      no_feedforward: config.no_feedforward,
+      ffn_dim: config.ffn_dim,
+      activation: config.activation,
+      contrastive_dim: config.contrastive_dim,
+      source: config.source,
     },
   };
   return loaded;

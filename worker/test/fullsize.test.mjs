@@ -1,4 +1,4 @@
-// The full-size model (the real model's shape, about 21 MB, random weights) with the real
+// The full-size model (the real model's shape, about 22.3 MB, random weights) with the real
 // vocabulary, in workerd, over the bundled catalogue (src/catalogue.json, no CATALOGUE variable):
 // the answers equal the JVM's, and the isolate's heap (what the 128 MB limit is about) stays small.
 // /dispatch is not called here: the bundled catalogue's backends are example.com URLs.

@@ -73,7 +73,9 @@ export function projectConfig() {
 
 /**
  * The JVM engine's answers: one `needle run --jsonl` process for many (query, tools, max) inputs.
- * `tools` is the JSON text the Worker gives the engine. Returns the --json objects, in order.
+ * `tools` is the JSON text the Worker gives the engine. Returns the --json objects, in order, as
+ * the Worker's JSON answers carry them: through JSON.stringify, which writes a number -0 as 0 (the
+ * model may write an integer argument as "-0"; `text` keeps it, and a backend receives 0 either way).
  */
 export function jvmRun(m, inputs) {
   const stdin = inputs.map((i) => JSON.stringify({ query: i.query, tools: i.tools, max_new_tokens: i.max_new_tokens }))
@@ -84,7 +86,7 @@ export function jvmRun(m, inputs) {
   assert.equal(lines.length, inputs.length, "one JVM answer per input:\n" + out);
   return lines.map((l, i) => {
     assert.ok(!l.startsWith("error:"), `the JVM failed on input ${i}: ${l}`);
-    return JSON.parse(l);
+    return JSON.parse(JSON.stringify(JSON.parse(l)));
   });
 }
 

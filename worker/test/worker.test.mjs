@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import {
-  assertError, fileServer, get, gotOf, jvmRun, model, post, recordingBackend, startWorker, TEST_DIR,
+  assertError, fileServer, get, gotOf, jvmRun, model, NODE_FIXTURES, post, recordingBackend, startWorker, TEST_DIR,
 } from "./helpers.mjs";
 
 const MODEL = model("drelu-gqa-contrastive");
@@ -210,7 +210,15 @@ test("concurrent first requests share one download, and answer as the JVM", asyn
   const health = await get(worker.url + "/health");
   assert.equal(health.body.model.state, "loaded");
   assert.equal(health.body.model.weights_bytes, (await import("node:fs")).statSync(MODEL.weights).size);
-  assert.equal(health.body.model.config.vocab_size, 2048);
+  // the model's config as the JVM engine read the same file (no __metadata__: inferred from the tensors)
+  const jvmConfig = JSON.parse((await import("node:fs")).readFileSync(path.join(NODE_FIXTURES, "manifest.json"), "utf8"))
+    .models.find((m) => m.name === MODEL.name).config;
+  assert.equal(jvmConfig.source, "tensors");
+  assert.deepEqual(health.body.model.config, {
+    vocab_size: jvmConfig.vocab_size, d_model: jvmConfig.d_model, num_encoder_layers: jvmConfig.num_encoder_layers,
+    num_decoder_layers: jvmConfig.num_decoder_layers, no_feedforward: jvmConfig.no_feedforward, ffn_dim: jvmConfig.ffn_dim,
+    activation: jvmConfig.activation, contrastive_dim: jvmConfig.contrastive_dim, source: "tensors",
+  });
   // later requests use the loaded model
   await post(worker.url + "/route", { query: "hello" });
   assert.equal(files.count("needle.safetensors") - weightsBefore, 1);
