@@ -76,6 +76,12 @@ public final class ConfigReader {
         Integer metaKv = metaInt("num_kv_heads");
         int kvHeads = metaKv != null ? metaKv
                 : width(first("encoder.0.self_attn.wk", "decoder.0.self_attn.wk"), hd, "num_kv_heads");
+        if (metaHeads != null && heads > 0 && d % heads == 0) { // else Config says what must divide what
+            agreeWidth("num_heads", heads, hd, first("encoder.0.self_attn.wq", "decoder.0.self_attn.wq"));
+        }
+        if (metaKv != null && kvHeads > 0 && heads % kvHeads == 0 && d % heads == 0) {
+            agreeWidth("num_kv_heads", kvHeads, hd, first("encoder.0.self_attn.wk", "decoder.0.self_attn.wk"));
+        }
 
         TensorInfo ffnTensor = firstFfnTensor();
         Boolean metaNoFfn = metaBool("no_feedforward");
@@ -152,6 +158,15 @@ public final class ConfigReader {
                     + "' of shape " + t.shapeString() + " (" + key + " " + fromTensor + ")");
         }
         return fromTensor;
+    }
+
+    /** A metadata head count must give the output width of the first wq / wk (I4 and plain linears both store [.., out]). */
+    private void agreeWidth(String key, int count, int hd, TensorInfo linear) {
+        if (linear != null && linear.rank() == 2 && count > 0 && hd > 0 && linear.dim(1) != (long) count * hd) {
+            throw Config.bad("metadata " + key + " " + show(key) + " gives an output width of " + count * hd + " ("
+                    + count + " x head_dim " + hd + ") but tensor '" + linear.name() + "' has shape "
+                    + linear.shapeString() + " (output width " + linear.dim(1) + ")");
+        }
     }
 
     /** Layer count: the metadata's (no tensor of a later layer may exist) or 1 + the highest index in the names. */

@@ -21,7 +21,7 @@ import java.util.Random;
  * linears; FFN widths that need padding; contrastive heads of any width.
  *
  * <pre>
- * byte[] weights = ModelWriter.fullSize().seed(7).build();   // ~22.6 MB, the real model's shape
+ * byte[] weights = ModelWriter.fullSize().seed(7).build();   // ~22.3 MB, the real model's shape
  * String vocab = TestVocab.make(8192, 7);
  * NeedleEngine engine = NeedleEngine.load(weights, vocab);
  * </pre>
@@ -44,7 +44,7 @@ import java.util.Random;
  * dtype is I4 (the default).
  *
  * <p>Presets: {@link #tiny()} (vocab 512, d 32, heads 4/2, layers 2/2) and {@link #fullSize()}
- * (vocab 8192, d 512, heads 8/4, layers 12/8, I4; about 22.6 MB).
+ * (vocab 8192, d 512, heads 8/4, layers 12/8, I4; 22,259,304 bytes).
  */
 public final class ModelWriter {
     /** Which {@code __metadata__} the file gets. */

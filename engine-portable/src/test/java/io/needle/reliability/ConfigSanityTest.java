@@ -127,8 +127,8 @@ class ConfigSanityTest {
                 "missing tensor 'encoder.2.norm'");
         configFails("num_decoder_layers", "1", "metadata num_decoder_layers '1' contradicts tensor 'decoder.1.");
         // fewer kv heads than the k/v projections were written for
-        fails(Kind.WEIGHTS, () -> NeedleEngine.load(withMetadata("num_kv_heads", "1"), null),
-                "tensor 'encoder.0.self_attn.wk' (I4) has shape [16, 16], expected [16, 8]");
+        configFails("num_kv_heads", "1", "metadata num_kv_heads '1' gives an output width of 8 (1 x head_dim 8) "
+                + "but tensor 'encoder.0.self_attn.wk' has shape [16, 16] (output width 16)");
         // an FFN the metadata denies, an FFN width that is not the tensors'
         byte[] ffn = ModelWriter.tiny().ffn(48, "swiglu").writer().metadata("no_feedforward", "True").toBytes();
         fails(Kind.CONFIG, () -> NeedleEngine.load(ffn, null),
