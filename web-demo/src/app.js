@@ -224,7 +224,7 @@ function onLoaded(msg) {
     + ", engine load " + ms(msg.engineLoadMs) + ").");
   line("Model: vocabulary " + c.vocab_size + ", d_model " + c.d_model + ", " + c.num_encoder_layers + " encoder + "
     + c.num_decoder_layers + " decoder layers, " + c.num_heads + "/" + c.num_kv_heads + " heads"
-    + (c.no_feedforward ? ", no feed-forward" : ", feed-forward " + c.activation + " " + c.d_ff) + "."
+    + (c.no_feedforward ? ", no feed-forward" : ", feed-forward " + c.activation + " " + c.ffn_dim) + "."
     + (msg.simd === null ? "" : msg.simd ? " Matrix products: Wasm SIMD kernels." : " Matrix products: portable kernels."));
   line(msg.hasContrastiveHead ? "Contrastive head: yes (the tool retrieval panel ranks your tools)."
     : "Contrastive head: none (these weights cannot rank tools, so there is no retrieval panel).");

@@ -47,6 +47,7 @@ class DemoPageTest {
     private static final String HF = "https://huggingface.co/Abdalrahman/needle-rs-safetensors/resolve/main/";
     private static final String SMALL = "/models/small.safetensors";
     private static final String FULL = "/models/full.safetensors";
+    private static final String NO_METADATA = "/models/no-metadata.safetensors";
     private static final String VOCAB = "/models/vocab.txt";
     private static final String MISSING = "/models/missing.safetensors";
     private static final String GARBAGE = "/models/garbage.safetensors";
@@ -73,6 +74,7 @@ class DemoPageTest {
         server = DemoServer.start(demo);
         server.put(SMALL, TestModels.small().weights);
         server.putSlow(FULL, TestModels.full().weights);
+        server.put(NO_METADATA, TestModels.noMetadata().weights);
         server.put(VOCAB, TestModels.small().vocab.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         byte[] garbage = new byte[4096];
         new Random(5).nextBytes(garbage);
@@ -151,7 +153,8 @@ class DemoPageTest {
         assertEquals("100", page.locator("#progress").getAttribute("aria-valuenow"));
         assertEquals("network", page.locator("#progress-label").getAttribute("data-source"));
         String label = page.locator("#progress-label").textContent();
-        assertTrue(label.startsWith("100%") && label.contains("20.9 MB of weights") && label.contains("downloaded"), label);
+        String size = String.format(java.util.Locale.ROOT, "%.1f MB", TestModels.full().weights.length / 1e6);
+        assertTrue(label.startsWith("100%") && label.contains(size + " of weights") && label.contains("downloaded"), label);
         List<Integer> seen = new ArrayList<>();
         for (Object v : (List<?>) page.evaluate("() => window.progressSeen")) {
             seen.add(((Number) v).intValue());
@@ -162,9 +165,45 @@ class DemoPageTest {
         }
         assertEquals(100, seen.get(seen.size() - 1), seen.toString());
         String info = page.locator("#model-info").textContent();
-        assertTrue(info.contains("vocabulary 8192, d_model 512, 12 encoder + 8 decoder layers, 8/4 heads"), info);
+        assertTrue(info.contains(shape(TestModels.full())), info);
+        assertTrue(info.contains("vocabulary 8192, d_model 512, 12 encoder + 8 decoder layers, 8/4 heads, no feed-forward."), info);
         assertTrue(info.contains("Contrastive head: none"), info);
         assertFalse(page.locator("#retrieval-card").isVisible());
+    }
+
+    /**
+     * A file without {@code __metadata__} (the first needle-rs export): the page shows the shape
+     * the engine inferred from the tensors (the JVM's), runs like the JVM and ranks tools with its
+     * contrastive head.
+     */
+    @Test
+    void fileWithoutMetadataLoadsAndRunsLikeTheJvm() {
+        TestModels.Model model = TestModels.noMetadata();
+        assertEquals("tensors", model.engine.config().toMap().get("source"));
+        open(server, NO_METADATA, VOCAB, "&preset=messages&query=" + encode("Text Bob that the train is late"));
+        awaitReady(page);
+        String info = page.locator("#model-info").textContent();
+        assertTrue(info.contains(shape(model)), info);
+        assertTrue(info.contains("feed-forward drelu 75."), info);
+        assertTrue(info.contains("Contrastive head: yes"), info);
+        Output out = run(page);
+        assertSameOutput(model.engine.run("Text Bob that the train is late", page.locator("#tools").inputValue()), out,
+                "no metadata");
+        page.waitForFunction("() => document.getElementById('retrieval-card').dataset.state === 'done'");
+        List<String> descriptions = new ArrayList<>();
+        for (Object d : (List<?>) Json.parse(page.locator("#retrieval-card").getAttribute("data-descriptions"))) {
+            descriptions.add((String) d);
+        }
+        ToolScore[] jvm = model.engine.retrieveTools("Text Bob that the train is late", descriptions, descriptions.size());
+        @SuppressWarnings("unchecked")
+        List<List<String>> shown = (List<List<String>>) page.locator("#retrieval li")
+                .evaluateAll("items => items.map(li => [li.dataset.index, li.dataset.score])");
+        assertEquals(jvm.length, shown.size());
+        assertTrue(jvm.length > 0);
+        for (int i = 0; i < jvm.length; i++) {
+            assertEquals(jvm[i].index, Integer.parseInt(shown.get(i).get(0)), "rank " + (i + 1));
+            assertEquals(jvm[i].score, (float) Double.parseDouble(shown.get(i).get(1)), "score " + (i + 1));
+        }
     }
 
     /** Every preset's first query: the streamed tokens, the calls and the complete flag are the JVM's. */
@@ -446,6 +485,14 @@ class DemoPageTest {
     }
 
     // ------------------------------------------------------------------------------------ helpers
+
+    /** The model line the page shows, from the JVM engine's config of the same bytes. */
+    private static String shape(TestModels.Model model) {
+        io.needle.model.Config c = model.engine.config();
+        return "Model: vocabulary " + c.vocabSize + ", d_model " + c.dModel + ", " + c.numEncoderLayers + " encoder + "
+                + c.numDecoderLayers + " decoder layers, " + c.numHeads + "/" + c.numKvHeads + " heads"
+                + (c.noFeedforward ? ", no feed-forward" : ", feed-forward " + c.activation + " " + c.ffnDim) + ".";
+    }
 
     /** What the page shows after a run. */
     static final class Output {

@@ -1,6 +1,7 @@
 package io.needle.e2e;
 
 import io.needle.engine.NeedleEngine;
+import io.needle.safetensors.DType;
 import io.needle.synthetic.ModelWriter;
 import io.needle.testing.Shared;
 
@@ -25,6 +26,7 @@ final class TestModels {
 
     private static Model small;
     private static Model full;
+    private static Model noMetadata;
 
     private TestModels() {
     }
@@ -42,11 +44,29 @@ final class TestModels {
         return small;
     }
 
-    /** The real model's shape (d_model 512, 12+8 layers, INT4), random weights, no contrastive head; about 21 MB. */
+    /**
+     * The real model's shape (d_model 512, 12+8 layers, INT4), random weights, no contrastive head,
+     * export.py's metadata; about 22.6 MB.
+     */
     static synchronized Model full() {
         if (full == null) {
             full = new Model(ModelWriter.fullSize().seed(7).build(), Shared.vocab());
         }
         return full;
+    }
+
+    /**
+     * A file as the first needle-rs export wrote it: no {@code __metadata__} (the engine infers the
+     * configuration from the tensors), BF16 norms, gates of shape []; an FFN of 75 (down_proj rows
+     * padded to 96), a contrastive head of hidden width 24, one plain F32 linear among the INT4 ones.
+     */
+    static synchronized Model noMetadata() {
+        if (noMetadata == null) {
+            noMetadata = new Model(new ModelWriter().seed(31).vocabSize(8192).dModel(64).heads(8, 2).layers(2, 1)
+                    .ffn(75, "drelu").contrastive(24, 32).metadata(ModelWriter.Metadata.NONE)
+                    .normDtype(DType.BF16).scalarGates(true).linearDtype("decoder.0.cross_attn.wo", DType.F32)
+                    .build(), Shared.vocab());
+        }
+        return noMetadata;
     }
 }
