@@ -65,7 +65,7 @@ final class InspectCommand {
         Args a = Args.parse("inspect", argv, from, List.of(), List.of());
         a.expectPositionals(1, "a weights file W");
         String path = a.positionals().get(0);
-        SafeTensors st = ModelFiles.parse(Inputs.readFile("weights", path));
+        SafeTensors st = SafeTensors.parse(Inputs.readFile("weights", path));
         NeedleException problem = null;
         Config config = null;
         try {

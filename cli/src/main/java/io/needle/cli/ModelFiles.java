@@ -4,7 +4,6 @@ import io.needle.engine.NeedleEngine;
 import io.needle.engine.NeedleException;
 import io.needle.jvm.DownloadException;
 import io.needle.jvm.ModelCache;
-import io.needle.jvm.OtherLayout;
 import io.needle.safetensors.SafeTensors;
 import java.io.PrintStream;
 import java.util.List;
@@ -88,25 +87,9 @@ final class ModelFiles {
         }
     }
 
-    /**
-     * {@link NeedleEngine#load}; a weight file in another tensor layout is told which layout is read
-     * ({@link OtherLayout}), also when its container does not parse.
-     */
+    /** {@link NeedleEngine#load} (a weight file in another tensor layout is told which layout is read). */
     static NeedleEngine engine(byte[] weights, String vocab) {
-        try {
-            return NeedleEngine.load(weights, vocab);
-        } catch (NeedleException e) {
-            throw OtherLayout.explain(e, weights);
-        }
-    }
-
-    /** {@link SafeTensors#parse}; a weight file in another tensor layout is told which layout is read. */
-    static SafeTensors parse(byte[] weights) {
-        try {
-            return SafeTensors.parse(weights);
-        } catch (NeedleException e) {
-            throw OtherLayout.explain(e, weights);
-        }
+        return NeedleEngine.load(weights, vocab);
     }
 
     /** The model cache of {@code env} (NEEDLE_HOME, XDG_CACHE_HOME, LOCALAPPDATA) and this platform. */

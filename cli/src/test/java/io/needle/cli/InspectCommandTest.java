@@ -294,7 +294,7 @@ class InspectCommandTest {
         // as the retired writer wrote it (I4 shapes counting weights): the container check fails first
         r = Cli.run("inspect", Cli.write(tmp, "old.safetensors", RetiredLayout.asWritten(w)).toString());
         r.fails(Main.EXIT_ERROR, "dtype I4 and shape [32, 32] need 1024 bytes but data_offsets");
-        assertTrue(r.err.contains("; " + says), r.err);
+        assertTrue(r.err.contains("; the shape counts weights, not bytes: " + says), r.err);
     }
 
     @Test

@@ -36,10 +36,6 @@ import java.util.Set;
  * {@code [in, out]} without {@code X.scale}, used as stored.
  */
 public final class WeightLoader {
-    /** What a file in another layout is told (the layout this engine reads). */
-    static final String LAYOUT = "the needle-rs layout of MODEL.md section 4 (names like 'embedding', "
-            + "'encoder.0.self_attn.wq' + 'encoder.0.self_attn.wq.scale', 'decoder.0.cross_attn_norm')";
-
     private final SafeTensors st;
     private final Config config;
     private final Set<String> used = new HashSet<>();
@@ -319,7 +315,7 @@ public final class WeightLoader {
         List<TensorInfo> all = st.tensors();
         boolean otherLayout = looksLikeOtherLayout(st);
         if (otherLayout) {
-            sb.append("; this file is in another tensor layout: needle-java-wasm reads ").append(LAYOUT);
+            sb.append("; ").append(SafeTensors.OTHER_LAYOUT);
         }
         sb.append("; the file has ").append(all.size()).append(" tensors");
         int shown = 0;

@@ -28,6 +28,16 @@ import java.util.Map;
  * <p>The file's byte array is kept, not copied; tensors are read from it on demand.
  */
 public final class SafeTensors {
+    /**
+     * The layout the engine reads, as errors name it to a file in another layout (the names are
+     * {@code model.WeightLoader}'s; the I4 rule is this reader's).
+     */
+    public static final String LAYOUT = "the needle-rs layout of MODEL.md section 4 (names like 'embedding', "
+            + "'encoder.0.self_attn.wq' + 'encoder.0.self_attn.wq.scale', 'decoder.0.cross_attn_norm'; "
+            + "I4 shapes [in_pad/2, out] count bytes)";
+    /** What an error about a file in another tensor layout says. */
+    public static final String OTHER_LAYOUT = "this file is in another tensor layout: needle-java-wasm reads " + LAYOUT;
+
     /** Largest header the format allows (the reference implementation's limit). */
     public static final long MAX_HEADER_LENGTH = 100_000_000L;
 
@@ -189,9 +199,12 @@ public final class SafeTensors {
             throw error(where + e.getMessage());
         }
         if (need != end - begin) {
+            // the retired invented layout wrote I4 shapes [in, out] that count weights, two per byte
+            boolean countsWeights = dtype == DType.I4 && shape.length == 2 && shape[1] > 0
+                    && (shape[0] + 1) / 2 * shape[1] == end - begin;
             throw error(where + "dtype " + dtype + " and shape " + DType.shapeString(shape) + " need "
                     + need + " bytes but data_offsets [" + begin + ", " + end + "] give "
-                    + (end - begin));
+                    + (end - begin) + (countsWeights ? "; the shape counts weights, not bytes: " + OTHER_LAYOUT : ""));
         }
         int[] dims = new int[shape.length];
         for (int i = 0; i < dims.length; i++) {

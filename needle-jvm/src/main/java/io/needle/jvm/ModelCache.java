@@ -256,11 +256,10 @@ public final class ModelCache {
         try {
             st = SafeTensors.parse(bytes);
         } catch (NeedleException e) {
-            if (OtherLayout.namesInAnotherLayout(bytes)) {
-                // e.g. the retired invented layout, whose I4 shapes count weights, not bytes
+            if (e.getMessage().contains(SafeTensors.OTHER_LAYOUT)) {
+                // e.g. the retired invented layout, whose I4 shapes count weights, not bytes: the engine says which layout it reads
                 throw new DownloadException(DownloadException.Kind.MODEL, "the downloaded " + WEIGHTS_FILE
-                        + " is in another tensor layout: needle-java-wasm reads " + OtherLayout.LAYOUT
-                        + "; reading it failed: " + e.getMessage());
+                        + " is not a Needle model this version can load: " + e.getMessage());
             }
             throw new DownloadException(DownloadException.Kind.CORRUPT, "the downloaded " + WEIGHTS_FILE
                     + " is not a valid SafeTensors file: " + e.getMessage());

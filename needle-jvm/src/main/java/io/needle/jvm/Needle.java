@@ -61,13 +61,8 @@ public final class Needle implements AutoCloseable {
     public static Needle load(Path weights, Path vocab) throws IOException {
         byte[] weightBytes = readFile("weights", weights);
         String vocabText = readText("vocab", vocab);
-        NeedleEngine engine;
-        try {
-            engine = NeedleEngine.load(weightBytes, vocabText);
-        } catch (NeedleException e) {
-            throw OtherLayout.explain(e, weightBytes); // a file in another tensor layout is told which one is read
-        }
-        return new Needle(engine, weights, vocab);
+        // a file in another tensor layout is told which one is read (the engine's message)
+        return new Needle(NeedleEngine.load(weightBytes, vocabText), weights, vocab);
     }
 
     /**

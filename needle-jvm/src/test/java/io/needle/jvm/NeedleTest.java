@@ -140,9 +140,9 @@ class NeedleTest {
         Files.write(retired, RetiredLayout.asWritten(ModelCacheTest.MODEL));
         e = assertThrows(NeedleException.class, () -> Needle.load(retired, v));
         assertEquals(NeedleException.Kind.WEIGHTS, e.kind());
-        assertTrue(e.getMessage().endsWith("; " + layout + " (names like 'embedding', 'encoder.0.self_attn.wq' +"
-                + " 'encoder.0.self_attn.wq.scale', 'decoder.0.cross_attn_norm'; I4 shapes [in_pad/2, out] count"
-                + " bytes)"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("; the shape counts weights, not bytes: " + layout + " (names like"
+                + " 'embedding', 'encoder.0.self_attn.wq' + 'encoder.0.self_attn.wq.scale', 'decoder.0.cross_attn_norm';"
+                + " I4 shapes [in_pad/2, out] count bytes)"), e.getMessage());
         assertEquals(-1, e.getMessage().indexOf('\n'));
     }
 
