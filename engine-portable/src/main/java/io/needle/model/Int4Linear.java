@@ -158,7 +158,7 @@ public final class Int4Linear implements Linear {
 
     /** Several input rows: each group of weight rows is unpacked once, then used for every row. */
     private void matrix(float[] x, float[] y, int rows, Scratch scratch) {
-        float[][] w = scratch.weightRows(groupSize, out);
+        float[][] w = scratch.weightRows((groupSize + 1) & ~1, out); // rows unpacked in pairs: an odd group needs one more
         float[] a0 = scratch.floats(Scratch.ACC0, out);
         float[] sc = scratch.floats(Scratch.LUT, out);
         float[] row = scratch.floats(Scratch.ROW, out);

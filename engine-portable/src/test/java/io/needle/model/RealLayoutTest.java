@@ -191,6 +191,18 @@ class RealLayoutTest {
         assertEquals(12, NeedleEngine.load(file, null).generate(INPUTS[0], null, new RunOptions().constrain(false).ignoreEos(true).maxNewTokens(12)).length);
     }
 
+    /** An odd group larger than any before it (FFN 17 in a d_model 16 model): the encoder unpacks it in row pairs. */
+    @Test
+    void anOddGroupLargerThanTheOthersEncodes() {
+        byte[] file = new ModelWriter().seed(12).vocabSize(100).dModel(16).heads(2, 1).layers(1, 1).ffn(17, "drelu").build();
+        NeedleEngine engine = NeedleEngine.load(file, null);
+        int[] ids = engine.generate(new int[] {5, 6, 7, 8}, null, new RunOptions().constrain(false).ignoreEos(true).maxNewTokens(5));
+        assertEquals(5, ids.length);
+        NeedleModel m = engine.model();
+        float[] cached = m.decodeFull(m.encode(new int[] {5, 6, 7, 8}), new int[] {1});
+        assertEquals(100, cached.length);
+    }
+
     /** The INT4 nibbles and the BF16/F16 embedding are read from the file's own array: no second copy. */
     @Test
     void int4LinearsAndTheEmbeddingStayInTheFileBytes() {
