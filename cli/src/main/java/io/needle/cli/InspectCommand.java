@@ -1,6 +1,6 @@
 package io.needle.cli;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.json.Json;
 import io.needle.model.Config;
 import io.needle.model.ConfigReader;

@@ -1,6 +1,6 @@
 package io.needle.cli;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;

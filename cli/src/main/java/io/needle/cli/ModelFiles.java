@@ -1,7 +1,7 @@
 package io.needle.cli;
 
 import io.needle.engine.NeedleEngine;
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.jvm.DownloadException;
 import io.needle.jvm.ModelCache;
 import io.needle.safetensors.SafeTensors;

@@ -1,6 +1,6 @@
 package io.needle.cli;
 
-import io.needle.engine.Prompt;
+import io.needle.decoding.Prompt;
 import io.needle.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.util.List;

@@ -60,7 +60,7 @@ class PromptCommandTest {
                 + "{\"query\":3,\"tools\":\"[]\"}\n";
         String[] lines = Cli.runWithInput(in, "prompt", "--vocab", VOCAB, "--jsonl").ok().lines();
         assertEquals(4, lines.length);
-        String expected = TokenizeCommand.ids(io.needle.engine.Prompt.encoderInput(tok, "hi", TOOLS));
+        String expected = TokenizeCommand.ids(io.needle.decoding.Prompt.encoderInput(tok, "hi", TOOLS));
         assertEquals(expected, lines[0]);
         assertEquals(expected, lines[1]); // tools given as a JSON value rather than a string
         assertEquals("error: missing field \"tools\"", lines[2]);

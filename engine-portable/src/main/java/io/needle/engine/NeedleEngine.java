@@ -1,5 +1,14 @@
 package io.needle.engine;
 
+import io.needle.base.SpecialTokens;
+import io.needle.base.Clock;
+import io.needle.base.NeedleException;
+import io.needle.decoding.Decoding;
+import io.needle.decoding.Generation;
+import io.needle.decoding.Prompt;
+import io.needle.grammar.DecodeConstraint;
+import io.needle.tools.NameRestorer;
+import io.needle.tools.ToolCatalog;
 import io.needle.grammar.ConstrainedDecoder;
 import io.needle.grammar.TokenTrie;
 import io.needle.grammar.ToolGrammar;
@@ -30,7 +39,6 @@ import java.util.List;
  */
 public final class NeedleEngine {
     /** The {@code <tool_call>} id the model emits first. */
-    public static final int TOOL_CALL_ID = 4;
     /**
      * Longest query, tools text or retrieval text the engine takes, in chars: 1 MiB. The encoder
      * keeps at most 1024 tokens (a few KB of text) and tokenizing needs about 60 bytes of working
@@ -143,7 +151,7 @@ public final class NeedleEngine {
             // the text is built as it streams: detokenized piece by piece, tool names restored
             final boolean[] first = {true};
             this.ids = id -> {
-                boolean leadingToolCall = first[0] && id == TOOL_CALL_ID;
+                boolean leadingToolCall = first[0] && id == SpecialTokens.TOOL_CALL;
                 first[0] = false;
                 String piece = leadingToolCall ? "" : names.push(stream.push(id));
                 out.append(piece);
@@ -403,7 +411,7 @@ public final class NeedleEngine {
         if (ids == null) {
             throw new NeedleException(NeedleException.Kind.INPUT, "no ids given (null)");
         }
-        int start = ids.length > 0 && ids[0] == TOOL_CALL_ID ? 1 : 0;
+        int start = ids.length > 0 && ids[0] == SpecialTokens.TOOL_CALL ? 1 : 0;
         int[] rest = new int[ids.length - start];
         System.arraycopy(ids, start, rest, 0, rest.length);
         return tok.decode(rest);

@@ -1,9 +1,12 @@
 package io.needle.engine;
 
+import io.needle.decoding.Generation;
+import io.needle.grammar.DecodeConstraint;
+
 /** Options of one {@link NeedleEngine#run} call. Mutable builder style: {@code new RunOptions().maxNewTokens(32)}. */
 public final class RunOptions {
     /** The model's limit: 511 generated tokens (a 512-position buffer starting with eos). */
-    public static final int DEFAULT_MAX_NEW_TOKENS = 511;
+    public static final int DEFAULT_MAX_NEW_TOKENS = Generation.MAX_NEW_TOKENS;
 
     private int maxNewTokens = DEFAULT_MAX_NEW_TOKENS;
     private boolean constrain = true;

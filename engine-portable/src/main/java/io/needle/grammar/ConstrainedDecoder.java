@@ -1,6 +1,6 @@
 package io.needle.grammar;
 
-import io.needle.engine.DecodeConstraint;
+import io.needle.base.SpecialTokens;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -14,8 +14,6 @@ import java.util.Map;
  * cost one lookup.
  */
 public final class ConstrainedDecoder implements DecodeConstraint {
-    public static final int EOS = 1;
-    public static final int TOOL_CALL = 4;
     private static final int CACHE_LIMIT = 4096;
 
     private final TokenTrie trie;
@@ -58,10 +56,10 @@ public final class ConstrainedDecoder implements DecodeConstraint {
     /** The token ids allowed next. */
     public int[] allowed() {
         if (!started) {
-            return new int[] {TOOL_CALL};
+            return new int[] {SpecialTokens.TOOL_CALL};
         }
         if (state.isDone()) {
-            return new int[] {EOS};
+            return new int[] {SpecialTokens.EOS};
         }
         String key = state.signature();
         int[] ids = cache.get(key);
@@ -113,7 +111,7 @@ public final class ConstrainedDecoder implements DecodeConstraint {
     @Override
     public void accept(int tokenId) {
         if (!started) {
-            if (tokenId != TOOL_CALL) {
+            if (tokenId != SpecialTokens.TOOL_CALL) {
                 throw new IllegalStateException("the first token must be <tool_call>, got " + tokenId);
             }
             started = true;

@@ -1,8 +1,8 @@
 package io.needle.grammar;
 
-import io.needle.engine.ParamSpec;
-import io.needle.engine.ToolCatalog;
-import io.needle.engine.ToolSpec;
+import io.needle.tools.ParamSpec;
+import io.needle.tools.ToolCatalog;
+import io.needle.tools.ToolSpec;
 import io.needle.json.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

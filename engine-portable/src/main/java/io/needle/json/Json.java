@@ -1,6 +1,6 @@
 package io.needle.json;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.needle.model;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.json.JsonNumber;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,8 +13,6 @@ import java.util.Map;
 public final class Config {
     /** Rows of a linear that share one INT4 scale (needle-rs: {@code min(32, in)}; not stored in files). */
     public static final int GROUP_SIZE = 32;
-    /** The pad id (0 in Needle; not stored in files). */
-    public static final int PAD_TOKEN_ID = 0;
 
     /** Where the values came from. */
     public enum Source {
@@ -58,7 +56,6 @@ public final class Config {
     /** Size of a contrastive embedding, 0 without a head. */
     public final int contrastiveDim;
     public final Source source;
-    public final int padTokenId = PAD_TOKEN_ID;
 
     public Config(int vocabSize, int dModel, int numHeads, int numKvHeads, int numEncoderLayers,
             int numDecoderLayers, int maxEncLen, int maxDecLen, float ropeTheta, boolean noFeedforward,

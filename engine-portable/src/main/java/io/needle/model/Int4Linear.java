@@ -33,7 +33,7 @@ public final class Int4Linear implements Linear {
 
     public Int4Linear(int in, int out, int groupSize, byte[] packed, int packedOffset, float[] scales) {
         if (groupSize <= 0 || (groupSize % 2 != 0 && groupSize < in)) {
-            throw new io.needle.engine.NeedleException(io.needle.engine.NeedleException.Kind.CONFIG,
+            throw new io.needle.base.NeedleException(io.needle.base.NeedleException.Kind.CONFIG,
                     "bad model config: an INT4 group size must be positive and even (or cover all "
                     + in + " rows), got " + groupSize);
         }

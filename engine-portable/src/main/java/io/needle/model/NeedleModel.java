@@ -1,5 +1,6 @@
 package io.needle.model;
 
+import io.needle.base.SpecialTokens;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -135,7 +136,7 @@ public final class NeedleModel {
         float[] x = new float[T * d];
         for (int t = 0; t < T; t++) {
             checkId(ids[t]);
-            valid[t] = ids[t] != config.padTokenId;
+            valid[t] = ids[t] != SpecialTokens.PAD;
             embedding.lookup(ids[t], embedScale, x, t * d);
         }
         Scratch scratch = new Scratch();
@@ -171,7 +172,7 @@ public final class NeedleModel {
     /** Throws a WEIGHTS error naming the missing tensors when the file has no contrastive head. */
     public void requireContrastiveHead() {
         if (contrastive == null) {
-            throw new io.needle.engine.NeedleException(io.needle.engine.NeedleException.Kind.WEIGHTS,
+            throw new io.needle.base.NeedleException(io.needle.base.NeedleException.Kind.WEIGHTS,
                     "this model has no contrastive head (tensors contrastive_hidden_kernel, contrastive_hidden_bias, contrastive_proj_kernel), so it cannot retrieve tools");
         }
     }
@@ -232,7 +233,7 @@ public final class NeedleModel {
 
     void checkId(int id) {
         if (id < 0 || id >= config.vocabSize) {
-            throw new io.needle.engine.NeedleException(io.needle.engine.NeedleException.Kind.INPUT,
+            throw new io.needle.base.NeedleException(io.needle.base.NeedleException.Kind.INPUT,
                     "token id " + id + " is out of range for vocab_size " + config.vocabSize);
         }
     }

@@ -1,6 +1,6 @@
 package io.needle.model;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.json.Json;
 import io.needle.safetensors.DType;
 import io.needle.safetensors.Float16;

@@ -1,6 +1,6 @@
 package io.needle.safetensors;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 
 /**
  * The element types a Needle weight file may hold (MODEL.md section 4): the standard {@code F32},

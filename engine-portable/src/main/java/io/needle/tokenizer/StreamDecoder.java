@@ -26,7 +26,7 @@ public final class StreamDecoder {
     /**
      * Adds one token and returns the text it completes (possibly empty).
      *
-     * @throws io.needle.engine.NeedleException kind INPUT when {@code id} is out of range
+     * @throws io.needle.base.NeedleException kind INPUT when {@code id} is out of range
      */
     public String push(int id) {
         tokenizer.checkId(id);

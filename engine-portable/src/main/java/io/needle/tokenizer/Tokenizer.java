@@ -1,6 +1,6 @@
 package io.needle.tokenizer;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import java.util.HashMap;
 
 /**

@@ -1,5 +1,6 @@
 package io.needle.engine;
 
+import io.needle.base.NeedleException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

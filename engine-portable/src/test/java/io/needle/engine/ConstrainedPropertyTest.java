@@ -1,5 +1,8 @@
 package io.needle.engine;
 
+import io.needle.base.SpecialTokens;
+import io.needle.tools.SnakeCase;
+import io.needle.tools.ToolCatalog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -191,7 +194,7 @@ class ConstrainedPropertyTest {
         // the tokens: <tool_call> first, within the budget, the text is their decoding with names restored
         assertTrue(ids.length <= max, "budget");
         if (ids.length > 0) {
-            assertEquals(NeedleEngine.TOOL_CALL_ID, ids[0], "<tool_call> first");
+            assertEquals(SpecialTokens.TOOL_CALL, ids[0], "<tool_call> first");
         }
         assertEquals(ToolCatalog.parse(catalog.json).restoreNames(engine.outputText(ids)), text, "text of the tokens");
 

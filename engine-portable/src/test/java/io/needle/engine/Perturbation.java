@@ -1,5 +1,8 @@
 package io.needle.engine;
 
+import io.needle.base.SpecialTokens;
+import io.needle.decoding.Generation;
+import io.needle.grammar.DecodeConstraint;
 import io.needle.tokenizer.Tokenizer;
 
 /**
@@ -40,7 +43,7 @@ final class Perturbation implements DecodeConstraint {
                     structural[id] |= b == '"' || b == ',' || b == ':' || b == '}' || b == '{';
                 }
             }
-            closes[Generation.EOS] = true;
+            closes[SpecialTokens.EOS] = true;
         }
     }
 

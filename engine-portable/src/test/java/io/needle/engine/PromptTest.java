@@ -1,5 +1,8 @@
 package io.needle.engine;
 
+import io.needle.base.SpecialTokens;
+import io.needle.decoding.Prompt;
+import io.needle.tools.ToolCatalog;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,7 +68,7 @@ class PromptTest {
 
     @Test
     void theToolsIdIsTheVocabularysToolsPiece() {
-        assertEquals("<tools>", tok.piece(Prompt.TOOLS_ID));
+        assertEquals("<tools>", tok.piece(SpecialTokens.TOOLS));
         assertEquals(Prompt.MAX_ENCODER_LEN - 2, Prompt.MAX_QUERY_TOKENS);
     }
 
@@ -76,8 +79,8 @@ class PromptTest {
         int[] q = tok.encode(query);
         int[] t = tok.encode(tools.serialized());
         int[] ids = Prompt.encoderInput(tok, query, tools);
-        assertArrayEquals(concat(concat(q, new int[] {Prompt.TOOLS_ID}), t), ids);
-        assertEquals(Prompt.TOOLS_ID, ids[q.length]);
+        assertArrayEquals(concat(concat(q, new int[] {SpecialTokens.TOOLS}), t), ids);
+        assertEquals(SpecialTokens.TOOLS, ids[q.length]);
         // the tools the model sees are the normalized ones
         assertTrue(tools.serialized().contains("get_weather"));
         // the String overload normalizes the same way
@@ -88,16 +91,16 @@ class PromptTest {
     @Test
     void emptyQueryAndEmptyTools() {
         int[] ids = Prompt.encoderInput(tok, "", ToolCatalog.parse("[]"));
-        assertArrayEquals(concat(new int[] {Prompt.TOOLS_ID}, tok.encode("[]")), ids);
+        assertArrayEquals(concat(new int[] {SpecialTokens.TOOLS}, tok.encode("[]")), ids);
         assertArrayEquals(ids, Prompt.encoderInput(tok, null, "[]"));
         int[] none = Prompt.encoderInput(tok, "", ToolCatalog.parse(""));
-        assertArrayEquals(concat(new int[] {Prompt.TOOLS_ID}, tok.encode("")), none);
+        assertArrayEquals(concat(new int[] {SpecialTokens.TOOLS}, tok.encode("")), none);
     }
 
     @Test
     void nonJsonToolsAreEncodedAsGiven() {
         String tools = "get_weather(city) -- gets the weather";
-        assertArrayEquals(concat(concat(tok.encode("hi"), new int[] {Prompt.TOOLS_ID}), tok.encode(tools)),
+        assertArrayEquals(concat(concat(tok.encode("hi"), new int[] {SpecialTokens.TOOLS}), tok.encode(tools)),
                 Prompt.encoderInput(tok, "hi", tools));
     }
 
@@ -111,7 +114,7 @@ class PromptTest {
         int[] ids = Prompt.encoderInput(tok, query, tools);
         assertEquals(Prompt.MAX_ENCODER_LEN, ids.length);
         assertArrayEquals(q, Arrays.copyOf(ids, Prompt.MAX_QUERY_TOKENS));
-        assertEquals(Prompt.TOOLS_ID, ids[Prompt.MAX_QUERY_TOKENS]);
+        assertEquals(SpecialTokens.TOOLS, ids[Prompt.MAX_QUERY_TOKENS]);
         assertEquals(t[0], ids[Prompt.MAX_ENCODER_LEN - 1]);
     }
 
@@ -126,7 +129,7 @@ class PromptTest {
             int[] ids = Prompt.encoderInput(tok, query, tools);
             assertEquals(Prompt.MAX_ENCODER_LEN, ids.length);
             assertArrayEquals(Arrays.copyOf(q, Prompt.MAX_QUERY_TOKENS), Arrays.copyOf(ids, Prompt.MAX_QUERY_TOKENS));
-            assertEquals(Prompt.TOOLS_ID, ids[Prompt.MAX_QUERY_TOKENS]);
+            assertEquals(SpecialTokens.TOOLS, ids[Prompt.MAX_QUERY_TOKENS]);
             assertEquals(t[0], ids[Prompt.MAX_QUERY_TOKENS + 1]);
         }
     }
@@ -139,7 +142,7 @@ class PromptTest {
         assertTrue(t.length >= 2);
         int[] ids = Prompt.encoderInput(tok, query, tools);
         assertEquals(Prompt.MAX_ENCODER_LEN, ids.length);
-        assertEquals(Prompt.TOOLS_ID, ids[Prompt.MAX_QUERY_TOKENS - 1]);
+        assertEquals(SpecialTokens.TOOLS, ids[Prompt.MAX_QUERY_TOKENS - 1]);
         assertArrayEquals(Arrays.copyOf(t, 2), Arrays.copyOfRange(ids, Prompt.MAX_QUERY_TOKENS, Prompt.MAX_ENCODER_LEN));
     }
 
@@ -153,7 +156,7 @@ class PromptTest {
             int[] ids = Prompt.encoderInput(tok, query, tools);
             assertEquals(Prompt.MAX_ENCODER_LEN, ids.length);
             assertArrayEquals(q, Arrays.copyOf(ids, n));
-            assertEquals(Prompt.TOOLS_ID, ids[n]);
+            assertEquals(SpecialTokens.TOOLS, ids[n]);
             assertArrayEquals(Arrays.copyOf(t, Prompt.MAX_ENCODER_LEN - n - 1),
                     Arrays.copyOfRange(ids, n + 1, Prompt.MAX_ENCODER_LEN));
         }
@@ -170,7 +173,7 @@ class PromptTest {
         // one query token more and the last tools token is cut
         int[] cut = Prompt.encoderInput(tok, textOfTokens(n + 1), tools);
         assertEquals(Prompt.MAX_ENCODER_LEN, cut.length);
-        assertEquals(Prompt.TOOLS_ID, cut[n + 1]);
+        assertEquals(SpecialTokens.TOOLS, cut[n + 1]);
         assertArrayEquals(Arrays.copyOf(t, t.length - 1), Arrays.copyOfRange(cut, n + 2, Prompt.MAX_ENCODER_LEN));
     }
 
@@ -183,7 +186,7 @@ class PromptTest {
         int[] ids = Prompt.encoderInput(tok, query, tools);
         assertEquals(Prompt.MAX_ENCODER_LEN, ids.length);
         assertArrayEquals(Arrays.copyOf(q, Prompt.MAX_QUERY_TOKENS), Arrays.copyOf(ids, Prompt.MAX_QUERY_TOKENS));
-        assertEquals(Prompt.TOOLS_ID, ids[Prompt.MAX_QUERY_TOKENS]);
+        assertEquals(SpecialTokens.TOOLS, ids[Prompt.MAX_QUERY_TOKENS]);
         assertEquals(t[0], ids[Prompt.MAX_ENCODER_LEN - 1]);
     }
 }

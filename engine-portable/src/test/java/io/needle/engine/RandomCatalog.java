@@ -1,5 +1,6 @@
 package io.needle.engine;
 
+import io.needle.tools.SnakeCase;
 import io.needle.json.Json;
 import io.needle.json.JsonNumber;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package io.needle.engine;
 
+import io.needle.tools.SnakeCase;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package io.needle.engine;
 
+import io.needle.tools.ToolCatalog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

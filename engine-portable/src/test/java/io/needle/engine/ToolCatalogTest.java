@@ -1,5 +1,9 @@
 package io.needle.engine;
 
+import io.needle.tools.NameRestorer;
+import io.needle.tools.ParamSpec;
+import io.needle.tools.ToolCatalog;
+import io.needle.tools.ToolSpec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,5 +1,8 @@
 package io.needle.engine;
 
+import io.needle.decoding.Generation;
+import io.needle.grammar.DecodeConstraint;
+import io.needle.tools.ToolCatalog;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

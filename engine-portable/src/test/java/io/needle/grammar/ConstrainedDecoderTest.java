@@ -1,5 +1,6 @@
 package io.needle.grammar;
 
+import io.needle.base.SpecialTokens;
 import static io.needle.grammar.GrammarTesting.TOOLS;
 import static io.needle.grammar.GrammarTesting.after;
 import static io.needle.grammar.GrammarTesting.grammar;
@@ -31,8 +32,8 @@ import org.junit.jupiter.api.Test;
  */
 class ConstrainedDecoderTest {
     private static final ToolGrammar G = grammar(TOOLS);
-    private static final int EOS = ConstrainedDecoder.EOS;
-    private static final int TOOL_CALL = ConstrainedDecoder.TOOL_CALL;
+    private static final int EOS = SpecialTokens.EOS;
+    private static final int TOOL_CALL = SpecialTokens.TOOL_CALL;
 
     private static Tokenizer tok;
     private static TokenTrie trie;
@@ -405,7 +406,7 @@ class ConstrainedDecoderTest {
                 assertEquals(set[id] ? before[id] : Float.NEGATIVE_INFINITY, logits[id], "id " + id + " after " + prefix);
             }
             // the argmax of the masked logits is an allowed token
-            int best = io.needle.engine.Generation.argmax(logits);
+            int best = io.needle.decoding.Generation.argmax(logits);
             assertTrue(best >= 0 && set[best]);
         }
         assertTrue(decoder(G).maskMs() == 0.0);

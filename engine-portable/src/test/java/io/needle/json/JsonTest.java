@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,5 +1,6 @@
 package io.needle.model;
 
+import io.needle.base.SpecialTokens;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.needle.engine.NeedleEngine;
@@ -26,7 +27,7 @@ class DecoderBatchTest {
         for (int k = 0; k < n; k++) {
             int[] ids = new int[3 + 7 * k];
             for (int i = 0; i < ids.length; i++) {
-                ids[i] = i == 4 ? model.config.padTokenId : 2 + r.nextInt(690);
+                ids[i] = i == 4 ? SpecialTokens.PAD : 2 + r.nextInt(690);
             }
             NeedleModel.EncoderOutput enc = model.encode(ids);
             single[k] = model.startDecoder(enc, 40);

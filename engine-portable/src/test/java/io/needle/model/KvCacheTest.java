@@ -1,10 +1,11 @@
 package io.needle.model;
 
+import io.needle.base.SpecialTokens;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.needle.engine.Generation;
+import io.needle.decoding.Generation;
 import io.needle.engine.NeedleEngine;
 import io.needle.synthetic.ModelWriter;
 import java.util.HashSet;
@@ -37,7 +38,7 @@ class KvCacheTest {
                 int steps = 24;
                 DecoderState cached = model.startDecoder(enc, steps);
                 int[] seq = new int[steps];
-                int token = Generation.EOS;
+                int token = SpecialTokens.EOS;
                 for (int i = 0; i < steps; i++) {
                     seq[i] = token;
                     float[] a = cached.step(token);
@@ -67,13 +68,13 @@ class KvCacheTest {
             // greedy over the reference path, same stopping rule
             NeedleModel.EncoderOutput enc = model.encode(input);
             int[] seq = new int[31];
-            seq[0] = Generation.EOS;
+            seq[0] = SpecialTokens.EOS;
             int n = 0;
             while (n < 30) {
                 int[] prefix = new int[n + 1];
                 System.arraycopy(seq, 0, prefix, 0, n + 1);
                 int next = Generation.argmax(model.decodeFull(enc, prefix));
-                if (next == Generation.EOS) {
+                if (next == SpecialTokens.EOS) {
                     break;
                 }
                 seq[++n] = next;

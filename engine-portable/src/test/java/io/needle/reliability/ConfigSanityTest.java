@@ -4,7 +4,7 @@ import static io.needle.reliability.TinyEngine.fails;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.needle.engine.NeedleEngine;
-import io.needle.engine.NeedleException.Kind;
+import io.needle.base.NeedleException.Kind;
 import io.needle.synthetic.ModelWriter;
 import io.needle.synthetic.SafeTensorsWriter;
 import io.needle.synthetic.TestVocab;

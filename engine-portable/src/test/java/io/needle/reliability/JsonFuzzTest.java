@@ -3,7 +3,7 @@ package io.needle.reliability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.json.Json;
 
 /**

@@ -1,5 +1,6 @@
 package io.needle.reliability;
 
+import io.needle.base.SpecialTokens;
 import static io.needle.reliability.TinyEngine.fails;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.needle.engine.NeedleEngine;
-import io.needle.engine.NeedleException.Kind;
-import io.needle.engine.Prompt;
+import io.needle.base.NeedleException.Kind;
+import io.needle.decoding.Prompt;
 import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
-import io.needle.engine.ToolCatalog;
+import io.needle.tools.ToolCatalog;
 import io.needle.json.Json;
 import io.needle.safetensors.SafeTensors;
 import io.needle.synthetic.SafeTensorsWriter;
@@ -129,7 +130,7 @@ class LimitsTest {
             assertEquals(Prompt.MAX_ENCODER_LEN, ids.length);
             int[] q = tok.encode(query);
             assertArrayEquals(Arrays.copyOf(q, Prompt.MAX_QUERY_TOKENS), Arrays.copyOf(ids, Prompt.MAX_QUERY_TOKENS));
-            assertEquals(Prompt.TOOLS_ID, ids[Prompt.MAX_QUERY_TOKENS]);
+            assertEquals(SpecialTokens.TOOLS, ids[Prompt.MAX_QUERY_TOKENS]);
             assertEquals(tok.encode(ToolCatalog.parse(TOOLS).serialized())[0], ids[Prompt.MAX_QUERY_TOKENS + 1]);
 
             RunResult u = engine.run(query, TOOLS, new RunOptions().maxNewTokens(8).constrain(false));
@@ -150,7 +151,7 @@ class LimitsTest {
             int[] t = tok.encode(ToolCatalog.parse(tools).serialized());
             assertEquals(Prompt.MAX_ENCODER_LEN, ids.length);
             assertArrayEquals(q, Arrays.copyOf(ids, q.length));
-            assertEquals(Prompt.TOOLS_ID, ids[q.length]);
+            assertEquals(SpecialTokens.TOOLS, ids[q.length]);
             assertArrayEquals(Arrays.copyOf(t, ids.length - q.length - 1),
                     Arrays.copyOfRange(ids, q.length + 1, ids.length));
 

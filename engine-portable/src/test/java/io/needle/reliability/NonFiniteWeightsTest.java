@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.needle.engine.NeedleEngine;
-import io.needle.engine.NeedleException;
-import io.needle.engine.NeedleException.Kind;
+import io.needle.base.NeedleException;
+import io.needle.base.NeedleException.Kind;
 import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
 import io.needle.safetensors.DType;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.needle.engine.BatchItem;
 import io.needle.engine.NeedleEngine;
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.engine.RunOptions;
-import io.needle.engine.ToolCatalog;
+import io.needle.tools.ToolCatalog;
 import io.needle.json.Json;
 import io.needle.json.JsonNumber;
 import io.needle.model.ConfigReader;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.needle.engine.NeedleEngine;
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.model.Config;
 import io.needle.safetensors.DType;
 import io.needle.safetensors.SafeTensors;

@@ -1,7 +1,7 @@
 package io.needle.reliability;
 
 import io.needle.engine.NeedleEngine;
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.synthetic.ModelWriter;
 import io.needle.testing.Shared;
 

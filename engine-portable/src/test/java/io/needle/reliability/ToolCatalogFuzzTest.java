@@ -1,13 +1,14 @@
 package io.needle.reliability;
 
+import io.needle.base.SpecialTokens;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.needle.engine.NeedleException;
-import io.needle.engine.SnakeCase;
-import io.needle.engine.ToolCatalog;
-import io.needle.engine.ToolSpec;
+import io.needle.base.NeedleException;
+import io.needle.tools.SnakeCase;
+import io.needle.tools.ToolCatalog;
+import io.needle.tools.ToolSpec;
 import io.needle.grammar.ConstrainedDecoder;
 import io.needle.grammar.TokenTrie;
 import io.needle.grammar.ToolGrammar;
@@ -82,7 +83,7 @@ class ToolCatalogFuzzTest {
             }
             int pick = step < choices.length ? choices[step] & 0xff : 0;
             int id = allowed[pick % allowed.length];
-            if (id == ConstrainedDecoder.EOS) {
+            if (id == SpecialTokens.EOS) {
                 break;
             }
             try {

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.tokenizer.StreamDecoder;
 import io.needle.tokenizer.Tokenizer;
 import java.util.Arrays;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.synthetic.ModelWriter;
 import io.needle.synthetic.SafeTensorsWriter;
 import java.nio.charset.StandardCharsets;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.json.Json;
 import io.needle.json.JsonNumber;
 import io.needle.synthetic.Int4Packing;

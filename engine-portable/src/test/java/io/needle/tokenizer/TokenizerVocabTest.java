@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 

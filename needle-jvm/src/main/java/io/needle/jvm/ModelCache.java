@@ -1,6 +1,6 @@
 package io.needle.jvm;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.model.ConfigReader;
 import io.needle.model.WeightLoader;
 import io.needle.safetensors.SafeTensors;

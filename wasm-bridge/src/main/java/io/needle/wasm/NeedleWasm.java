@@ -2,7 +2,7 @@ package io.needle.wasm;
 
 import io.needle.engine.BatchItem;
 import io.needle.engine.NeedleEngine;
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
 import io.needle.engine.TokenListener;

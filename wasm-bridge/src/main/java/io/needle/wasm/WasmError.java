@@ -1,6 +1,6 @@
 package io.needle.wasm;
 
-import io.needle.engine.NeedleException;
+import io.needle.base.NeedleException;
 
 /**
  * A {@link NeedleException} on its way to JavaScript. TeaVM gives JavaScript only an exception's

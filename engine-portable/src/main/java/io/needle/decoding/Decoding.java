@@ -1,15 +1,18 @@
-package io.needle.engine;
+package io.needle.decoding;
 
+import io.needle.base.SpecialTokens;
+import io.needle.base.NeedleException;
+import io.needle.grammar.DecodeConstraint;
 import io.needle.grammar.ConstrainedDecoder;
 
 /**
  * The greedy decoding of one request, one step at a time (the loop of {@link Generation}, taken
- * apart so that several requests can step together, see {@link NeedleEngine#runBatch}): {@link
+ * apart so that several requests can step together, see the engine's runBatch): {@link
  * #next()} says what to feed and which logits are needed, {@link #take(float[])} picks the id
  * from them. Starts from [eos]; stops when eos is picked (not emitted), when nothing is allowed,
  * or after maxNewTokens ids.
  */
-final class Decoding {
+public final class Decoding {
     private final int vocab;
     private final int maxNewTokens;
     private final boolean ignoreEos;
@@ -17,13 +20,13 @@ final class Decoding {
     private DecodeConstraint constraint;
     private final int[] out;
     private int n;
-    private int token = Generation.EOS;
+    private int token = SpecialTokens.EOS;
     private int[] subset; // the ids whose logits the next step needs, or null for all
     private boolean done;
-    boolean stoppedAtEos;
-    int steps;
+    private boolean stoppedAtEos;
+    private int steps;
 
-    Decoding(int vocab, int maxNewTokens, DecodeConstraint constraint, Generation.IdListener listener,
+    public Decoding(int vocab, int maxNewTokens, DecodeConstraint constraint, Generation.IdListener listener,
             boolean ignoreEos) {
         this.vocab = vocab;
         this.maxNewTokens = maxNewTokens;
@@ -38,13 +41,13 @@ final class Decoding {
      * ConstrainedDecoder}, which only masks), when few tokens are allowed only their logits are
      * needed ({@link #subset()}): the same argmax over the same values.
      */
-    boolean next() {
+    public boolean next() {
         if (done || n >= maxNewTokens) {
             done = true;
             return false;
         }
         int[] allowed = constraint instanceof ConstrainedDecoder ? ((ConstrainedDecoder) constraint).allowed() : null;
-        if (allowed != null && ignoreEos && (allowed.length == 0 || (allowed.length == 1 && allowed[0] == Generation.EOS))) {
+        if (allowed != null && ignoreEos && (allowed.length == 0 || (allowed.length == 1 && allowed[0] == SpecialTokens.EOS))) {
             constraint = null; // the grammar is complete: the benchmark goes on unconstrained
             allowed = null;
         }
@@ -53,31 +56,31 @@ final class Decoding {
     }
 
     /** The token to feed at the next step. */
-    int token() {
+    public int token() {
         return token;
     }
 
     /** The ids whose logits the next step must compute (all others may be -infinity), or null for all. */
-    int[] subset() {
+    public int[] subset() {
         return subset;
     }
 
     /** Takes the step's logits (modified: masked): picks the next id. */
-    void take(float[] logits) {
+    public void take(float[] logits) {
         steps++;
         checkFinite(logits, steps);
         if (constraint != null) {
             constraint.mask(logits);
         }
         if (ignoreEos) {
-            logits[Generation.EOS] = Float.NEGATIVE_INFINITY;
+            logits[SpecialTokens.EOS] = Float.NEGATIVE_INFINITY;
         }
         int next = Generation.argmax(logits);
         if (next < 0) {
             done = true; // everything masked: the grammar has no way on
             return;
         }
-        if (next == Generation.EOS) {
+        if (next == SpecialTokens.EOS) {
             stoppedAtEos = true;
             done = true;
             return;
@@ -93,7 +96,17 @@ final class Decoding {
     }
 
     /** The generated ids, eos excluded. */
-    int[] ids() {
+    /** Whether decoding ended because eos was picked. */
+    public boolean stoppedAtEos() {
+        return stoppedAtEos;
+    }
+
+    /** Decoder steps run. */
+    public int steps() {
+        return steps;
+    }
+
+    public int[] ids() {
         int[] ids = new int[n];
         System.arraycopy(out, 0, ids, 0, n);
         return ids;

@@ -1,4 +1,4 @@
-package io.needle.engine;
+package io.needle.tools;
 
 import java.util.Collections;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.needle.engine;
+package io.needle.grammar;
 
 /**
  * The hook through which a constrained decoder (DECODING.md) takes part in greedy decoding:

@@ -1,4 +1,4 @@
-package io.needle.engine;
+package io.needle.base;
 
 /**
  * The one error type the engine throws for problems a user can cause (a bad weight file, a missing

@@ -1,5 +1,6 @@
-package io.needle.engine;
+package io.needle.tools;
 
+import io.needle.base.NeedleException;
 import io.needle.json.Json;
 import java.util.Map;
 

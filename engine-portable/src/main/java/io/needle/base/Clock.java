@@ -1,11 +1,11 @@
-package io.needle.engine;
+package io.needle.base;
 
 /** Milliseconds for timings (System.nanoTime works on the JVM and under TeaVM). */
-final class Clock {
+public final class Clock {
     private Clock() {
     }
 
-    static double nowMs() {
+    public static double nowMs() {
         return System.nanoTime() / 1e6;
     }
 }

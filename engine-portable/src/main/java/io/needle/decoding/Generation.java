@@ -1,5 +1,9 @@
-package io.needle.engine;
+package io.needle.decoding;
 
+import io.needle.base.SpecialTokens;
+import io.needle.base.Clock;
+import io.needle.base.NeedleException;
+import io.needle.grammar.DecodeConstraint;
 import io.needle.grammar.ConstrainedDecoder;
 import io.needle.model.DecoderState;
 import io.needle.model.NeedleModel;
@@ -10,7 +14,6 @@ import io.needle.model.NeedleModel;
  * emitted) or after maxNewTokens ids.
  */
 public final class Generation {
-    public static final int EOS = 1;
 
     /** Generated ids, eos excluded. */
     public final int[] ids;
@@ -47,7 +50,7 @@ public final class Generation {
 
     /**
      * Runs encoder + greedy decoder; with {@code ignoreEos} (benchmarks) eos is never chosen and
-     * exactly maxNewTokens ids come out (see {@link RunOptions#ignoreEos(boolean)}).
+     * exactly maxNewTokens ids come out (the engine's RunOptions.ignoreEos).
      *
      * <p>Under the grammar ({@link ConstrainedDecoder}, which only masks), when few tokens are
      * allowed only their logits are computed: the same argmax over the same values, at a
@@ -67,16 +70,16 @@ public final class Generation {
             d.take(subset != null ? decoder.step(d.token(), subset, subset.length) : decoder.step(d.token()));
         }
         double t2 = Clock.nowMs();
-        return new Generation(d.ids(), d.stoppedAtEos, t1 - t0, t2 - t1, d.steps);
+        return new Generation(d.ids(), d.stoppedAtEos(), t1 - t0, t2 - t1, d.steps());
     }
 
     /** A finished decoding's result (used by batched decoding, which times the steps itself). */
-    static Generation of(Decoding d, double encodeMs, double decodeMs) {
-        return new Generation(d.ids(), d.stoppedAtEos, encodeMs, decodeMs, d.steps);
+    public static Generation of(Decoding d, double encodeMs, double decodeMs) {
+        return new Generation(d.ids(), d.stoppedAtEos(), encodeMs, decodeMs, d.steps());
     }
 
     /** The encoder input must be 1 to {@code maxEncLen} (the model's max_enc_len) ids. */
-    static void checkEncoderInput(int[] encoderIds, int maxEncLen) {
+    public static void checkEncoderInput(int[] encoderIds, int maxEncLen) {
         if (encoderIds == null || encoderIds.length == 0) {
             throw new NeedleException(NeedleException.Kind.INPUT, "the encoder input is empty");
         }
@@ -86,11 +89,14 @@ public final class Generation {
         }
     }
 
-    /** The model's decoder length limits generation to {@link RunOptions#DEFAULT_MAX_NEW_TOKENS} ids. */
+    /** The most ids one request generates: the original decodes into a 512-position buffer that starts with eos. */
+    public static final int MAX_NEW_TOKENS = 511;
+
+    /** The model's decoder length limits generation to {@link #MAX_NEW_TOKENS} ids. */
     public static void checkMaxNewTokens(int n) {
-        if (n < 0 || n > RunOptions.DEFAULT_MAX_NEW_TOKENS) {
+        if (n < 0 || n > MAX_NEW_TOKENS) {
             throw new NeedleException(NeedleException.Kind.INPUT, "max_new_tokens must be between 0 and "
-                    + RunOptions.DEFAULT_MAX_NEW_TOKENS + " (the model's decoder length), got " + n);
+                    + MAX_NEW_TOKENS + " (the model's decoder length), got " + n);
         }
     }
 

@@ -1,4 +1,4 @@
-package io.needle.engine;
+package io.needle.tools;
 
 /**
  * Tool names as the model was trained to see them: snake_case (MODEL.md section 3).

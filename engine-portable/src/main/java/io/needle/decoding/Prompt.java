@@ -1,5 +1,7 @@
-package io.needle.engine;
+package io.needle.decoding;
 
+import io.needle.base.SpecialTokens;
+import io.needle.tools.ToolCatalog;
 import io.needle.tokenizer.Tokenizer;
 
 /**
@@ -14,7 +16,6 @@ public final class Prompt {
     /** Most query tokens Needle keeps (the rest of the input is {@code <tools>} and at least one tools token). */
     public static final int MAX_QUERY_TOKENS = MAX_ENCODER_LEN - 2;
     /** Id of the {@code <tools>} separator. */
-    public static final int TOOLS_ID = 5;
 
     private Prompt() {
     }
@@ -33,7 +34,7 @@ public final class Prompt {
         int nt = t.length;
         int[] ids = new int[nq + 1 + nt];
         System.arraycopy(q, 0, ids, 0, nq);
-        ids[nq] = TOOLS_ID;
+        ids[nq] = SpecialTokens.TOOLS;
         System.arraycopy(t, 0, ids, nq + 1, nt);
         return ids;
     }
