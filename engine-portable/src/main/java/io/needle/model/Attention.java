@@ -93,7 +93,7 @@ public final class Attention {
      * K and V for {@code rows} rows of x: {@code K = kNorm(x @ Wk)} (then RoPE at positions
      * pos0.. when rope is given), {@code V = x @ Wv}; stored at positions pos0.. of kv.
      */
-    public void keysValues(float[] x, int rows, Rope rope, int pos0, KeyValues kv, Scratch scratch) {
+    void keysValues(float[] x, int rows, Rope rope, int pos0, KeyValues kv, Scratch scratch) {
         int kd = kvDim();
         float[] kRows = scratch.floats(Scratch.K_ROWS, rows * kd);
         float[] vRows = scratch.floats(Scratch.V_ROWS, rows * kd);
@@ -112,7 +112,7 @@ public final class Attention {
      * As {@link #keysValues}, for rows of different sequences (a batch step): row t at position
      * {@code positions[t]}, stored in {@code kvs[t]}.
      */
-    public void keysValuesAt(float[] x, int rows, Rope rope, int[] positions, KeyValues[] kvs, Scratch scratch) {
+    void keysValuesAt(float[] x, int rows, Rope rope, int[] positions, KeyValues[] kvs, Scratch scratch) {
         int kd = kvDim();
         float[] kRows = scratch.floats(Scratch.K_ROWS, rows * kd);
         float[] vRows = scratch.floats(Scratch.V_ROWS, rows * kd);
@@ -140,7 +140,7 @@ public final class Attention {
     }
 
     /** {@code q = qNorm(x @ Wq)} (then RoPE at positions pos0.. when rope is given) into qOut [rows, H*hd]. */
-    public void queries(float[] x, int rows, Rope rope, int pos0, float[] qOut, Scratch scratch) {
+    void queries(float[] x, int rows, Rope rope, int pos0, float[] qOut, Scratch scratch) {
         q.forward(x, qOut, rows, scratch);
         qNorm.apply(qOut, qOut, rows * heads);
         if (rope != null) {
@@ -149,12 +149,89 @@ public final class Attention {
     }
 
     /** As {@link #queries}, for rows of different sequences: row t at position {@code positions[t]}. */
-    public void queriesAt(float[] x, int rows, Rope rope, int[] positions, float[] qOut, Scratch scratch) {
+    void queriesAt(float[] x, int rows, Rope rope, int[] positions, float[] qOut, Scratch scratch) {
         q.forward(x, qOut, rows, scratch);
         qNorm.apply(qOut, qOut, rows * heads);
         if (rope != null) {
             rope.applyAt(qOut, rows, heads, positions);
         }
+    }
+
+    /**
+     * Bidirectional self-attention of one whole sequence (the encoder): K/V of its {@code rows}
+     * rows into {@code kv}, every row attending to every valid row. {@code valid[t]} false masks
+     * position t (padding); null: all valid. Output rows into out [rows, d_model].
+     */
+    public void bidirectional(float[] xn, int rows, Rope rope, boolean[] valid, KeyValues kv, float[] out,
+            Scratch scratch) {
+        keysValues(xn, rows, rope, 0, kv, scratch);
+        float[] qs = scratch.floats(Scratch.QUERIES, rows * qDim());
+        queries(xn, rows, rope, 0, qs, scratch);
+        attend(qs, rows, 0, kv, rows, valid, false, out, scratch);
+    }
+
+    /**
+     * Causal self-attention of one whole sequence (the decoder without a cache; the reference
+     * the cached steps are checked against): row t attends to rows 0..t.
+     */
+    public void causal(float[] xn, int rows, Rope rope, KeyValues kv, float[] out, Scratch scratch) {
+        keysValues(xn, rows, rope, 0, kv, scratch);
+        float[] qs = scratch.floats(Scratch.QUERIES, rows * qDim());
+        queries(xn, rows, rope, 0, qs, scratch);
+        attend(qs, rows, 0, kv, rows, null, true, out, scratch);
+    }
+
+    /**
+     * One decoder step of {@code rows} sequences (a batch of one or more): row k is the next
+     * position {@code positions[k]} of its own sequence, whose self-attention cache is
+     * {@code caches[k]}. Its K/V are stored there, then it attends to positions 0..positions[k].
+     */
+    public void selfStep(float[] xn, int rows, Rope rope, int[] positions, KeyValues[] caches, float[] out,
+            Scratch scratch) {
+        keysValuesAt(xn, rows, rope, positions, caches, scratch);
+        float[] qs = scratch.floats(Scratch.QUERIES, rows * qDim());
+        queriesAt(xn, rows, rope, positions, qs, scratch);
+        float[] ctx = scratch.floats(Scratch.CONTEXT, rows * qDim());
+        for (int k = 0; k < rows; k++) {
+            coreRow(qs, k, positions[k], caches[k], positions[k] + 1, null, ctx, scratch);
+        }
+        o.forward(ctx, out, rows, scratch);
+    }
+
+    /**
+     * One decoder step's cross-attention for {@code rows} sequences: row k attends (no RoPE) to the
+     * encoder output of its own request, whose K/V ({@code memories[k]}, computed once) cover
+     * {@code lengths[k]} positions with {@code valid[k]} marking the non-pad ones.
+     */
+    public void crossStep(float[] xn, int rows, KeyValues[] memories, int[] lengths, boolean[][] valid, float[] out,
+            Scratch scratch) {
+        float[] qs = scratch.floats(Scratch.QUERIES, rows * qDim());
+        queries(xn, rows, null, 0, qs, scratch);
+        float[] ctx = scratch.floats(Scratch.CONTEXT, rows * qDim());
+        for (int k = 0; k < rows; k++) {
+            coreRow(qs, k, 0, memories[k], lengths[k], valid[k], ctx, scratch);
+        }
+        o.forward(ctx, out, rows, scratch);
+    }
+
+    /**
+     * Context row k (position pos) from query row k over keyCount keys of kv: through the host's
+     * kernel when there is one (as a one-row call, with the row copied in and out), else the portable loops.
+     */
+    private void coreRow(float[] qs, int k, int pos, KeyValues kv, int keyCount, boolean[] keyValid, float[] ctx,
+            Scratch scratch) {
+        int qd = qDim();
+        if (kernel != null) {
+            float[] q1 = scratch.floats(Scratch.Q_ROW, qd);
+            float[] c1 = scratch.floats(Scratch.CONTEXT_ROW, qd);
+            System.arraycopy(qs, k * qd, q1, 0, qd);
+            if (kernel.attend(q1, 1, pos, kv.keysT, kv.values, keyCount, keyValid, false, c1)) {
+                System.arraycopy(c1, 0, ctx, k * qd, qd);
+                return;
+            }
+        }
+        core(qs, k, k + 1, pos - k, kv.keysT, kv.values, keyCount, keyValid, false, ctx,
+                scratch.floats(Scratch.SCORES, keyCount), scratch.floats(Scratch.HEAD, headDim));
     }
 
     /**
@@ -165,7 +242,7 @@ public final class Attention {
      * @param keyValid per key position, false = masked (padding); null = all valid
      * @param causal when true, row t sees only keys at positions <= pos0 + t
      */
-    public void attend(float[] qs, int rows, int pos0, KeyValues kv, int keyCount, boolean[] keyValid,
+    void attend(float[] qs, int rows, int pos0, KeyValues kv, int keyCount, boolean[] keyValid,
             boolean causal, float[] out, Scratch scratch) {
         float[] ctx = scratch.floats(Scratch.CONTEXT, rows * qDim());
         if (kernel == null || !kernel.attend(qs, rows, pos0, kv.keysT, kv.values, keyCount, keyValid, causal, ctx)) {

@@ -3,8 +3,8 @@ package io.needle.model;
 /**
  * One request's decoder: cross-attention K/V per layer computed once from the encoder output,
  * and a self-attention KV cache for up to {@code maxSteps} positions. {@link #step} feeds one
- * token and returns the logits of its position. Every buffer is allocated here, up front: a
- * step allocates nothing.
+ * token (a {@link DecoderBatch} of one) and returns the logits of its position. Every buffer is
+ * allocated up front or on the first step: later steps allocate nothing.
  */
 public final class DecoderState {
     final NeedleModel model;
@@ -12,12 +12,14 @@ public final class DecoderState {
     final Attention.KeyValues[] cross;
     final Attention.KeyValues[] self;
     private final int capacity;
-    private final Scratch scratch = new Scratch();
-    private final float[] x;
-    final float[] xn;
-    private final float[] branch;
+    final float[] xn; // the final normed state of the last step
     final float[] logits;
-    int position; // advanced by step and by DecoderBatch
+    int position; // advanced by DecoderBatch
+    private final DecoderBatch single;
+    private final DecoderState[] one = {this};
+    private final int[] token = new int[1];
+    private final int[][] ids = new int[1][];
+    private final int[] counts = new int[1];
 
     DecoderState(NeedleModel model, NeedleModel.EncoderOutput enc, int maxSteps) {
         this.model = model;
@@ -26,17 +28,16 @@ public final class DecoderState {
         this.capacity = Math.max(1, maxSteps);
         cross = new Attention.KeyValues[layers];
         self = new Attention.KeyValues[layers];
+        Scratch scratch = new Scratch();
         for (int l = 0; l < layers; l++) {
             Attention ca = model.decoderLayers[l].crossAttn;
             cross[l] = ca.newKeyValues(enc.length);
-            ca.keysValues(enc.enc, enc.length, null, 0, cross[l], scratch);
+            ca.keysValues(enc.enc, enc.length, null, 0, cross[l], scratch); // no RoPE across attention
             self[l] = model.decoderLayers[l].selfAttn.newKeyValues(capacity);
         }
-        int d = model.config.dModel;
-        x = new float[d];
-        xn = new float[d];
-        branch = new float[d];
+        xn = new float[model.config.dModel];
         logits = new float[model.config.vocabSize];
+        single = new DecoderBatch(model);
     }
 
     /** Positions fed so far. */
@@ -49,8 +50,10 @@ public final class DecoderState {
      * returned array is this state's own buffer: it is overwritten by the next step.
      */
     public float[] step(int token) {
-        hidden(token);
-        return logits();
+        this.token[0] = token;
+        ids[0] = null;
+        single.step(one, this.token, ids, counts, 1);
+        return logits;
     }
 
     /**
@@ -60,8 +63,11 @@ public final class DecoderState {
      * constrained decoding most tokens are forbidden anyway.
      */
     public float[] step(int token, int[] ids, int count) {
-        hidden(token);
-        return logitsAt(ids, count);
+        this.token[0] = token;
+        this.ids[0] = ids;
+        counts[0] = count;
+        single.step(one, this.token, this.ids, counts, 1);
+        return logits;
     }
 
     /** The full logits of the final normed state xn, into this state's buffer. */
@@ -85,37 +91,5 @@ public final class DecoderState {
             throw new IllegalStateException("decoder capacity " + capacity + " exhausted");
         }
         model.checkId(token);
-    }
-
-    /** Runs the decoder layers for {@code token} at the next position; leaves the final normed state in xn. */
-    private void hidden(int token) {
-        checkStep(token);
-        int d = model.config.dModel;
-        int p = position;
-        model.embedding.lookup(token, model.embedScale, x, 0);
-        for (int l = 0; l < model.decoderLayers.length; l++) {
-            DecoderLayer layer = model.decoderLayers[l];
-            layer.selfAttnNorm.apply(x, xn, 1);
-            Attention sa = layer.selfAttn;
-            sa.keysValues(xn, 1, model.rope, p, self[l], scratch);
-            float[] q = scratch.floats(Scratch.QUERIES, sa.qDim());
-            sa.queries(xn, 1, model.rope, p, q, scratch);
-            sa.attend(q, 1, p, self[l], p + 1, null, false, branch, scratch);
-            NeedleModel.addScaled(x, branch, d, layer.selfAttnGate);
-
-            layer.crossAttnNorm.apply(x, xn, 1);
-            Attention ca = layer.crossAttn;
-            float[] cq = scratch.floats(Scratch.QUERIES, ca.qDim());
-            ca.queries(xn, 1, null, 0, cq, scratch);
-            ca.attend(cq, 1, 0, cross[l], enc.length, enc.valid, false, branch, scratch);
-            NeedleModel.addScaled(x, branch, d, layer.crossAttnGate);
-            if (layer.ffn != null) {
-                layer.ffnNorm.apply(x, xn, 1);
-                layer.ffn.forward(xn, 1, branch, scratch);
-                NeedleModel.addScaled(x, branch, d, layer.ffnGate);
-            }
-        }
-        model.decoderFinalNorm.apply(x, xn, 1);
-        position++;
     }
 }

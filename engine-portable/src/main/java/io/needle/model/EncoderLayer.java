@@ -1,6 +1,12 @@
 package io.needle.model;
 
-/** Weights of one encoder layer: pre-norm gated self-attention, then the optional gated FFN. */
+/**
+ * One encoder layer (docs/spec/MODEL.md section 2): pre-norm, gated residual, bidirectional:
+ * <pre>
+ * x = x + σ(g_attn) · SelfAttention(N(x))      (padding masked as keys, RoPE)
+ * x = x + σ(g_ffn)  · FFN(N_ffn(x))            (only with a feed-forward block)
+ * </pre>
+ */
 public final class EncoderLayer {
     final ZcRmsNorm attnNorm;
     final float attnGate; // sigmoid(stored gate)
@@ -17,5 +23,30 @@ public final class EncoderLayer {
         this.ffnNorm = ffnNorm;
         this.ffnGate = ffnGate;
         this.ffn = ffn;
+    }
+
+    /**
+     * Applies the layer to x [rows, d] in place: one whole sequence, {@code valid[t]} false for pad
+     * positions; {@code kv} is work space for the sequence's keys and values.
+     */
+    void forward(float[] x, int rows, boolean[] valid, Rope rope, Attention.KeyValues kv, Scratch scratch) {
+        int n = rows * attnNorm.size();
+        float[] xn = scratch.floats(Scratch.XN, n);
+        float[] branch = scratch.floats(Scratch.BRANCH, n);
+        attnNorm.apply(x, xn, rows);
+        selfAttn.bidirectional(xn, rows, rope, valid, kv, branch, scratch);
+        addScaled(x, branch, n, attnGate);
+        if (ffn != null) {
+            ffnNorm.apply(x, xn, rows);
+            ffn.forward(xn, rows, branch, scratch);
+            addScaled(x, branch, n, ffnGate);
+        }
+    }
+
+    /** x[i] += gate · branch[i] for i in [0, n): a gated residual. */
+    static void addScaled(float[] x, float[] branch, int n, float gate) {
+        for (int i = 0; i < n; i++) {
+            x[i] += gate * branch[i];
+        }
     }
 }

@@ -140,25 +140,9 @@ public final class NeedleModel {
             embedding.lookup(ids[t], embedScale, x, t * d);
         }
         Scratch scratch = new Scratch();
-        float[] xn = new float[T * d];
-        float[] branch = new float[T * d];
-        Attention.KeyValues kv = null;
+        Attention.KeyValues kv = encoderLayers[0].selfAttn.newKeyValues(T); // every layer has this shape: one store, reused
         for (EncoderLayer layer : encoderLayers) {
-            Attention a = layer.selfAttn;
-            if (kv == null) {
-                kv = a.newKeyValues(T); // every layer has the same shape: one store, reused
-            }
-            layer.attnNorm.apply(x, xn, T);
-            a.keysValues(xn, T, rope, 0, kv, scratch);
-            float[] q = scratch.floats(Scratch.QUERIES, T * a.qDim());
-            a.queries(xn, T, rope, 0, q, scratch);
-            a.attend(q, T, 0, kv, T, valid, false, branch, scratch);
-            addScaled(x, branch, T * d, layer.attnGate);
-            if (layer.ffn != null) {
-                layer.ffnNorm.apply(x, xn, T);
-                layer.ffn.forward(xn, T, branch, scratch);
-                addScaled(x, branch, T * d, layer.ffnGate);
-            }
+            layer.forward(x, T, valid, rope, kv, scratch);
         }
         encoderFinalNorm.apply(x, x, T);
         return new EncoderOutput(x, T, valid);
@@ -184,64 +168,10 @@ public final class NeedleModel {
         return contrastive.embed(e.enc, e.length, e.valid);
     }
 
-    /**
-     * Reference path without a KV cache: runs the decoder over the whole token sequence (causal)
-     * and returns the logits of its last position. Used to check the cached path.
-     */
-    public float[] decodeFull(EncoderOutput enc, int[] tokens) {
-        int T = tokens.length;
-        int d = config.dModel;
-        float[] x = new float[T * d];
-        for (int t = 0; t < T; t++) {
-            checkId(tokens[t]);
-            embedding.lookup(tokens[t], embedScale, x, t * d);
-        }
-        Scratch scratch = new Scratch();
-        float[] xn = new float[T * d];
-        float[] branch = new float[T * d];
-        for (DecoderLayer layer : decoderLayers) {
-            layer.selfAttnNorm.apply(x, xn, T);
-            Attention sa = layer.selfAttn;
-            Attention.KeyValues self = sa.newKeyValues(T);
-            sa.keysValues(xn, T, rope, 0, self, scratch);
-            float[] q = scratch.floats(Scratch.QUERIES, T * sa.qDim());
-            sa.queries(xn, T, rope, 0, q, scratch);
-            sa.attend(q, T, 0, self, T, null, true, branch, scratch);
-            addScaled(x, branch, T * d, layer.selfAttnGate);
-
-            layer.crossAttnNorm.apply(x, xn, T);
-            Attention ca = layer.crossAttn;
-            Attention.KeyValues cross = ca.newKeyValues(enc.length);
-            ca.keysValues(enc.enc, enc.length, null, 0, cross, scratch);
-            float[] cq = scratch.floats(Scratch.QUERIES, T * ca.qDim());
-            ca.queries(xn, T, null, 0, cq, scratch);
-            ca.attend(cq, T, 0, cross, enc.length, enc.valid, false, branch, scratch);
-            addScaled(x, branch, T * d, layer.crossAttnGate);
-            if (layer.ffn != null) {
-                layer.ffnNorm.apply(x, xn, T);
-                layer.ffn.forward(xn, T, branch, scratch);
-                addScaled(x, branch, T * d, layer.ffnGate);
-            }
-        }
-        float[] last = new float[d];
-        System.arraycopy(x, (T - 1) * d, last, 0, d);
-        decoderFinalNorm.apply(last, last, 1);
-        float[] logits = new float[config.vocabSize];
-        embedding.logits(last, logits);
-        return logits;
-    }
-
     void checkId(int id) {
         if (id < 0 || id >= config.vocabSize) {
             throw new io.needle.base.NeedleException(io.needle.base.NeedleException.Kind.INPUT,
                     "token id " + id + " is out of range for vocab_size " + config.vocabSize);
-        }
-    }
-
-    /** x[i] += gate * branch[i] for i in [0, n). */
-    static void addScaled(float[] x, float[] branch, int n, float gate) {
-        for (int i = 0; i < n; i++) {
-            x[i] += gate * branch[i];
         }
     }
 }

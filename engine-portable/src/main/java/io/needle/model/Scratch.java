@@ -19,7 +19,10 @@ public final class Scratch {
     static final int BRANCH = 12;
     static final int QUERIES = 13;
     static final int ROW = 14;
-    private static final int SLOTS = 15;
+    static final int Q_ROW = 15;
+    static final int CONTEXT_ROW = 16;
+    static final int XN = 17;
+    private static final int SLOTS = 18;
 
     private final float[][] floats = new float[SLOTS][];
     private float[][] weightRows = new float[0][];

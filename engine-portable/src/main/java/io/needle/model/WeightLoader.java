@@ -148,7 +148,7 @@ public final class WeightLoader {
         int d = config.dModel;
         int ff = config.ffnDim;
         return new FeedForward(linear(p + "gate_proj", d, ff), linear(p + "up_proj", d, ff),
-                linear(p + "down_proj", ff, d), config.activation);
+                linear(p + "down_proj", ff, d), Activation.of(config.activation));
     }
 
     /** Rows of weights sharing one INT4 scale in a linear with {@code in} inputs: min(32, in). */

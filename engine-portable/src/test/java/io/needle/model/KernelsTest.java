@@ -183,7 +183,7 @@ class KernelsTest {
         int[] prompt = engine.prompt("text Ana that I am late", tools);
         int[] plain = engine.generate(prompt, 24);
         int[] constrained = engine.run("text Ana that I am late", tools).tokens;
-        float[] logits = model.decodeFull(model.encode(prompt), new int[] {1, 5, 9}).clone();
+        float[] logits = FullDecoder.logits(model, model.encode(prompt), new int[] {1, 5, 9}).clone();
 
         Reference ref = new Reference();
         int installed = model.useKernels(ref);
@@ -193,7 +193,7 @@ class KernelsTest {
         assertEquals(model.attentions().size(), ref.attention);
         assertArrayEquals(plain, engine.generate(prompt, 24));
         assertArrayEquals(constrained, engine.run("text Ana that I am late", tools).tokens);
-        float[] again = model.decodeFull(model.encode(prompt), new int[] {1, 5, 9});
+        float[] again = FullDecoder.logits(model, model.encode(prompt), new int[] {1, 5, 9});
         for (int v = 0; v < logits.length; v++) {
             assertEquals(Float.floatToIntBits(logits[v]), Float.floatToIntBits(again[v]), "logit " + v);
         }

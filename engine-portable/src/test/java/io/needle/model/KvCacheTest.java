@@ -44,7 +44,7 @@ class KvCacheTest {
                     float[] a = cached.step(token);
                     int[] prefix = new int[i + 1];
                     System.arraycopy(seq, 0, prefix, 0, i + 1);
-                    float[] b = model.decodeFull(enc, prefix);
+                    float[] b = FullDecoder.logits(model, enc, prefix);
                     for (int v = 0; v < a.length; v++) {
                         assertEquals(b[v], a[v], 1e-4f * Math.max(1f, Math.abs(b[v])), "step " + i + " logit " + v);
                     }
@@ -73,7 +73,7 @@ class KvCacheTest {
             while (n < 30) {
                 int[] prefix = new int[n + 1];
                 System.arraycopy(seq, 0, prefix, 0, n + 1);
-                int next = Generation.argmax(model.decodeFull(enc, prefix));
+                int next = Generation.argmax(FullDecoder.logits(model, enc, prefix));
                 if (next == SpecialTokens.EOS) {
                     break;
                 }

@@ -9,12 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.needle.engine.NeedleEngine;
 import io.needle.base.NeedleException;
 import io.needle.engine.RunOptions;
-import io.needle.safetensors.DType;
 import io.needle.safetensors.SafeTensors;
 import io.needle.safetensors.TensorInfo;
 import io.needle.synthetic.Int4Packing;
 import io.needle.synthetic.ModelWriter;
 import io.needle.synthetic.SafeTensorsWriter;
+import io.needle.synthetic.TensorType;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -62,15 +62,15 @@ class RealLayoutTest {
 
     @Test
     void everyVariationRoundTripsThroughTheLoader() {
-        DType[] norms = {DType.F32, DType.BF16, DType.F16};
-        DType[] embeddings = {DType.BF16, DType.F16, DType.F32};
+        TensorType[] norms = {TensorType.F32, TensorType.BF16, TensorType.F16};
+        TensorType[] embeddings = {TensorType.BF16, TensorType.F16, TensorType.F32};
         int[][] ffns = {{0}, {75}, {45}, {96}, {20}}; // 0: no FFN; widths that need padding; one below 32
         String[] activations = {"drelu", "swiglu", "geglu"};
         int[][] heads = {{0, 0}, {16, 8}, {12, 64}, {5, 3}}; // {hidden, dim}, {0, 0}: no head
         int n = 0;
         for (ModelWriter.Metadata meta : ModelWriter.Metadata.values()) {
             for (int v = 0; v < 6; v++, n++) {
-                DType norm = norms[(n + v) % norms.length];
+                TensorType norm = norms[(n + v) % norms.length];
                 int ffn = ffns[n % ffns.length][0];
                 int[] head = heads[(n / 2) % heads.length];
                 ModelWriter w = new ModelWriter().seed(100 + n).vocabSize(300).dModel(32).heads(4, 2).layers(2, 1)
@@ -86,9 +86,9 @@ class RealLayoutTest {
                     w.contrastive(head[0], head[1]);
                 }
                 if (v % 3 == 1) { // plain float linears mixed with INT4 ones
-                    w.linearDtype("encoder.0.self_attn.wo", DType.F32).linearDtype("decoder.0.cross_attn.wq", DType.BF16);
+                    w.linearDtype("encoder.0.self_attn.wo", TensorType.F32).linearDtype("decoder.0.cross_attn.wq", TensorType.BF16);
                     if (ffn > 0) {
-                        w.linearDtype("decoder.0.ffn.down_proj", DType.F16);
+                        w.linearDtype("decoder.0.ffn.down_proj", TensorType.F16);
                     }
                 }
                 String what = meta + " norms " + norm + " ffn " + ffn + " head " + head[0] + "/" + head[1] + " v" + v;
@@ -199,14 +199,14 @@ class RealLayoutTest {
         int[] ids = engine.generate(new int[] {5, 6, 7, 8}, null, new RunOptions().constrain(false).ignoreEos(true).maxNewTokens(5));
         assertEquals(5, ids.length);
         NeedleModel m = engine.model();
-        float[] cached = m.decodeFull(m.encode(new int[] {5, 6, 7, 8}), new int[] {1});
+        float[] cached = FullDecoder.logits(m, m.encode(new int[] {5, 6, 7, 8}), new int[] {1});
         assertEquals(100, cached.length);
     }
 
     /** The INT4 nibbles and the BF16/F16 embedding are read from the file's own array: no second copy. */
     @Test
     void int4LinearsAndTheEmbeddingStayInTheFileBytes() {
-        for (DType emb : new DType[] {DType.BF16, DType.F16}) {
+        for (TensorType emb : new TensorType[] {TensorType.BF16, TensorType.F16}) {
             byte[] file = new ModelWriter().seed(3).vocabSize(2048).dModel(128).heads(8, 4).layers(2, 2)
                     .ffn(75, "drelu").embeddingDtype(emb).build();
             NeedleModel model = NeedleEngine.load(file, null).model();
@@ -243,7 +243,7 @@ class RealLayoutTest {
         // consistent bytes, but the shape of the retired layout ([in, out] weights): 1024 bytes
         SafeTensorsWriter old = tiny().writer();
         old.remove("encoder.0.self_attn.wq");
-        old.add("encoder.0.self_attn.wq", DType.I4, new int[] {32, 32}, new byte[1024]);
+        old.add("encoder.0.self_attn.wq", TensorType.I4, new int[] {32, 32}, new byte[1024]);
         refused(old.toBytes(), NeedleException.Kind.WEIGHTS,
                 "tensor 'encoder.0.self_attn.wq' (I4) has shape [32, 32], expected [16, 32]", "in_pad/2 = 16 rows of bytes");
     }
@@ -257,23 +257,23 @@ class RealLayoutTest {
 
         SafeTensorsWriter m = tiny().writer();
         m.remove("encoder.0.self_attn.wo.scale");
-        m.addFloats("encoder.0.self_attn.wo.scale", DType.F32, new int[] {2, 32}, new float[64]);
+        m.addFloats("encoder.0.self_attn.wo.scale", TensorType.F32, new int[] {2, 32}, new float[64]);
         refused(m.toBytes(), NeedleException.Kind.WEIGHTS,
                 "tensor 'encoder.0.self_attn.wo.scale' has shape [2, 32], expected [1, 32]");
 
         SafeTensorsWriter i4 = tiny().writer();
         i4.remove("encoder.0.self_attn.wo.scale");
-        i4.add("encoder.0.self_attn.wo.scale", DType.I4, new int[] {1, 32}, new byte[32]);
+        i4.add("encoder.0.self_attn.wo.scale", TensorType.I4, new int[] {1, 32}, new byte[32]);
         refused(i4.toBytes(), NeedleException.Kind.WEIGHTS, "'encoder.0.self_attn.wo.scale' must be F32, F16 or BF16, has I4");
 
-        SafeTensorsWriter plain = tiny().linearDtype("encoder.1.self_attn.wv", DType.F32).writer();
-        plain.addFloats("encoder.1.self_attn.wv.scale", DType.F32, new int[] {1, 16}, new float[16]);
+        SafeTensorsWriter plain = tiny().linearDtype("encoder.1.self_attn.wv", TensorType.F32).writer();
+        plain.addFloats("encoder.1.self_attn.wv.scale", TensorType.F32, new int[] {1, 16}, new float[16]);
         refused(plain.toBytes(), NeedleException.Kind.WEIGHTS,
                 "tensor 'encoder.1.self_attn.wv' is F32 but the file also has 'encoder.1.self_attn.wv.scale'");
 
-        SafeTensorsWriter shape = tiny().linearDtype("encoder.1.self_attn.wv", DType.F32).writer();
+        SafeTensorsWriter shape = tiny().linearDtype("encoder.1.self_attn.wv", TensorType.F32).writer();
         shape.remove("encoder.1.self_attn.wv");
-        shape.addFloats("encoder.1.self_attn.wv", DType.F32, new int[] {16, 32}, new float[512]);
+        shape.addFloats("encoder.1.self_attn.wv", TensorType.F32, new int[] {16, 32}, new float[512]);
         refused(shape.toBytes(), NeedleException.Kind.WEIGHTS,
                 "tensor 'encoder.1.self_attn.wv' has shape [16, 32], expected [32, 16]");
     }
@@ -294,7 +294,7 @@ class RealLayoutTest {
         }
         SafeTensorsWriter gate = tiny().writer();
         gate.remove("decoder.0.self_attn_gate");
-        gate.addFloats("decoder.0.self_attn_gate", DType.F32, new int[] {2}, new float[2]);
+        gate.addFloats("decoder.0.self_attn_gate", TensorType.F32, new int[] {2}, new float[2]);
         refused(gate.toBytes(), NeedleException.Kind.WEIGHTS,
                 "tensor 'decoder.0.self_attn_gate' has shape [2], expected a scalar ([] or [1])");
         SafeTensorsWriter head = tiny().contrastive(16).writer();
@@ -306,8 +306,8 @@ class RealLayoutTest {
     @Test
     void unknownExtraTensorsAreIgnoredAndReported() {
         SafeTensorsWriter w = tiny().writer();
-        w.addFloats("encoder.0.self_attn.wq.zero_point", DType.F32, new int[] {1, 32}, new float[32]);
-        w.addFloats("lm_head_bias", DType.BF16, new int[] {512}, new float[512]);
+        w.addFloats("encoder.0.self_attn.wq.zero_point", TensorType.F32, new int[] {1, 32}, new float[32]);
+        w.addFloats("lm_head_bias", TensorType.BF16, new int[] {512}, new float[512]);
         w.metadata("format", "pt");
         byte[] extra = w.toBytes();
         assertSameIds(decode(tiny().build()), decode(extra), "extra tensors");
@@ -324,9 +324,9 @@ class RealLayoutTest {
     void aFileInTheRetiredLayoutIsToldWhichLayoutIsRead() {
         SafeTensorsWriter w = new SafeTensorsWriter()
                 .metadata("vocab_size", "64").metadata("d_model", "32")
-                .addFloats("embedding", DType.BF16, new int[] {64, 32}, new float[64 * 32])
-                .addFloats("encoder.layers.0.attn_norm.scale", DType.BF16, new int[] {32}, new float[32])
-                .add("encoder.layers.0.self_attn.q_proj.qweight", DType.I4, new int[] {16, 32}, new byte[512]);
+                .addFloats("embedding", TensorType.BF16, new int[] {64, 32}, new float[64 * 32])
+                .addFloats("encoder.layers.0.attn_norm.scale", TensorType.BF16, new int[] {32}, new float[32])
+                .add("encoder.layers.0.self_attn.q_proj.qweight", TensorType.I4, new int[] {16, 32}, new byte[512]);
         refused(w.toBytes(), NeedleException.Kind.WEIGHTS, "this file is in another tensor layout",
                 "needle-java-wasm reads the needle-rs layout of MODEL.md section 4",
                 "encoder.layers.0.self_attn.q_proj.qweight");
@@ -341,7 +341,7 @@ class RealLayoutTest {
                 "head_dim is read from it");
         SafeTensorsWriter odd = tiny().metadata(ModelWriter.Metadata.NONE).writer();
         odd.remove("encoder.0.self_attn.wk");
-        odd.add("encoder.0.self_attn.wk", DType.I4, new int[] {16, 12}, new byte[192]);
+        odd.add("encoder.0.self_attn.wk", TensorType.I4, new int[] {16, 12}, new byte[192]);
         refused(odd.toBytes(), NeedleException.Kind.WEIGHTS,
                 "tensor 'encoder.0.self_attn.wk' has shape [16, 12]: its output width must be a positive multiple of head_dim 8");
     }

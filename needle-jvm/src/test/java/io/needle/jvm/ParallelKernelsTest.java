@@ -1,5 +1,6 @@
 package io.needle.jvm;
 
+import io.needle.model.FullDecoder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -37,7 +38,7 @@ class ParallelKernelsTest {
         // FFN width 15: down_proj is one group of 15 rows (g = min(32, in), odd), 8 byte rows; one
         // wo stored as a plain F32 linear (not an Int4Linear: no kernel for it); no metadata
         check(new ModelWriter().seed(43).vocabSize(2100).dModel(64).heads(4, 2).layers(2, 1).ffn(15, "drelu")
-                .linearDtype("decoder.0.self_attn.wo", io.needle.safetensors.DType.F32)
+                .linearDtype("decoder.0.self_attn.wo", io.needle.synthetic.TensorType.F32)
                 .metadata(ModelWriter.Metadata.NONE));
     }
 
@@ -47,7 +48,7 @@ class ParallelKernelsTest {
         String query = "text Ana that the meeting moved to five and set an alarm for four thirty";
         int[] prompt = engine.prompt(query, TOOLS);
         NeedleModel.EncoderOutput enc = model.encode(prompt);
-        float[] logits = model.decodeFull(enc, new int[] {1, 7, 3}).clone();
+        float[] logits = FullDecoder.logits(model, enc, new int[] {1, 7, 3}).clone();
         int[] plain = engine.generate(prompt, 30);
         RunOptions eosIgnored = new RunOptions().maxNewTokens(25).ignoreEos(true);
         RunResult constrained = engine.run(query, TOOLS, eosIgnored);
@@ -64,7 +65,7 @@ class ParallelKernelsTest {
                 for (int i = 0; i < enc.enc.length; i++) {
                     assertEquals(Float.floatToIntBits(enc.enc[i]), Float.floatToIntBits(enc2.enc[i]), "enc " + i);
                 }
-                float[] logits2 = model.decodeFull(enc2, new int[] {1, 7, 3});
+                float[] logits2 = FullDecoder.logits(model, enc2, new int[] {1, 7, 3});
                 for (int v = 0; v < logits.length; v++) {
                     assertEquals(Float.floatToIntBits(logits[v]), Float.floatToIntBits(logits2[v]), "logit " + v);
                 }
