@@ -1,8 +1,8 @@
 package io.needle.e2e;
 
 import io.needle.engine.NeedleEngine;
-import io.needle.safetensors.DType;
 import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TensorType;
 import io.needle.testing.Shared;
 
 /**
@@ -64,7 +64,7 @@ final class TestModels {
         if (noMetadata == null) {
             noMetadata = new Model(new ModelWriter().seed(31).vocabSize(8192).dModel(64).heads(8, 2).layers(2, 1)
                     .ffn(75, "drelu").contrastive(24, 32).metadata(ModelWriter.Metadata.NONE)
-                    .normDtype(DType.BF16).scalarGates(true).linearDtype("decoder.0.cross_attn.wo", DType.F32)
+                    .normDtype(TensorType.BF16).scalarGates(true).linearDtype("decoder.0.cross_attn.wo", TensorType.F32)
                     .build(), Shared.vocab());
         }
         return noMetadata;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.needle.model.NeedleModel;
 import io.needle.safetensors.DType;
+import io.needle.synthetic.TensorType;
 import io.needle.safetensors.SafeTensors;
 import io.needle.safetensors.TensorInfo;
 import io.needle.synthetic.Int4Packing;
@@ -216,9 +217,9 @@ class RetrievalTest {
         Object[][] models = {
             {writer(41, 8192, 64, 32), Shared.vocab()},
             {writer(42, 512, 32, 16).contrastive(24, 16), TestVocab.make(512, 5)}, // hidden 24, not d/4
-            {writer(43, 700, 64, 128).linearDtype("contrastive_hidden_kernel", DType.I4)
-                    .linearDtype("contrastive_proj_kernel", DType.I4), TestVocab.make(700, 6)},
-            {writer(44, 8192, 32, 8).normDtype(DType.F32), Shared.vocab()},
+            {writer(43, 700, 64, 128).linearDtype("contrastive_hidden_kernel", TensorType.I4)
+                    .linearDtype("contrastive_proj_kernel", TensorType.I4), TestVocab.make(700, 6)},
+            {writer(44, 8192, 32, 8).normDtype(TensorType.F32), Shared.vocab()},
         };
         String[] queries = {"What's the weather like in Berlin?", "wake me up at 7", "text Bob I'm late",
             "東京の天気は？", "x", ""};

@@ -29,7 +29,7 @@ final class TinyEngine {
     static ModelWriter writer() {
         // BF16 norms and gates (the model card's), F32 group scales and contrastive head (export.py's)
         return ModelWriter.tiny().vocabSize(8192).dModel(32).heads(4, 2).layers(1, 1).contrastive(16)
-                .normDtype(io.needle.safetensors.DType.BF16);
+                .normDtype(io.needle.synthetic.TensorType.BF16);
     }
 
     /** The fixture vocabulary text (8192 pieces). */

@@ -3,6 +3,7 @@ package io.needle.safetensors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.needle.synthetic.Float16Encoder;
 import org.junit.jupiter.api.Test;
 
 /** Exhaustive checks of the 16-bit float conversions against a float64 reference computation. */
@@ -76,8 +77,8 @@ class Float16Test {
     @Test
     void encodersInvertDecodersOnEveryPattern() {
         for (int h = 0; h < 65536; h++) {
-            short f16 = Float16.floatToF16(Float16.f16ToFloat((short) h));
-            short bf16 = Float16.floatToBf16(Float16.bf16ToFloat((short) h));
+            short f16 = Float16Encoder.floatToF16(Float16.f16ToFloat((short) h));
+            short bf16 = Float16Encoder.floatToBf16(Float16.bf16ToFloat((short) h));
             if (isNaN16(h, false)) {
                 assertTrue(isNaN16(f16 & 0xffff, false), "f16 NaN " + h);
             } else {
@@ -120,28 +121,28 @@ class Float16Test {
     }
 
     private static int encode(float f, boolean bf16) {
-        return (bf16 ? Float16.floatToBf16(f) : Float16.floatToF16(f)) & 0xffff;
+        return (bf16 ? Float16Encoder.floatToBf16(f) : Float16Encoder.floatToF16(f)) & 0xffff;
     }
 
     @Test
     void overflowAndUnderflow() {
-        assertEquals(0x7bff, Float16.floatToF16(65504f) & 0xffff);
-        assertEquals(0x7bff, Float16.floatToF16(65519.99f) & 0xffff);
-        assertEquals(0x7c00, Float16.floatToF16(65520f) & 0xffff);
-        assertEquals(0x7c00, Float16.floatToF16(1e10f) & 0xffff);
-        assertEquals(0xfc00, Float16.floatToF16(Float.NEGATIVE_INFINITY) & 0xffff);
-        assertEquals(0x0000, Float16.floatToF16(0x1p-25f) & 0xffff); // tie to zero (even)
-        assertEquals(0x0001, Float16.floatToF16(Math.nextUp(0x1p-25f)) & 0xffff);
-        assertEquals(0x8000, Float16.floatToF16(-1e-30f) & 0xffff);
-        assertEquals(0x0000, Float16.floatToF16(Float.MIN_VALUE) & 0xffff);
-        assertEquals(0x7f80, Float16.floatToBf16(Float.MAX_VALUE) & 0xffff); // rounds up to inf
-        assertEquals(0x7f80, Float16.floatToBf16(Float.POSITIVE_INFINITY) & 0xffff);
-        assertEquals(0x0000, Float16.floatToBf16(Float.MIN_VALUE) & 0xffff);
-        assertTrue(Float.isNaN(Float16.bf16ToFloat(Float16.floatToBf16(Float.NaN))));
-        assertTrue(Float.isNaN(Float16.f16ToFloat(Float16.floatToF16(Float.NaN))));
+        assertEquals(0x7bff, Float16Encoder.floatToF16(65504f) & 0xffff);
+        assertEquals(0x7bff, Float16Encoder.floatToF16(65519.99f) & 0xffff);
+        assertEquals(0x7c00, Float16Encoder.floatToF16(65520f) & 0xffff);
+        assertEquals(0x7c00, Float16Encoder.floatToF16(1e10f) & 0xffff);
+        assertEquals(0xfc00, Float16Encoder.floatToF16(Float.NEGATIVE_INFINITY) & 0xffff);
+        assertEquals(0x0000, Float16Encoder.floatToF16(0x1p-25f) & 0xffff); // tie to zero (even)
+        assertEquals(0x0001, Float16Encoder.floatToF16(Math.nextUp(0x1p-25f)) & 0xffff);
+        assertEquals(0x8000, Float16Encoder.floatToF16(-1e-30f) & 0xffff);
+        assertEquals(0x0000, Float16Encoder.floatToF16(Float.MIN_VALUE) & 0xffff);
+        assertEquals(0x7f80, Float16Encoder.floatToBf16(Float.MAX_VALUE) & 0xffff); // rounds up to inf
+        assertEquals(0x7f80, Float16Encoder.floatToBf16(Float.POSITIVE_INFINITY) & 0xffff);
+        assertEquals(0x0000, Float16Encoder.floatToBf16(Float.MIN_VALUE) & 0xffff);
+        assertTrue(Float.isNaN(Float16.bf16ToFloat(Float16Encoder.floatToBf16(Float.NaN))));
+        assertTrue(Float.isNaN(Float16.f16ToFloat(Float16Encoder.floatToF16(Float.NaN))));
         // a NaN whose payload sits only in the low bits stays NaN
         float lowNaN = Float.intBitsToFloat(0x7f800001);
-        assertTrue(Float.isNaN(Float16.bf16ToFloat(Float16.floatToBf16(lowNaN))));
-        assertTrue(Float.isNaN(Float16.f16ToFloat(Float16.floatToF16(lowNaN))));
+        assertTrue(Float.isNaN(Float16.bf16ToFloat(Float16Encoder.floatToBf16(lowNaN))));
+        assertTrue(Float.isNaN(Float16.f16ToFloat(Float16Encoder.floatToF16(lowNaN))));
     }
 }

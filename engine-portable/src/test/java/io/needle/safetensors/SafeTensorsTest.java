@@ -11,8 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.needle.base.NeedleException;
 import io.needle.json.Json;
 import io.needle.json.JsonNumber;
+import io.needle.synthetic.Float16Encoder;
 import io.needle.synthetic.Int4Packing;
 import io.needle.synthetic.SafeTensorsWriter;
+import io.needle.synthetic.TensorType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,6 +46,16 @@ class SafeTensorsTest {
         return v;
     }
 
+    /** The values the writer's {@code encode(dtype, values)} stands for: each float rounded through the dtype. */
+    private static float[] roundTo(TensorType dtype, float[] values) {
+        float[] out = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = dtype == TensorType.F16 ? Float16.f16ToFloat(Float16Encoder.floatToF16(values[i]))
+                    : Float16.bf16ToFloat(Float16Encoder.floatToBf16(values[i]));
+        }
+        return out;
+    }
+
     @Test
     void roundTripAllDtypes() {
         Random r = new Random(11);
@@ -57,14 +69,14 @@ class SafeTensorsTest {
         SafeTensorsWriter w = new SafeTensorsWriter().padHeader(true)
                 .metadata("vocab_size", "512")
                 .metadata("note", "caf\u00e9 \u2581 \"quoted\"\n")
-                .addFloats("a.f32", DType.F32, new int[] {2, 3}, f32)
-                .addFloats("b.f16", DType.F16, new int[] {2, 3, 4}, f16)
-                .addFloats("c.bf16", DType.BF16, new int[] {5}, bf16)
-                .add("d.i4", DType.I4, new int[] {3, 3}, Int4Packing.pack(q, 5, 3))
-                .addFloats("e.scalar", DType.BF16, new int[0], new float[] {-1.5f})
-                .addFloats("f.one", DType.F32, new int[] {1}, new float[] {0.25f})
-                .addFloats("g.empty", DType.F16, new int[] {0, 7}, new float[0])
-                .addFloats("h.\u00fcnicode", DType.F32, new int[] {1}, new float[] {3f});
+                .addFloats("a.f32", TensorType.F32, new int[] {2, 3}, f32)
+                .addFloats("b.f16", TensorType.F16, new int[] {2, 3, 4}, f16)
+                .addFloats("c.bf16", TensorType.BF16, new int[] {5}, bf16)
+                .add("d.i4", TensorType.I4, new int[] {3, 3}, Int4Packing.pack(q, 5, 3))
+                .addFloats("e.scalar", TensorType.BF16, new int[0], new float[] {-1.5f})
+                .addFloats("f.one", TensorType.F32, new int[] {1}, new float[] {0.25f})
+                .addFloats("g.empty", TensorType.F16, new int[] {0, 7}, new float[0])
+                .addFloats("h.\u00fcnicode", TensorType.F32, new int[] {1}, new float[] {3f});
         byte[] file = w.toBytes();
         SafeTensors st = SafeTensors.parse(file);
 
@@ -94,15 +106,15 @@ class SafeTensorsTest {
         assertEquals(4, b.dim(2));
         assertEquals(24, b.elementCount());
         assertEquals(a.offset() + 24, b.offset());
-        assertArrayEquals(SafeTensorsWriter.roundTo(DType.F16, f16), st.readFloats(b));
+        assertArrayEquals(roundTo(TensorType.F16, f16), st.readFloats(b));
         short[] raw = st.readShorts(b);
         for (int i = 0; i < raw.length; i++) {
-            assertEquals(Float16.floatToF16(f16[i]), raw[i]);
+            assertEquals(Float16Encoder.floatToF16(f16[i]), raw[i]);
         }
 
         TensorInfo c = st.get("c.bf16");
-        assertArrayEquals(SafeTensorsWriter.roundTo(DType.BF16, bf16), st.readFloats(c));
-        assertEquals(Float16.floatToBf16(bf16[0]), st.readShorts(c)[0]);
+        assertArrayEquals(roundTo(TensorType.BF16, bf16), st.readFloats(c));
+        assertEquals(Float16Encoder.floatToBf16(bf16[0]), st.readShorts(c)[0]);
 
         TensorInfo d = st.get("d.i4");
         assertEquals(DType.I4, d.dtype());
@@ -137,7 +149,7 @@ class SafeTensorsTest {
     @Test
     void headerIsPaddedWithSpaces() {
         byte[] file = new SafeTensorsWriter()
-                .addFloats("x", DType.F32, new int[] {1}, new float[] {1f}).toBytes();
+                .addFloats("x", TensorType.F32, new int[] {1}, new float[] {1f}).toBytes();
         SafeTensors st = SafeTensors.parse(file);
         String header = new String(file, 8, st.headerLength(), StandardCharsets.UTF_8);
         assertTrue(header.startsWith("{"));
@@ -152,7 +164,7 @@ class SafeTensorsTest {
         String config = "{\"vocab_size\":8192,\"rope_theta\":10000.0,\"no_feedforward\":false,"
                 + "\"activation\":\"drelu\"}";
         byte[] file = new SafeTensorsWriter().metadata("config", config)
-                .addFloats("x", DType.BF16, new int[] {2}, new float[] {1, 2}).toBytes();
+                .addFloats("x", TensorType.BF16, new int[] {2}, new float[] {1, 2}).toBytes();
         SafeTensors st = SafeTensors.parse(file);
         assertEquals(config, st.metadata().get("config"));
         assertEquals(1, st.metadata().size());
@@ -171,8 +183,8 @@ class SafeTensorsTest {
     void unalignedOffsetsAreFine() {
         // BF16 scalar then F32: the F32 tensor starts at an odd-of-4 data offset (as in the fixtures)
         byte[] file = new SafeTensorsWriter()
-                .addFloats("g", DType.BF16, new int[0], new float[] {0.5f})
-                .addFloats("w", DType.F32, new int[] {2}, new float[] {1.25f, -2f}).toBytes();
+                .addFloats("g", TensorType.BF16, new int[0], new float[] {0.5f})
+                .addFloats("w", TensorType.F32, new int[] {2}, new float[] {1.25f, -2f}).toBytes();
         SafeTensors st = SafeTensors.parse(file);
         assertArrayEquals(new float[] {1.25f, -2f}, st.readFloats(st.get("w")));
     }
@@ -181,7 +193,7 @@ class SafeTensorsTest {
     void headerOrderDiffersFromOffsetOrder() {
         String header = "{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},"
                 + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
-        byte[] data = SafeTensorsWriter.encode(DType.F32, new float[] {1f, 2f});
+        byte[] data = SafeTensorsWriter.encode(TensorType.F32, new float[] {1f, 2f});
         SafeTensors st = SafeTensors.parse(SafeTensorsWriter.container(header, data));
         assertEquals("a", st.tensors().get(0).name());
         assertEquals("b", st.tensors().get(1).name());

@@ -8,8 +8,8 @@ import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
 import io.needle.engine.ToolScore;
 import io.needle.json.Json;
-import io.needle.safetensors.DType;
 import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TensorType;
 import io.needle.synthetic.TestVocab;
 import io.needle.testing.Shared;
 import java.io.IOException;
@@ -90,27 +90,27 @@ class NodeFixturesTest {
         // an older export (max_seq_len, d_ff, "false"), BF16 norms, gates [], contrastive hidden 24 (not d/4)
         models.add(model(dir, "swiglu-contrastive", new ModelWriter().seed(12).vocabSize(1024).dModel(64)
                 .heads(8, 4).layers(1, 2).ffn(96, "swiglu").contrastive(24, 32)
-                .metadata(ModelWriter.Metadata.LEGACY).normDtype(DType.BF16).scalarGates(true), 1024, "metadata"));
+                .metadata(ModelWriter.Metadata.LEGACY).normDtype(TensorType.BF16).scalarGates(true), 1024, "metadata"));
         // FFN 75 (down_proj rows padded to 96: groups of 32, 32 and 11), F16 norms and gates,
         // rope_theta 1000, plain F32/BF16/F16 linears among the I4 ones, vocab not a multiple of 16
         models.add(model(dir, "geglu-mixed", new ModelWriter().seed(13).vocabSize(700).dModel(128).heads(4, 4)
-                .layers(2, 1).ffn(75, "geglu").ropeTheta(1000).normDtype(DType.F16)
-                .linearDtype("encoder.0.self_attn.wo", DType.F32)
-                .linearDtype("encoder.1.ffn.up_proj", DType.F32)
-                .linearDtype("decoder.0.cross_attn.wk", DType.F16)
-                .linearDtype("decoder.0.ffn.down_proj", DType.BF16), 700, "metadata"));
+                .layers(2, 1).ffn(75, "geglu").ropeTheta(1000).normDtype(TensorType.F16)
+                .linearDtype("encoder.0.self_attn.wo", TensorType.F32)
+                .linearDtype("encoder.1.ffn.up_proj", TensorType.F32)
+                .linearDtype("decoder.0.cross_attn.wk", TensorType.F16)
+                .linearDtype("decoder.0.ffn.down_proj", TensorType.BF16), 700, "metadata"));
         // no __metadata__ at all (the first export): everything inferred from the tensors; BF16
         // norms, gates [], GQA 8/2, contrastive hidden 40. The Worker's tests (worker/test) route
         // their query bank with it and need varied answers: seed 32 gives, over that bank, empty
         // call lists, several calls, every tool and outputs cut by the budget
         models.add(model(dir, "drelu-gqa-contrastive", new ModelWriter().seed(32).vocabSize(2048).dModel(64)
                 .heads(8, 2).layers(1, 1).ffn(64, "drelu").contrastive(40, 64)
-                .metadata(ModelWriter.Metadata.NONE).normDtype(DType.BF16).scalarGates(true), 2048, "tensors"));
+                .metadata(ModelWriter.Metadata.NONE).normDtype(TensorType.BF16).scalarGates(true), 2048, "tensors"));
         // odd INT4 groups for the SIMD kernels: d_model 48 (wq/wk/wv/gate/up rows padded from 48
         // to 64: a group of 32 and one of 16), FFN 17 (down_proj: one group of 17 rows, an odd
         // group size, I4 [9, 48]); an F16 embedding (the portable logits)
         models.add(model(dir, "odd-groups", new ModelWriter().seed(15).vocabSize(512).dModel(48).heads(4, 2)
-                .layers(2, 2).ffn(17, "drelu").embeddingDtype(DType.F16), 512, "metadata"));
+                .layers(2, 2).ffn(17, "drelu").embeddingDtype(TensorType.F16), 512, "metadata"));
 
         // the shared parity models as the JVM engine reads them (config; the node tests compare
         // their ids with the fixtures' float64 reference themselves)

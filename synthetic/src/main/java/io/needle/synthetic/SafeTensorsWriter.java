@@ -1,8 +1,5 @@
 package io.needle.synthetic;
 
-import io.needle.json.Json;
-import io.needle.safetensors.DType;
-import io.needle.safetensors.Float16;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -14,9 +11,10 @@ import java.util.Map;
  * Writer of SafeTensors containers (MODEL.md section 4), used by {@link ModelWriter} to make the
  * seeded random models of tests, demos and benchmarks. Tensors are written contiguously in
  * insertion order; the header JSON ({@code __metadata__} first when there is any, then one entry
- * per tensor, compact as Python's {@code json.dumps(header, separators=(",", ":"))}) is written
- * as needle-rs's export.py writes it (no padding), or padded with spaces to a multiple of 8 bytes
- * as the reference {@code safetensors} libraries do ({@link #padHeader}).
+ * per tensor, exactly as Python's {@code json.dumps(header, separators=(",", ":"))} writes it,
+ * non-ASCII escaped: {@link PythonJson}) is written as needle-rs's export.py writes it (no
+ * padding), or padded with spaces to a multiple of 8 bytes as the reference {@code safetensors}
+ * libraries do ({@link #padHeader}).
  *
  * <p>{@link #container(String, byte[])} builds a file from arbitrary header text, for tests of
  * malformed files.
@@ -26,11 +24,11 @@ public final class SafeTensorsWriter {
     /** One tensor to write. */
     private static final class Entry {
         final String name;
-        final DType dtype;
+        final TensorType dtype;
         final long[] shape;
         final byte[] data;
 
-        Entry(String name, DType dtype, long[] shape, byte[] data) {
+        Entry(String name, TensorType dtype, long[] shape, byte[] data) {
             this.name = name;
             this.dtype = dtype;
             this.shape = shape;
@@ -68,7 +66,7 @@ public final class SafeTensorsWriter {
      * Adds a tensor with its raw little-endian bytes; the byte count must match dtype and shape
      * (use {@link #container} for deliberately inconsistent files).
      */
-    public SafeTensorsWriter add(String name, DType dtype, long[] shape, byte[] data) {
+    public SafeTensorsWriter add(String name, TensorType dtype, long[] shape, byte[] data) {
         long need = dtype.byteCount(shape);
         if (need != data.length) {
             throw new IllegalArgumentException(name + ": " + dtype + " shape needs " + need
@@ -82,12 +80,12 @@ public final class SafeTensorsWriter {
     }
 
     /** Adds an int-shaped tensor with its raw bytes. */
-    public SafeTensorsWriter add(String name, DType dtype, int[] shape, byte[] data) {
+    public SafeTensorsWriter add(String name, TensorType dtype, int[] shape, byte[] data) {
         return add(name, dtype, toLong(shape), data);
     }
 
     /** Adds an F32, F16 or BF16 tensor from float values (16-bit types rounded to nearest even). */
-    public SafeTensorsWriter addFloats(String name, DType dtype, int[] shape, float[] values) {
+    public SafeTensorsWriter addFloats(String name, TensorType dtype, int[] shape, float[] values) {
         return add(name, dtype, shape, encode(dtype, values));
     }
 
@@ -144,27 +142,30 @@ public final class SafeTensorsWriter {
 
     /** The header JSON text without padding. */
     public String headerJson() {
-        Map<String, Object> header = new LinkedHashMap<>();
+        StringBuilder sb = new StringBuilder("{");
         if (!metadata.isEmpty()) {
-            header.put("__metadata__", new LinkedHashMap<String, Object>(metadata));
+            String separator = "\"__metadata__\":{";
+            for (Map.Entry<String, String> m : metadata.entrySet()) {
+                PythonJson.appendString(sb.append(separator), m.getKey()).append(':');
+                PythonJson.appendString(sb, m.getValue());
+                separator = ",";
+            }
+            sb.append('}');
         }
         long offset = 0;
         for (Entry e : entries) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("dtype", e.dtype.name());
-            List<Object> shape = new ArrayList<>();
-            for (long d : e.shape) {
-                shape.add(d);
+            if (sb.length() > 1) {
+                sb.append(',');
             }
-            m.put("shape", shape);
-            List<Object> offsets = new ArrayList<>();
-            offsets.add(offset);
-            offsets.add(offset + e.data.length);
-            m.put("data_offsets", offsets);
-            header.put(e.name, m);
+            PythonJson.appendString(sb, e.name).append(":{\"dtype\":");
+            PythonJson.appendString(sb, e.dtype.name()).append(",\"shape\":[");
+            for (int i = 0; i < e.shape.length; i++) {
+                sb.append(i > 0 ? "," : "").append(e.shape[i]);
+            }
+            sb.append("],\"data_offsets\":[").append(offset).append(',').append(offset + e.data.length).append("]}");
             offset += e.data.length;
         }
-        return Json.write(header);
+        return sb.append('}').toString();
     }
 
     /** The complete file. */
@@ -208,7 +209,7 @@ public final class SafeTensorsWriter {
     }
 
     /** Little-endian bytes of float values in an F32, F16 or BF16 encoding. */
-    public static byte[] encode(DType dtype, float[] values) {
+    public static byte[] encode(TensorType dtype, float[] values) {
         switch (dtype) {
             case F32: {
                 byte[] out = new byte[values.length * 4];
@@ -225,8 +226,8 @@ public final class SafeTensorsWriter {
             case BF16: {
                 byte[] out = new byte[values.length * 2];
                 for (int i = 0; i < values.length; i++) {
-                    short s = dtype == DType.F16 ? Float16.floatToF16(values[i])
-                            : Float16.floatToBf16(values[i]);
+                    short s = dtype == TensorType.F16 ? Float16Encoder.floatToF16(values[i])
+                            : Float16Encoder.floatToBf16(values[i]);
                     out[2 * i] = (byte) s;
                     out[2 * i + 1] = (byte) (s >>> 8);
                 }
@@ -244,20 +245,6 @@ public final class SafeTensorsWriter {
             int b = Float.floatToRawIntBits(values[i]) >>> 16;
             out[2 * i] = (byte) b;
             out[2 * i + 1] = (byte) (b >>> 8);
-        }
-        return out;
-    }
-
-    /** The values {@code encode(dtype, values)} stands for (float rounded through the dtype). */
-    public static float[] roundTo(DType dtype, float[] values) {
-        float[] out = new float[values.length];
-        for (int i = 0; i < values.length; i++) {
-            switch (dtype) {
-                case F32: out[i] = values[i]; break;
-                case F16: out[i] = Float16.f16ToFloat(Float16.floatToF16(values[i])); break;
-                case BF16: out[i] = Float16.bf16ToFloat(Float16.floatToBf16(values[i])); break;
-                default: throw new IllegalArgumentException("cannot round floats to " + dtype);
-            }
         }
         return out;
     }

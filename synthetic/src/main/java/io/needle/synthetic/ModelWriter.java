@@ -1,8 +1,5 @@
 package io.needle.synthetic;
 
-import io.needle.json.Json;
-import io.needle.json.JsonNumber;
-import io.needle.safetensors.DType;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -76,12 +73,12 @@ public final class ModelWriter {
     private Metadata metadata = Metadata.EXPORT;
     private boolean padHeader = false;
 
-    private DType embeddingDtype = DType.BF16;
-    private DType linearDtype = DType.I4;
-    private DType scalesDtype = DType.F32;
-    private DType normDtype = DType.F32;
+    private TensorType embeddingDtype = TensorType.BF16;
+    private TensorType linearDtype = TensorType.I4;
+    private TensorType scalesDtype = TensorType.F32;
+    private TensorType normDtype = TensorType.F32;
     private boolean scalarGates = false;
-    private final Map<String, DType> linearOverrides = new HashMap<>();
+    private final Map<String, TensorType> linearOverrides = new HashMap<>();
 
     private double embeddingStd = 0.02;
     private double qkStd = 0.02;
@@ -204,13 +201,13 @@ public final class ModelWriter {
     }
 
     /** Dtype of the embedding: BF16 (default; float32 truncated to its upper 16 bits, as export.py), F16 or F32. */
-    public ModelWriter embeddingDtype(DType t) {
+    public ModelWriter embeddingDtype(TensorType t) {
         this.embeddingDtype = t;
         return this;
     }
 
     /** Dtype of every linear: I4 (X + X.scale, the default) or F32/F16/BF16 (X alone, [in, out]). */
-    public ModelWriter linearDtype(DType t) {
+    public ModelWriter linearDtype(TensorType t) {
         this.linearDtype = t;
         return this;
     }
@@ -219,19 +216,19 @@ public final class ModelWriter {
      * Dtype of one linear, by its tensor name, e.g. {@code encoder.0.self_attn.wo} or
      * {@code contrastive_proj_kernel} (the contrastive head is F32 unless overridden).
      */
-    public ModelWriter linearDtype(String linear, DType t) {
+    public ModelWriter linearDtype(String linear, TensorType t) {
         linearOverrides.put(linear, t);
         return this;
     }
 
     /** Dtype of the I4 group scales {@code X.scale}: F32 (default, export.py), F16 or BF16. */
-    public ModelWriter scalesDtype(DType t) {
+    public ModelWriter scalesDtype(TensorType t) {
         this.scalesDtype = t;
         return this;
     }
 
     /** Dtype of norms, final norms and gates: F32 (default, export.py), BF16 (the model card's "BF16 norms") or F16. */
-    public ModelWriter normDtype(DType t) {
+    public ModelWriter normDtype(TensorType t) {
         this.normDtype = t;
         return this;
     }
@@ -316,7 +313,7 @@ public final class ModelWriter {
     public String describe() {
         return "vocab " + vocabSize + ", d_model " + dModel + ", heads " + numHeads + "/" + numKvHeads
                 + ", layers " + encoderLayers + "+" + decoderLayers + ", "
-                + (linearDtype == DType.I4 ? "INT4" : linearDtype.name()) + ", "
+                + (linearDtype == TensorType.I4 ? "INT4" : linearDtype.name()) + ", "
                 + (feedforward ? "FFN " + ffnDimValue() + " " + activation : "no FFN")
                 + (contrastive ? ", contrastive head" : "");
     }
@@ -389,8 +386,8 @@ public final class ModelWriter {
         int d = dModel;
         int hd = d / numHeads;
         float[] emb = gaussian(vocabSize * d, 0, embeddingStd);
-        if (embeddingDtype == DType.BF16) {
-            w.add("embedding", DType.BF16, new int[] {vocabSize, d}, SafeTensorsWriter.encodeBf16Truncated(emb));
+        if (embeddingDtype == TensorType.BF16) {
+            w.add("embedding", TensorType.BF16, new int[] {vocabSize, d}, SafeTensorsWriter.encodeBf16Truncated(emb));
         } else {
             w.addFloats("embedding", embeddingDtype, new int[] {vocabSize, d}, emb);
         }
@@ -398,9 +395,9 @@ public final class ModelWriter {
         norm(w, "decoder_final_norm", d, 0, normStd);
         if (contrastive) {
             int h = contrastiveHiddenValue();
-            linear(w, "contrastive_hidden_kernel", d, h, contrastiveStd, DType.F32);
-            w.addFloats("contrastive_hidden_bias", DType.F32, new int[] {h}, gaussian(h, 0, contrastiveStd));
-            linear(w, "contrastive_proj_kernel", h, contrastiveDim, contrastiveStd, DType.F32);
+            linear(w, "contrastive_hidden_kernel", d, h, contrastiveStd, TensorType.F32);
+            w.addFloats("contrastive_hidden_bias", TensorType.F32, new int[] {h}, gaussian(h, 0, contrastiveStd));
+            linear(w, "contrastive_proj_kernel", h, contrastiveDim, contrastiveStd, TensorType.F32);
         }
         for (int i = 0; i < encoderLayers; i++) {
             String p = "encoder." + i + ".";
@@ -452,12 +449,12 @@ public final class ModelWriter {
     }
 
     /** X as I4 [in_pad/2, out] + X.scale [in_pad/g, out] (export.py), or a plain float X [in, out]. */
-    private void linear(SafeTensorsWriter w, String name, int in, int out, double std, DType dflt) {
+    private void linear(SafeTensorsWriter w, String name, int in, int out, double std, TensorType dflt) {
         float[] values = gaussian(in * out, 0, std);
-        DType t = linearOverrides.containsKey(name) ? linearOverrides.get(name) : dflt;
-        if (t == DType.I4) {
+        TensorType t = linearOverrides.containsKey(name) ? linearOverrides.get(name) : dflt;
+        if (t == TensorType.I4) {
             Int4Packing.Quantized q = Int4Packing.quantize(values, in, out);
-            w.add(name, DType.I4, new int[] {q.rows, out}, q.packed);
+            w.add(name, TensorType.I4, new int[] {q.rows, out}, q.packed);
             w.addFloats(name + ".scale", scalesDtype, new int[] {q.groups, out}, q.scales);
         } else {
             w.addFloats(name, t, new int[] {in, out}, values);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.needle.safetensors.DType;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +26,7 @@ class Int4PackingTest {
         assertEquals(0x05, p[2] & 0xff); // row2 c0 = 5, missing row 0
         assertEquals(0x0e, p[3] & 0xff); // row2 c1 = -2 (0xe)
         assertArrayEquals(q, Int4Packing.unpack(p, 3, 2));
-        assertEquals(4, DType.I4.byteCount(new long[] {2, 2}), "an I4 header shape counts bytes: 2 rows of 2");
+        assertEquals(4, TensorType.I4.byteCount(new long[] {2, 2}), "an I4 header shape counts bytes: 2 rows of 2");
     }
 
     @Test
@@ -40,7 +39,7 @@ class Int4PackingTest {
                     q[i] = r.nextInt(16) - 8;
                 }
                 byte[] p = Int4Packing.pack(q, in, out);
-                assertEquals(DType.I4.byteCount(new long[] {(in + 1) / 2, out}), p.length);
+                assertEquals(TensorType.I4.byteCount(new long[] {(in + 1) / 2, out}), p.length);
                 assertArrayEquals(q, Int4Packing.unpack(p, in, out), in + "x" + out);
             }
         }

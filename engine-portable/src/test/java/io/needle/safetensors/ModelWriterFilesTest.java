@@ -1,14 +1,12 @@
-package io.needle.synthetic;
+package io.needle.safetensors;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.needle.safetensors.DType;
-import io.needle.safetensors.SafeTensors;
-import io.needle.safetensors.TensorInfo;
+import io.needle.synthetic.Int4Packing;
+import io.needle.synthetic.ModelWriter;
+import io.needle.synthetic.TensorType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,17 +14,25 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The random model writer: the needle-rs layout of the parity files and export.py, presets, variations, statistics. */
-class ModelWriterTest {
+/**
+ * The seeded writer's files (module synthetic, {@code io.needle.synthetic.ModelWriter}) as the
+ * engine's reader sees them: the needle-rs layout of the parity files and export.py byte for byte,
+ * presets, variations, value statistics.
+ */
+class ModelWriterFilesTest {
 
     private static int cfgInt(Map<String, String> c, String k, String older) {
         return Integer.parseInt(c.containsKey(k) ? c.get(k) : c.get(older));
+    }
+
+    /** The writer's name for a dtype the reader found. */
+    private static TensorType type(DType d) {
+        return TensorType.valueOf(d.name());
     }
 
     /**
@@ -51,8 +57,8 @@ class ModelWriterTest {
                 .dModel(d)
                 .heads(ref.get("encoder.0.self_attn.wq").dim(1) / hd, ref.get("encoder.0.self_attn.wk").dim(1) / hd)
                 .layers(layers(ref, "encoder."), layers(ref, "decoder."))
-                .embeddingDtype(emb.dtype())
-                .normDtype(ref.get("encoder_final_norm").dtype())
+                .embeddingDtype(type(emb.dtype()))
+                .normDtype(type(ref.get("encoder_final_norm").dtype()))
                 .scalarGates(ref.get("encoder.0.self_attn_gate").rank() == 0);
         if (c.isEmpty()) {
             mw.metadata(ModelWriter.Metadata.NONE);
@@ -76,7 +82,7 @@ class ModelWriterTest {
             boolean linear = ref.has(t.name() + ".scale") || t.rank() == 2 && !t.name().equals("embedding")
                     && !t.name().startsWith("contrastive_");
             if (linear) {
-                mw.linearDtype(t.name(), t.dtype());
+                mw.linearDtype(t.name(), type(t.dtype()));
             }
         }
         byte[] ours = mw.build();
@@ -101,12 +107,8 @@ class ModelWriterTest {
     }
 
     @Test
-    void tinyPresetAndDeterminism() {
+    void tinyPreset() {
         byte[] a = ModelWriter.tiny().seed(3).build();
-        byte[] b = ModelWriter.tiny().seed(3).build();
-        byte[] other = ModelWriter.tiny().seed(4).build();
-        assertArrayEquals(a, b, "same seed, same file");
-        assertFalse(Arrays.equals(a, other), "different seed, different values");
         SafeTensors st = SafeTensors.parse(a);
         assertEquals("512", st.metadata().get("vocab_size"));
         assertEquals("32", st.metadata().get("d_model"));
@@ -126,9 +128,7 @@ class ModelWriterTest {
 
     @Test
     void fullSizePreset() {
-        byte[] file = ModelWriter.fullSize().build();
-        SafeTensors st = SafeTensors.parse(file);
-        assertTrue(file.length > 22_000_000 && file.length < 23_000_000, "size " + file.length);
+        SafeTensors st = SafeTensors.parse(ModelWriter.fullSize().build());
         Map<String, String> m = st.metadata();
         assertEquals("8192", m.get("vocab_size"));
         assertEquals("512", m.get("d_model"));
@@ -139,16 +139,12 @@ class ModelWriterTest {
         assertEquals(DType.I4, st.get("encoder.11.self_attn.wo").dtype());
         assertEquals("[256, 256]", st.get("decoder.7.cross_attn.wk").shapeString());
         assertEquals("[16, 256]", st.get("decoder.7.cross_attn.wk.scale").shapeString());
-        assertEquals("vocab 8192, d_model 512, heads 8/4, layers 12+8, INT4, no FFN",
-                ModelWriter.fullSize().describe());
-        assertEquals("vocab 512, d_model 32, heads 4/2, layers 2+2, F16, FFN 48 geglu, contrastive head",
-                ModelWriter.tiny().linearDtype(DType.F16).ffn(48, "geglu").contrastive(16).describe());
     }
 
     @Test
     void optionsChangeDtypesShapesAndMetadataForm() {
-        ModelWriter mw = ModelWriter.tiny().linearDtype(DType.F16).normDtype(DType.BF16)
-                .embeddingDtype(DType.F32).scalarGates(true).ffn(48, "geglu").contrastive(12, 16)
+        ModelWriter mw = ModelWriter.tiny().linearDtype(TensorType.F16).normDtype(TensorType.BF16)
+                .embeddingDtype(TensorType.F32).scalarGates(true).ffn(48, "geglu").contrastive(12, 16)
                 .metadata(ModelWriter.Metadata.LEGACY).ropeTheta(500000);
         SafeTensors st = SafeTensors.parse(mw.build());
         assertEquals(DType.F16, st.get("encoder.0.self_attn.wq").dtype());
@@ -172,7 +168,7 @@ class ModelWriterTest {
         assertTrue(SafeTensors.parse(ModelWriter.tiny().metadata(ModelWriter.Metadata.NONE).build()).metadata().isEmpty());
     }
 
-    /** An FFN width that is not a multiple of 32: down_proj's input rows are padded (75 → 96). */
+    /** An FFN width that is not a multiple of 32: down_proj's input rows are padded (75 → 96), scales floored. */
     @Test
     void int4InputRowsArePaddedToTheGroupSize() {
         SafeTensors st = SafeTensors.parse(ModelWriter.tiny().ffn(75, "swiglu").build());
@@ -187,22 +183,6 @@ class ModelWriterTest {
         for (float s : scales) {
             assertTrue(s >= Int4Packing.SCALE_MIN, "scale " + s);
         }
-    }
-
-    @Test
-    void bf16EmbeddingIsTruncatedAsExportPyDoes() {
-        float v = Float.intBitsToFloat(0x3f80ffff); // 1.0000153: rounding would give 0x3f81, truncation 0x3f80
-        byte[] b = SafeTensorsWriter.encodeBf16Truncated(new float[] {v});
-        assertEquals(0x80, b[0] & 0xff);
-        assertEquals(0x3f, b[1] & 0xff);
-    }
-
-    @Test
-    void pythonStrOfFloats() {
-        assertEquals("10000.0", ModelWriter.pythonStr(10000));
-        assertEquals("0.5", ModelWriter.pythonStr(0.5));
-        assertEquals("1e+16", ModelWriter.pythonStr(1e16));
-        assertEquals("1.5e-07", ModelWriter.pythonStr(1.5e-7));
     }
 
     /** The documented init regime: v/o around N(0, 0.3), q/k norm γ around 2, norms around 0. */
