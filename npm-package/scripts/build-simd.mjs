@@ -1,6 +1,6 @@
 // Compiles simd/needle-simd.wat (the Wasm SIMD kernels) with wabt, the WebAssembly Binary
-// Toolkit from the npm registry (a devDependency: package-lock.json pins it; it is installed with
-// `npm ci` here when missing). Returns the module's bytes.
+// Toolkit from the npm registry (a devDependency: package-lock.json pins it; installed here by
+// node-support/npm-ci-once.sh, once per lock). Returns the module's bytes.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
@@ -23,19 +23,9 @@ export async function buildSimd(root) {
 }
 
 async function loadWabt(root) {
-  const require = createRequire(path.join(root, "package.json"));
-  const stamp = path.join(root, "node_modules", ".needle-lock-sha256");
-  let factory;
-  try {
-    factory = require("wabt");
-  } catch {
-    // the same install (and stamp) as scripts/node-tests.sh: the dev tools of package-lock.json
-    console.error("build-simd: installing the dev tools of package-lock.json (npm ci)");
-    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
-    const hash = (await import("node:crypto")).createHash("sha256")
-      .update(fs.readFileSync(path.join(root, "package-lock.json"))).digest("hex");
-    fs.writeFileSync(stamp, hash + "\n");
-    factory = require("wabt");
-  }
+  // the same install as scripts/node-tests.sh: the dev tools of package-lock.json, once per lock
+  execFileSync("bash", [path.join(root, "..", "node-support", "npm-ci-once.sh"), root],
+    { stdio: ["ignore", "inherit", "inherit"] });
+  const factory = createRequire(path.join(root, "package.json"))("wabt");
   return factory();
 }

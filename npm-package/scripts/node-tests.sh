@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs the npm package's tests as a user would meet the package: installs the packed tarball into
 # a scratch project (OUT/scratch) and runs node --test there; the tests import only
-# "needle-java-wasm". Output is TAP; it ends with the counts ("# pass N", "# fail N").
+# "needle-java-wasm" (and the shared helpers of node-support/, copied beside them as in the
+# repository: scratch/npm-package/test, scratch/node-support). Output is TAP; it ends with the
+# counts ("# pass N", "# fail N").
 # Usage: scripts/node-tests.sh OUT SHARED NODE_FIXTURES   (run by Maven in the integration-test phase)
 #   OUT            the folder holding needle-java-wasm-VERSION.tgz (scripts/build.mjs writes it)
 #   SHARED         ../shared (parity and tokenizer fixtures)
 #   NODE_FIXTURES  generated models and the JVM's answers (wasm-bridge's NodeFixturesTest writes them)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
+support="$(cd "$here/../node-support" && pwd)"
 if [ $# -ne 3 ]; then
   echo "usage: $0 OUT SHARED NODE_FIXTURES" >&2
   exit 2
@@ -26,17 +29,12 @@ if [ ! -f "${tarballs[0]}" ]; then
   exit 1
 fi
 
-node="$("$here/scripts/ensure-node.sh")"
+node="$("$support/ensure-node.sh")"
 echo "node-tests: $("$node" --version) ($node)"
 
-# the test tools (wrangler, which bundles Workers, and workerd, the Workers runtime) from
-# package-lock.json, once per lock
-stamp="$here/node_modules/.needle-lock-sha256"
-want="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" > "$stamp"
-fi
+# the test tools of package-lock.json (wrangler, which bundles Workers; workerd, the Workers
+# runtime; typescript, which checks index.d.ts), once per lock
+"$support/npm-ci-once.sh" "$here"
 workerd="$here/node_modules/.bin/workerd"
 if ! "$workerd" --version >/dev/null 2>&1; then
   echo "node-tests: $workerd does not run (npm ci should have installed it)" >&2
@@ -45,11 +43,12 @@ fi
 
 scratch="$out/scratch"
 rm -rf "$scratch"
-mkdir -p "$scratch/test"
+mkdir -p "$scratch/npm-package/test" "$scratch/node-support"
 printf '{ "name": "needle-java-wasm-tests", "private": true, "type": "module" }\n' > "$scratch/package.json"
 (cd "$scratch" && npm install --offline --no-audit --no-fund --loglevel=error "${tarballs[0]}")
-cp "$here"/test/*.mjs "$scratch/test/"
+cp "$here"/test/*.mjs "$here"/test/*.ts "$here"/test/tsconfig.json "$scratch/npm-package/test/"
+cp "$support"/*.mjs "$scratch/node-support/"
 
-cd "$scratch"
+cd "$scratch/npm-package"
 export NEEDLE_SHARED="$shared" NEEDLE_NODE_FIXTURES="$fixtures" NEEDLE_TEST_TOOLS="$here/node_modules"
 exec "$node" --test --test-reporter=tap --test-timeout=300000 "test/*.test.mjs"

@@ -18,18 +18,23 @@ export function isInitialized() {
 }
 
 const MAX_NEW_TOKENS = 511;
-const KIND_PREFIX = /^NeedleException\[([A-Z]+)\] ([\s\S]*)$/;
+const KIND_PREFIX = /^NeedleException\[([A-Z]+)(?:@(\d+):(\d+))?\] ([\s\S]*)$/;
 
 /**
  * The error every failing call throws: `message` is one line naming the problem, `kind` says what
  * kind of problem for programs: WEIGHTS, CONFIG, VOCAB, JSON, INPUT (from the engine), STATE (not
  * initialized, freed), DOWNLOAD (downloadModel) or INTERNAL (a bug or the Wasm engine's limits).
+ * A JSON error at a position of the text also has `line` and `column` (1-based).
  */
 export class NeedleError extends Error {
   constructor(kind, message, options) {
     super(message, options);
     this.name = "NeedleError";
     this.kind = kind;
+    if (options?.line !== undefined) {
+      this.line = options.line;
+      this.column = options.column;
+    }
   }
 }
 
@@ -50,7 +55,7 @@ function translate(e) {
     const message = String(e.message);
     const m = KIND_PREFIX.exec(message);
     if (m !== null) {
-      return new NeedleError(m[1], m[2]);
+      return new NeedleError(m[1], m[4], m[2] === undefined ? undefined : { line: Number(m[2]), column: Number(m[3]) });
     }
     return new NeedleError("INTERNAL", "internal error in the engine: " + message, { cause: e });
   }
@@ -191,6 +196,18 @@ function result(json) {
       decodeTokens: t.decode_tokens,
     },
   };
+}
+
+/**
+ * The engine's reading of a tool list, without a model (after `await init()`): the text the model
+ * sees, each tool normalized to the flat form with its snake_case name, the renamed names, and the
+ * problems a host should refuse (a text that is not JSON, with its line and column; a tool without
+ * a name, two tools with one name, malformed parameters…). The engine itself runs any JSON.
+ */
+export function normalizeTools(tools) {
+  const r = requireReady();
+  const t = toolsText(tools);
+  return JSON.parse(call(() => r.normalizeTools(t)));
 }
 
 const engineOf = new WeakMap(); // NeedleWasm → raw engine object (absent after free())

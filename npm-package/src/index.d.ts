@@ -41,7 +41,11 @@ export type NeedleErrorKind =
 /** The error every failing call throws; `message` is one line naming the problem. */
 export class NeedleError extends Error {
   readonly kind: NeedleErrorKind;
-  constructor(kind: NeedleErrorKind, message: string, options?: { cause?: unknown });
+  /** For a JSON error at a position of the text (kind "JSON"): its line, 1-based. */
+  readonly line?: number;
+  /** For a JSON error at a position of the text: its column, 1-based (UTF-16 units). */
+  readonly column?: number;
+  constructor(kind: NeedleErrorKind, message: string, options?: { cause?: unknown; line?: number; column?: number });
 }
 
 /** One tool definition: the flat Needle form, a JSON-Schema `parameters` object or an OpenAI tool. */
@@ -49,6 +53,66 @@ export type ToolDefinition = Record<string, unknown>;
 
 /** Tools as a JSON text, or as values that JSON.stringify turns into one. */
 export type Tools = string | ToolDefinition[];
+
+/** Which of the accepted forms a tool was given in (docs/spec/MODEL.md of the repository, section 3). */
+export type ToolForm = "flat" | "json-schema" | "openai";
+
+/** One parameter of a normalized tool, as the constrained decoder reads it. */
+export interface ToolParameter {
+  /** The argument name the model writes. */
+  name: string;
+  /** The declared "type", lower-cased; null when it has none (any JSON value). */
+  type: string | null;
+  required: boolean;
+  /** The declared "enum" values, or null. */
+  enum: unknown[] | null;
+}
+
+/** One tool as the engine reads it. */
+export interface NormalizedTool {
+  /** Its position in the given list (0-based). */
+  index: number;
+  /** The snake_case name the model sees and writes. */
+  name: string;
+  /** The name as given: what run() outputs in the calls. */
+  original: string;
+  /** The description when it is a string, else null. */
+  description: string | null;
+  form: ToolForm;
+  parameters: ToolParameter[];
+  /** The tool in the flat form, as the model sees it (snake_case name). */
+  definition: Record<string, unknown>;
+}
+
+/** Something the engine reads otherwise than the writer surely meant: one line, naming the tool. */
+export interface ToolProblem {
+  /** The tool's position in the list (0-based), or null for the list as a whole. */
+  index: number | null;
+  message: string;
+  /** Where a text that is not JSON goes wrong (1-based). */
+  line?: number;
+  column?: number;
+}
+
+/** What normalizeTools() returns. */
+export interface NormalizedTools {
+  /** False when the text is not JSON (the engine then feeds it to the model as it is). */
+  json: boolean;
+  /** The tools text the model sees: compact JSON, flat form, snake_case names. */
+  text: string;
+  /** The tools the model can call, in order (elements without a string name are not among them). */
+  tools: NormalizedTool[];
+  /** snake_case name → original name, for the names snake_case changed. */
+  renamed: Record<string, string>;
+  /** Empty when the list is sound; else, in order, the first problem of each tool. */
+  problems: ToolProblem[];
+}
+
+/**
+ * The engine's reading of a tool list, without a model (after init()): the normalized tools, the
+ * renamed names and the problems a host should refuse. Never throws for the text itself.
+ */
+export function normalizeTools(tools: Tools): NormalizedTools;
 
 /** One tool call of the output. */
 export interface ToolCall {
@@ -241,6 +305,17 @@ export interface DownloadProgress {
   done: boolean;
 }
 
+/** What downloadModel uses of a CacheStorage (globalThis.caches fits, and so does a stand-in). */
+export interface ModelCacheStorage {
+  open(cacheName: string): Promise<ModelCache>;
+}
+
+/** What downloadModel uses of a Cache. */
+export interface ModelCache {
+  match(url: string): Promise<Response | undefined>;
+  put(url: string, response: Response): Promise<void>;
+}
+
 export interface DownloadOptions {
   /** Default: DEFAULT_WEIGHTS_URL (Hugging Face, Abdalrahman/needle-rs-safetensors). */
   weightsUrl?: string | URL;
@@ -251,8 +326,8 @@ export interface DownloadOptions {
   cache?: boolean;
   /** Default: DEFAULT_CACHE_NAME. */
   cacheName?: string;
-  /** The CacheStorage to use (default globalThis.caches, which Node lacks). */
-  caches?: CacheStorage;
+  /** The CacheStorage to use (default globalThis.caches, which Node lacks), or a stand-in. */
+  caches?: ModelCacheStorage;
   /** The fetch to use (default globalThis.fetch). */
   fetch?: typeof fetch;
   signal?: AbortSignal;

@@ -9,7 +9,7 @@ import { attach, isInitialized, NeedleError } from "./api.js";
 import { instantiate } from "./instantiate.js";
 import simdBase64 from "./simd-bytes.js";
 
-export { NeedleWasm, NeedleTokenizer, NeedleError, isInitialized } from "./api.js";
+export { NeedleWasm, NeedleTokenizer, NeedleError, isInitialized, normalizeTools } from "./api.js";
 export { downloadModel, DEFAULT_WEIGHTS_URL, DEFAULT_VOCAB_URL, DEFAULT_CACHE_NAME } from "./download.js";
 
 // The JS String Builtins make string passing cheaper where the engine has them (ignored elsewhere).

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import http from "node:http";
 import { after, before, test } from "node:test";
 import init, { DEFAULT_CACHE_NAME, DEFAULT_VOCAB_URL, DEFAULT_WEIGHTS_URL, downloadModel, NeedleError, NeedleWasm } from "needle-java-wasm";
-import { manifest, nodeFixture } from "./helpers.mjs";
+import { closeServer, freePort, listen, manifest, nodeFixture } from "./helpers.mjs";
 
 const m = manifest().models.find((x) => x.name === "tiny-drelu");
 const weights = fs.readFileSync(nodeFixture(m.weights));
@@ -33,11 +33,10 @@ before(async () => {
     res.writeHead(200, { "content-type": "application/octet-stream", "content-length": body.length });
     res.end(body);
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${server.address().port}`;
+  base = await listen(server);
 });
 
-after(() => server.close());
+after(() => closeServer(server));
 
 /** An in-memory CacheStorage with the methods downloadModel uses (open, match, put). */
 function memoryCaches() {
@@ -128,10 +127,7 @@ test("a cache that fails is only a cache miss", async () => {
 test("HTTP errors and unreachable servers are DOWNLOAD errors naming the URL", async () => {
   await assert.rejects(downloadModel({ weightsUrl: `${base}/missing`, vocabUrl: `${base}/v/x`, cache: false }),
     (e) => e instanceof NeedleError && e.kind === "DOWNLOAD" && /\/missing: HTTP 404/.test(e.message));
-  const closed = http.createServer();
-  await new Promise((resolve) => closed.listen(0, "127.0.0.1", resolve));
-  const port = closed.address().port;
-  await new Promise((resolve) => closed.close(resolve));
+  const port = await freePort(); // nothing listens there
   await assert.rejects(downloadModel({ weightsUrl: `http://127.0.0.1:${port}/w`, vocabUrl: `${base}/v/x`, cache: false }),
     (e) => e instanceof NeedleError && e.kind === "DOWNLOAD" && e.message.includes(`127.0.0.1:${port}/w`));
 });

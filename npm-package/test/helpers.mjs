@@ -4,19 +4,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { dirFromEnv } from "../../node-support/test-helpers.mjs";
 
-function dirFromEnv(name) {
-  const dir = process.env[name];
-  if (!dir || !fs.existsSync(dir)) {
-    throw new Error(`${name} must name an existing folder (scripts/node-tests.sh sets it), got ${dir}`);
-  }
-  return dir;
-}
+export { closeServer, freePort, listen } from "../../node-support/test-helpers.mjs";
 
 /** ../shared: spec and fixtures. */
-export const SHARED = dirFromEnv("NEEDLE_SHARED");
+export const SHARED = dirFromEnv("NEEDLE_SHARED", "scripts/node-tests.sh");
 /** What wasm-bridge's NodeFixturesTest wrote: generated models and the JVM's answers. */
-export const NODE_FIXTURES = dirFromEnv("NEEDLE_NODE_FIXTURES");
+export const NODE_FIXTURES = dirFromEnv("NEEDLE_NODE_FIXTURES", "scripts/node-tests.sh");
 /** This test folder. */
 export const TEST_DIR = path.dirname(fileURLToPath(import.meta.url));
 /** The installed package (node_modules/needle-java-wasm), for tests that inspect its files. */

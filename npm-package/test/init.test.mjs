@@ -6,7 +6,7 @@ import http from "node:http";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
-import { PACKAGE_DIR, TEST_DIR } from "./helpers.mjs";
+import { closeServer, listen, PACKAGE_DIR, TEST_DIR } from "./helpers.mjs";
 
 const run = promisify(execFile);
 let server;
@@ -22,11 +22,10 @@ before(async () => {
       res.writeHead(404).end();
     }
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  wasmUrl = `http://127.0.0.1:${server.address().port}/needle.wasm`;
+  wasmUrl = (await listen(server)) + "/needle.wasm";
 });
 
-after(() => server.close());
+after(() => closeServer(server));
 
 async function child(mode) {
   const { stdout } = await run(process.execPath, [path.join(TEST_DIR, "init-child.mjs"), mode],

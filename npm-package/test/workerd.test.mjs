@@ -5,11 +5,10 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
-import { fixture, manifest, nodeFixture, PACKAGE_DIR, parityMismatch, readJson, TEST_DIR } from "./helpers.mjs";
+import { fixture, freePort, manifest, nodeFixture, PACKAGE_DIR, parityMismatch, readJson, TEST_DIR } from "./helpers.mjs";
 
 const packageJson = readJson(path.join(PACKAGE_DIR, "package.json"));
 const shippedJs = packageJson.files.filter((f) => f.endsWith(".js"));
@@ -157,14 +156,3 @@ const needleWorker :Workerd.Worker = (
   const again = await fetch(`http://127.0.0.1:${port}/`);
   assert.deepEqual((await again.json()).runs, out.runs);
 });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}

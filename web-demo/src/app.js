@@ -5,6 +5,7 @@
 // preset (weather, flights, lights, messages, routing), query, autoload=0 (do not load at once).
 // <body data-state> is starting | loading | ready | running | error; <body data-runs> counts the
 // runs started.
+import init, { isInitialized } from "./needle-java-wasm/index.js";
 import { PRESETS, checkTools, preset, presetText } from "./tools.js";
 
 const $ = (id) => document.getElementById(id);
@@ -21,6 +22,12 @@ let current = null; // the run in progress (or the last one)
 let runs = 0;
 let state = "starting";
 let retrievalId = 0;
+// the tool list check is the engine's (tools.js): needle.wasm on this page too, with no model
+const toolCheckReady = init();
+let toolCheckFailure = null; // why needle.wasm could not start on the page
+toolCheckReady.catch((e) => {
+  toolCheckFailure = e;
+});
 
 // ---------------------------------------------------------------- state and errors
 
@@ -252,10 +259,24 @@ function onCache(msg) {
 
 // ---------------------------------------------------------------- tools and query
 
+/** The check of the tool list in the editor (pending while needle.wasm starts on the page). */
+function toolCheck() {
+  if (isInitialized()) {
+    return checkTools($("tools").value);
+  }
+  if (toolCheckFailure !== null) {
+    return { ok: false, message: "The tool check could not start: " + toolCheckFailure.message };
+  }
+  return { ok: false, pending: true, message: "the tool check is starting" };
+}
+
 function renderToolStatus(check) {
   const status = $("tools-status");
   const area = $("tools");
-  if (check.ok) {
+  if (check.pending) {
+    status.className = "small";
+    status.textContent = "… checking the tool list";
+  } else if (check.ok) {
     const n = check.tools.length;
     status.className = "small " + (n === 0 ? "status-warn" : "status-ok");
     status.textContent = n === 0 ? "✓ An empty list: the model can only answer []."
@@ -290,13 +311,13 @@ function pickPreset(id, query) {
     examples.append(b);
   }
   $("query").value = query ?? p.queries[0];
-  renderToolStatus(checkTools($("tools").value));
+  renderToolStatus(toolCheck());
 }
 
 let checkTimer = 0;
 function scheduleToolCheck() {
   clearTimeout(checkTimer);
-  checkTimer = setTimeout(() => renderToolStatus(checkTools($("tools").value)), 150);
+  checkTimer = setTimeout(() => renderToolStatus(toolCheck()), 150);
 }
 
 function formatTools() {
@@ -305,7 +326,7 @@ function formatTools() {
   } catch {
     // the status line says what is wrong
   }
-  renderToolStatus(checkTools($("tools").value));
+  renderToolStatus(toolCheck());
 }
 
 // ---------------------------------------------------------------- running
@@ -313,8 +334,12 @@ function formatTools() {
 function run() {
   clearError();
   const toolsText = $("tools").value;
-  const check = checkTools(toolsText);
+  const check = toolCheck();
   renderToolStatus(check);
+  if (check.pending) {
+    showError("Not ready", "the tool check is still starting: try again in a moment");
+    return;
+  }
   if (!check.ok) {
     showError("Invalid tool list", check.message);
     $("tools").focus();
@@ -335,7 +360,7 @@ function run() {
     id: runs,
     query: $("query").value,
     descriptions: check.descriptions,
-    names: check.tools.map((t) => t.name),
+    names: check.tools.map((t) => t.original),
     started: performance.now(),
     tokens: 0,
   };
@@ -511,6 +536,7 @@ function start() {
     $("presets").append(b);
   }
   pickPreset(params.get("preset") ?? PRESETS[0].id, params.get("query") ?? undefined);
+  toolCheckReady.then(() => renderToolStatus(toolCheck()), () => renderToolStatus(toolCheck()));
 
   $("load").addEventListener("click", load);
   $("clear-cache").addEventListener("click", () => worker.postMessage({ type: "clearCache" }));

@@ -5,56 +5,38 @@
 # and the generated models (wasm-bridge/TARGET/node-fixtures). The Worker runs in workerd under
 # `wrangler dev` on 127.0.0.1 with Wrangler's network features off. Output is TAP.
 #
-# Usage: worker/scripts/test.sh SHARED [MAVEN_ARGS...]   (./run-tests calls it after `mvn verify`)
-#   SHARED      ../shared (the real vocabulary)
-#   MAVEN_ARGS  the arguments given to mvn: -Dneedle.target=NAME picks the build folder (default
-#               target); -DskipTests, -Dmaven.test.skip, -Dneedle.npm.skip=true or -Dneedle.worker.skip=true
-#               skip these tests, and so does a partial build (-pl/--projects, -rf).
+# Usage: worker/scripts/test.sh SHARED [TARGET]   (the Maven module worker/ runs it in the
+#   integration-test phase of `mvn verify`, after the modules it needs)
+#   SHARED  ../shared (the real vocabulary)
+#   TARGET  the build folder's name (-Dneedle.target; default target)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 root="$(cd "$here/.." && pwd)"
-if [ $# -lt 1 ]; then
-  echo "usage: $0 SHARED [MAVEN_ARGS...]" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+  echo "usage: $0 SHARED [TARGET]" >&2
   exit 2
 fi
 shared="$(cd "$1" && pwd)"
-shift
-
-target="target"
-for arg in "$@"; do
-  case "$arg" in
-    -Dneedle.target=*) target="${arg#-Dneedle.target=}" ;;
-    -DskipTests|-DskipTests=true|-Dmaven.test.skip|-Dmaven.test.skip=true|-Dneedle.npm.skip=true|-Dneedle.worker.skip=true)
-      echo "worker-tests: skipped ($arg)"
-      exit 0 ;;
-    -pl|--projects|-pl=*|--projects=*|-rf|--resume-from|-rf=*|--resume-from=*)
-      echo "worker-tests: skipped (a partial build: $arg)"
-      exit 0 ;;
-  esac
-done
+target="${2:-target}"
 
 tarballs=("$root/npm-package/$target"/needle-java-wasm-*.tgz)
 jar="$root/cli/$target/needle-cli.jar"
 fixtures="$root/wasm-bridge/$target/node-fixtures"
 for f in "${tarballs[0]}" "$jar" "$fixtures/manifest.json"; do
   if [ ! -f "$f" ]; then
-    echo "worker-tests: $f is missing (run the Maven build first: ./run-tests)" >&2
+    echo "worker-tests: $f is missing (build the modules first: mvn verify runs them before this one)" >&2
     exit 1
   fi
 done
 
-node="$("$root/npm-package/scripts/ensure-node.sh")"
+node="$("$root/node-support/ensure-node.sh")"
 echo "worker-tests: $("$node" --version) ($node)"
 export PATH="$(dirname "$node"):$PATH" # wrangler runs under this Node too
 
-# wrangler (and workerd, which it runs) from package-lock.json, once per lock; then the package
-# as built, from its tarball (over the file: link of package.json, which points at target/)
-stamp="$here/node_modules/.needle-lock-sha256"
-want="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" > "$stamp"
-fi
+# wrangler (and workerd, which it runs), typescript and the Workers types from package-lock.json,
+# once per lock; then the package as built, from its tarball (over the file: link of
+# package.json, which points at target/)
+"$root/node-support/npm-ci-once.sh" "$here"
 (cd "$here" && npm install --no-save --offline --no-audit --no-fund --loglevel=error "${tarballs[0]}")
 
 work="$here/$target/test-work"

@@ -1,3 +1,4 @@
+// @ts-check
 // The tool catalogue: the tools the Worker routes over by default, each optionally bound to the
 // backend /dispatch calls. Tools come in any form the engine accepts (the flat Needle form, a
 // JSON-Schema `parameters` object, OpenAI's {"type":"function","function":{…}}); a `backend`
@@ -11,8 +12,11 @@
 //
 // `{name}` in the URL or path is replaced by that argument (URL-encoded); it must be a required
 // parameter. Everything is checked once, when the configuration is first read: a bad catalogue
-// answers every request with a 500 configuration_error naming the problem.
+// answers every request with a 500 configuration_error naming the problem. The tools themselves
+// are read and checked by the engine (normalizeTools of needle-java-wasm: the forms, snake_case
+// names, parameters and whether they are required); only the backends are the Worker's.
 
+import { normalizeTools } from "needle-java-wasm";
 import { HttpError } from "./http.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -23,6 +27,8 @@ const SECRET = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 function configError(message) {
   return new HttpError(500, "configuration_error", "the tool catalogue is invalid: " + message);
 }
+
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
  * Parses and checks a catalogue: `{ "tools": [ … ] }` or the array alone. Returns
@@ -42,69 +48,29 @@ export function parseCatalogue(source, env) {
   if (!Array.isArray(list)) {
     throw configError('expected {"tools": [ … ]} or an array of tools');
   }
-  const tools = [];
-  const byName = new Map();
-  list.forEach((entry, i) => {
-    const tool = parseTool(entry, i, env);
-    if (byName.has(tool.name)) {
-      throw configError(`two tools are named "${tool.name}"`);
+  // the engine reads each tool without its backend, as /route and /dispatch give it to the engine
+  const engineTools = list.map((entry) => {
+    if (!isObject(entry)) {
+      return entry; // the engine names the problem
     }
-    byName.set(tool.name, tool);
-    tools.push(tool);
+    const { backend: _, ...engineTool } = entry;
+    return engineTool;
   });
-  return { tools, byName };
-}
-
-/** One catalogue entry → { name, engineTool (the definition without `backend`), params, backend }. */
-function parseTool(entry, index, env) {
-  if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
-    throw configError(`tool ${index} is not an object`);
+  const report = normalizeTools(engineTools);
+  if (report.problems.length > 0) {
+    throw configError(report.problems[0].message);
   }
-  const { backend, ...engineTool } = entry;
-  const shape = toolShape(engineTool);
-  if (shape === null) {
-    throw configError(`tool ${index} has no "name" (a non-empty string)`);
-  }
-  const where = `tool "${shape.name}"`;
-  return {
-    name: shape.name,
-    engineTool,
-    params: shape.params,
-    backend: backend === undefined || backend === null ? null : parseBackend(backend, shape, where, env),
-  };
-}
-
-/**
- * The name and parameters of a tool definition in any accepted form, or null when it has no
- * name: { name, params: [{ name, required }] }. Mirrors the engine's normalization: OpenAI's
- * wrapper is unwrapped; JSON-Schema parameters ({"type":"object","properties":…}) take their
- * required list; flat parameters are required when they say "required": true.
- */
-export function toolShape(tool) {
-  let def = tool;
-  if (tool?.type === "function" && tool.function !== null && typeof tool.function === "object") {
-    def = tool.function;
-  }
-  if (typeof def?.name !== "string" || def.name === "") {
-    return null;
-  }
-  const p = def.parameters;
-  const params = [];
-  if (p !== null && typeof p === "object" && !Array.isArray(p)) {
-    const schema = p.type === "object" && p.properties !== null && typeof p.properties === "object"
-      && !Array.isArray(p.properties);
-    if (schema) {
-      const required = Array.isArray(p.required) ? p.required : [];
-      for (const key of Object.keys(p.properties)) {
-        params.push({ name: key, required: required.includes(key) });
-      }
-    } else {
-      for (const [key, spec] of Object.entries(p)) {
-        params.push({ name: key, required: spec !== null && typeof spec === "object" && spec.required === true });
-      }
-    }
-  }
-  return { name: def.name, params };
+  const tools = report.tools.map((t) => {
+    const shape = { name: t.original, params: t.parameters.map((p) => ({ name: p.name, required: p.required })) };
+    const backend = list[t.index].backend;
+    return {
+      name: shape.name,
+      engineTool: engineTools[t.index],
+      params: shape.params,
+      backend: backend === undefined || backend === null ? null : parseBackend(backend, shape, `tool "${shape.name}"`, env),
+    };
+  });
+  return { tools, byName: new Map(tools.map((t) => [t.name, t])) };
 }
 
 function parseBackend(b, shape, where, env) {

@@ -1,3 +1,4 @@
+// @ts-check
 // Dispatching: each routed call goes to its tool's backend, all at once, and the answers come back
 // in the order of the calls. One result per call:
 //   { call, dispatched: true,  status: 200, response: <the backend's JSON, or its text> }

@@ -1,3 +1,4 @@
+// @ts-check
 // HTTP plumbing: JSON responses, the JSON error every failure answers with, and request bodies
 // read with a size cap.
 
@@ -56,7 +57,7 @@ export async function readJsonObject(request, maxBytes) {
   }
   let text;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw badRequest("invalid_json", "the request body is not UTF-8 text");
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // needle-worker: a Cloudflare Worker that turns what a user said into tool calls with Needle
 // (needle-java-wasm, the "workerd" entry) and dispatches them to the tools' backends.
 //
@@ -9,8 +10,8 @@
 // 5xx for the configuration, the model or the engine. With the secret API_TOKEN set, /route and
 // /dispatch want "Authorization: Bearer API_TOKEN". See README.md.
 
-import { NeedleError } from "needle-java-wasm";
-import { describeBackend, toolShape } from "./catalogue.js";
+import { NeedleError, normalizeTools } from "needle-java-wasm";
+import { describeBackend } from "./catalogue.js";
 import { dispatchAll } from "./dispatch.js";
 import { badRequest, errorResponse, HttpError, json, kindOf, oneLine, readJsonObject } from "./http.js";
 import { getEngine, modelStatus } from "./model.js";
@@ -23,6 +24,7 @@ const ENDPOINTS = {
   "/health": { method: "GET", handle: handleHealth, private: false },
 };
 
+/** @type {ExportedHandler<Env>} */
 export default {
   async fetch(request, env, ctx) {
     try {
@@ -152,7 +154,8 @@ function catalogueToolsText(settings) {
 
 /**
  * A request's "tools": an array of tool definitions (any accepted form; a "backend" member is
- * ignored) and/or names of catalogue tools.
+ * ignored) and/or names of catalogue tools, checked by the engine (normalizeTools) as the
+ * catalogue is.
  */
 function requestToolsText(tools, settings) {
   if (!Array.isArray(tools)) {
@@ -170,12 +173,14 @@ function requestToolsText(tools, settings) {
     if (t === null || typeof t !== "object" || Array.isArray(t)) {
       throw badRequest("invalid_request", `tools[${i}] must be a tool definition (an object) or a catalogue tool name, got ${kindOf(t)}`);
     }
-    if (toolShape(t) === null) {
-      throw badRequest("invalid_request", `tools[${i}] has no "name" (a non-empty string)`);
-    }
-    const { backend, ...definition } = t;
+    const { backend: _, ...definition } = t;
     return definition;
   });
+  const report = normalizeTools(definitions);
+  if (report.problems.length > 0) {
+    const problem = report.problems[0];
+    throw badRequest("invalid_request", `"tools": ${problem.message}`, report.json ? undefined : { kind: "JSON" });
+  }
   return JSON.stringify(definitions);
 }
 

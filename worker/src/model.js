@@ -1,3 +1,4 @@
+// @ts-check
 // The model of this isolate: downloaded at the first request that needs it and kept in memory for
 // the next ones. Requests arriving while it loads wait for the same load (one download). A failed
 // load is remembered for LOAD_RETRY_SECONDS (those requests fail at once with the same error), then
@@ -86,7 +87,7 @@ async function load(settings, env) {
 async function modelFiles(settings, env) {
   const { weightsUrl, vocabUrl, modelCacheSeconds } = settings;
   if (!isR2(weightsUrl) && !isR2(vocabUrl)) {
-    const cache = modelCacheSeconds > 0 && typeof globalThis.caches?.open === "function";
+    const cache = modelCacheSeconds > 0 && typeof caches !== "undefined" && typeof caches.open === "function";
     return downloadModel({
       weightsUrl,
       vocabUrl,
@@ -98,7 +99,7 @@ async function modelFiles(settings, env) {
   const [weights, vocab] = await Promise.all([fileBytes(weightsUrl, env), fileBytes(vocabUrl, env)]);
   let text;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(vocab);
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(vocab);
   } catch {
     throw new NeedleError("VOCAB", `the vocabulary from ${vocabUrl} is not UTF-8 text`);
   }

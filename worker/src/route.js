@@ -1,3 +1,4 @@
+// @ts-check
 // Routing: one engine run over (query, tools), and the calls of an output, cut short or not.
 
 /**

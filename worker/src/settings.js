@@ -1,3 +1,4 @@
+// @ts-check
 // The Worker's configuration, read from its environment (Wrangler "vars", secrets, bindings) once
 // per isolate. Every setting has a default; see README.md for the list.
 

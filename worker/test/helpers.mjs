@@ -6,17 +6,13 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { closeServer, dirFromEnv as fromEnv, freePort, listen } from "../../node-support/test-helpers.mjs";
 
-function dirFromEnv(name) {
-  const dir = process.env[name];
-  if (!dir || !fs.existsSync(dir)) {
-    throw new Error(`${name} must name an existing path (scripts/test.sh sets it), got ${dir}`);
-  }
-  return dir;
-}
+export { freePort } from "../../node-support/test-helpers.mjs";
+
+const dirFromEnv = (name) => fromEnv(name, "scripts/test.sh");
 
 export const TEST_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const WORKER_DIR = path.dirname(TEST_DIR);
@@ -90,29 +86,6 @@ export function jvmRun(m, inputs) {
   });
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function listen(server) {
-  return new Promise((resolve, reject) => {
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${server.address().port}`));
-  });
-}
-
-function close(server) {
-  server.closeAllConnections?.();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
 /**
  * Serves files at /NAME, counting the requests per path. `behave(name, how)` switches a path to
  * { status } (an error), { bytes } (other content) or { delayMs } before answering.
@@ -142,7 +115,7 @@ export async function fileServer(files) {
     url: (name) => `${base}/${encodeURIComponent(name)}`,
     count: (name) => counts[name] ?? 0,
     behave: (name, how) => { behaviour[name] = how; },
-    close: () => close(server),
+    close: () => closeServer(server),
   };
 }
 
@@ -181,7 +154,7 @@ export async function recordingBackend() {
     base,
     received,
     answer: (p, a) => { if (a === undefined) delete answers[p]; else answers[p] = a; },
-    close: () => close(server),
+    close: () => closeServer(server),
   };
 }
 

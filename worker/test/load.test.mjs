@@ -165,7 +165,7 @@ const INVALID_REQUESTS = [
   { path: "/route", body: { query: "hi", extra: 1 }, message: /unknown field "extra"/ },
   { path: "/route", body: { query: "hi", tools: "get_weather" }, message: /"tools" must be an array/ },
   { path: "/route", body: { query: "hi", tools: [42] }, message: /tools\[0\]/ },
-  { path: "/route", body: { query: "hi", tools: [{ description: "no name" }] }, message: /no "name"/ },
+  { path: "/route", body: { query: "hi", tools: [{ description: "no name" }] }, message: /needs a "name"/ },
   { path: "/route", body: { query: "hi", max_new_tokens: 512 }, message: /max_new_tokens/ },
   { path: "/route", body: { query: "hi", max_new_tokens: -1 }, message: /max_new_tokens/ },
   { path: "/route", body: { query: "hi", max_new_tokens: "8" }, message: /max_new_tokens/ },

@@ -1,8 +1,10 @@
 // The Worker's plain logic in Node, without workerd: catalogue checks, the calls of a cut output,
-// and how calls become backend requests (through a fake service binding that records them).
+// and how calls become backend requests (through a fake service binding that records them). The
+// catalogue's tools are read by the engine (needle-java-wasm's normalizeTools, after init()).
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { parseCatalogue, toolShape } from "../src/catalogue.js";
+import { before, test } from "node:test";
+import init from "needle-java-wasm";
+import { parseCatalogue } from "../src/catalogue.js";
 import { dispatchAll } from "../src/dispatch.js";
 import { callsOf } from "../src/route.js";
 
@@ -12,15 +14,20 @@ const weather = {
   parameters: { city: { type: "string", required: true }, days: { type: "integer", required: false } },
 };
 
-test("toolShape reads names and required parameters from the three tool forms", () => {
-  assert.deepEqual(toolShape(weather), { name: "get_weather", params: [{ name: "city", required: true }, { name: "days", required: false }] });
+before(() => init());
+
+test("parseCatalogue reads names and required parameters from the three tool forms (the engine's reading)", () => {
   const schema = { name: "send", parameters: { type: "object", properties: { to: {}, body: {} }, required: ["body"] } };
-  assert.deepEqual(toolShape(schema).params, [{ name: "to", required: false }, { name: "body", required: true }]);
-  const openAi = { type: "function", function: { name: "play", parameters: { type: "object", properties: { song: {} }, required: ["song"] } } };
-  assert.deepEqual(toolShape(openAi), { name: "play", params: [{ name: "song", required: true }] });
-  assert.equal(toolShape({ description: "x" }), null);
-  assert.equal(toolShape({ name: "" }), null);
-  assert.deepEqual(toolShape({ name: "ping" }).params, []);
+  const openAi = { type: "function", function: { name: "playSong", parameters: { type: "object", properties: { song: {} }, required: ["song"] } } };
+  const c = parseCatalogue([weather, schema, openAi, { name: "ping" }], {});
+  assert.deepEqual(c.tools.map((t) => ({ name: t.name, params: t.params })), [
+    { name: "get_weather", params: [{ name: "city", required: true }, { name: "days", required: false }] },
+    { name: "send", params: [{ name: "to", required: false }, { name: "body", required: true }] },
+    { name: "playSong", params: [{ name: "song", required: true }] }, // the original name: what the calls carry
+    { name: "ping", params: [] },
+  ]);
+  assert.deepEqual(c.tools[2].engineTool, openAi);
+  assert.equal(c.byName.get("playSong"), c.tools[2]);
 });
 
 function configError(source, env, pattern) {
@@ -36,9 +43,13 @@ test("parseCatalogue rejects what cannot work, naming the tool and the problem",
   const b = (backend, tool = weather) => ({ tools: [{ ...tool, backend }] });
   configError("{", {}, /not valid JSON/);
   configError({ tool: [] }, {}, /expected \{"tools"/);
-  configError([42], {}, /tool 0 is not an object/);
-  configError([{ description: "x" }], {}, /tool 0 has no "name"/);
-  configError([weather, weather], {}, /two tools are named "get_weather"/);
+  configError([42], {}, /tool 1 must be an object/);
+  configError([{ description: "x" }], {}, /tool 1 needs a "name"/);
+  configError([{ name: "" }], {}, /tool 1 needs a "name"/);
+  configError([weather, weather], {}, /tools 1 and 2 have the same name \(get_weather/);
+  configError([weather, { ...weather, name: "getWeather" }], {}, /tools 1 and 2 have the same name \(get_weather as the model sees it\)/);
+  configError([{ name: "x", parameters: { a: { type: "string", required: "yes" } } }], {}, /tool "x": "required" of parameter "a" must be true or false/);
+  configError([{ ...weather, backend: { url: "https://x" } }, { name: "y", backend: 42 }], {}, /tool "y": "backend" must be an object/);
   configError(b("https://x"), {}, /"backend" must be an object/);
   configError(b({ url: "https://x", verb: "GET" }), {}, /unknown backend member "verb"/);
   configError(b({}), {}, /exactly one of "url" or "service"/);

@@ -149,7 +149,7 @@ test("request errors answer 4xx JSON before any model is loaded", async () => {
   assertError(await post(u + "/route", { query: "hi", tool: [] }), 400, "invalid_request", /unknown field "tool"/);
   assertError(await post(u + "/route", { query: "hi", tools: "get_weather" }), 400, "invalid_request", /"tools" must be an array/);
   assertError(await post(u + "/route", { query: "hi", tools: [42] }), 400, "invalid_request", /tools\[0\]/);
-  assertError(await post(u + "/route", { query: "hi", tools: [{ description: "no name" }] }), 400, "invalid_request", /no "name"/);
+  assertError(await post(u + "/route", { query: "hi", tools: [{ description: "no name" }] }), 400, "invalid_request", /tool 1 needs a "name"/);
   const unknown = await post(u + "/route", { query: "hi", tools: ["get_weather", "book_flight"] });
   assertError(unknown, 400, "unknown_tool", /"book_flight" is not a tool of the catalogue/);
   assert.equal(unknown.body.error.tool, "book_flight");

@@ -65,6 +65,19 @@ public final class NeedleWasm {
         return WasmError.guard(() -> new NeedleWasm(NeedleEngine.load(weights, vocabText), weights));
     }
 
+    /**
+     * The engine's reading of a tools text, without a model: a JSON object {@code {"json", "text",
+     * "tools": [{"index", "name", "original", "description", "form", "parameters": [{"name",
+     * "type", "required", "enum"}], "definition"}], "renamed": {snake: original}, "problems":
+     * [{"index", "message", "line"?, "column"?}]}}; see {@link ToolReport}. Never fails on the
+     * text itself: text that is not JSON gives {@code "json": false} and a problem with the
+     * parser's position.
+     */
+    @JSExport
+    public static String normalizeTools(String toolsJson) {
+        return WasmError.guard(() -> Json.write(ToolReport.of(toolsJson)));
+    }
+
     /** A tokenizer alone, without weights. */
     @JSExport
     public static NeedleTokenizer loadTokenizer(String vocabText) {

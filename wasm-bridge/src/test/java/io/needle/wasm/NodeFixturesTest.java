@@ -35,7 +35,9 @@ import org.junit.jupiter.api.Test;
  *   <li>{@code prompts}: (query, tools) → encoder input ids, as {@code needle prompt};</li>
  *   <li>{@code retrieve}: contrastive-head rankings (index, float score);</li>
  *   <li>{@code fullsize}: the full-size random model (about 22.3 MB) with the real vocabulary, one
- *       request, and the JVM's load and run times for the report.</li>
+ *       request, and the JVM's load and run times for the report;</li>
+ *   <li>{@code tool_reports}: tool lists (the run's, {@link ToolReportTest}'s sound lists and
+ *       problems) → the engine's reading of them ({@link ToolReport}), as {@code normalizeTools}.</li>
  * </ul>
  * The manifest is {@code manifest.json}; the folder is rewritten on every run.
  */
@@ -129,8 +131,27 @@ class NodeFixturesTest {
         manifest.put("models", models);
         manifest.put("parity", parity);
         manifest.put("fullsize", fullSize(dir));
+        manifest.put("tool_reports", toolReports());
         Files.writeString(dir.resolve("manifest.json"), Json.write(manifest), StandardCharsets.UTF_8);
         assertTrue(Files.size(dir.resolve("manifest.json")) > 0);
+    }
+
+    /** Tool lists and the JVM's ToolReport of each. */
+    private static List<Object> toolReports() {
+        List<String> texts = new ArrayList<>(Arrays.asList(TOOL_SETS));
+        texts.addAll(Arrays.asList(ToolReportTest.SOUND));
+        for (String[] c : ToolReportTest.PROBLEMS) {
+            texts.add(c[0]);
+        }
+        texts.add(ToolReportTest.SEVERAL);
+        List<Object> out = new ArrayList<>();
+        for (String text : texts) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("tools", text);
+            m.put("report", ToolReport.of(text));
+            out.add(m);
+        }
+        return out;
     }
 
     private static Map<String, Object> model(Path dir, String name, ModelWriter writer, int vocabSize,

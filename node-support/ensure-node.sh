@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Prints the path of a Node.js >= 22 (WebAssembly GC): $NEEDLE_NODE, else the `node` on the PATH
-# when it is new enough, else the one installed from the npm registry (the `node` package,
-# pinned below) into npm-package/.node, installing it on first use. Messages go to stderr.
+# Prints the path of a Node.js >= 22 (WebAssembly GC, which the npm package needs): $NEEDLE_NODE,
+# else the `node` on the PATH when it is new enough, else the one installed from the npm registry
+# (the `node` package, pinned below) into node-support/.node, installing it on first use. The npm
+# package's tests and the Worker's run under it. Messages go to stderr.
 set -euo pipefail
-here="$(cd "$(dirname "$0")/.." && pwd)"
+here="$(cd "$(dirname "$0")" && pwd)"
 version="24.21.0"
 
 new_enough() {
