@@ -254,15 +254,11 @@ export class NeedleWasm {
       throw input("the load options must be an object, got " + describe(opts));
     }
     const simd = bool(opts?.simd, true, "simd");
-    const e = call(() => r.load(bytes, v));
-    if (simd && typeof e.useSimd === "function") {
-      // the SIMD kernels compute on a copy of the file in the linear memory: copied here in bulk
-      const address = call(() => e.simdFileAddress());
-      if (address >= 0) {
-        new Int8Array(r.memory.buffer, address, bytes.length).set(bytes);
-      }
-      call(() => e.useSimd(true));
-    }
+    // the kernels are chosen here, for good; the SIMD ones compute on a copy of the file in the
+    // linear memory, which the engine asks this function to make, in bulk
+    const e = simd
+      ? call(() => r.loadSimd(bytes, v, (address) => new Int8Array(r.memory.buffer, address, bytes.length).set(bytes)))
+      : call(() => r.load(bytes, v));
     return new NeedleWasm(constructToken, e);
   }
 

@@ -110,7 +110,7 @@ final class BenchCommand {
         if (a.value("weights") != null || a.value("vocab") != null) {
             weights = Inputs.readFile("weights", a.required("weights"));
             vocab = new String(Inputs.readFile("vocab", a.required("vocab")), StandardCharsets.UTF_8);
-            ModelFiles.engine(weights, vocab); // a bad file is one clear error before anything is measured
+            ModelFiles.engine(weights, vocab, true); // a bad file is one clear error before anything is measured
             modelName = "file " + a.value("weights");
         } else {
             weights = ModelWriter.fullSize().seed(SEED).build();
@@ -195,8 +195,7 @@ final class BenchCommand {
         int[] ids = null;
         for (int i = -warmup; i < runs; i++) {
             long t0 = System.nanoTime();
-            NeedleEngine engine = NeedleEngine.load(weights, vocab);
-            engine.model().useKernels(kernels);
+            NeedleEngine engine = NeedleEngine.load(weights, vocab, kernels);
             RunResult r = engine.run(query, tools, options);
             double e2e = (System.nanoTime() - t0) / 1e6;
             if (r.tokens.length != steps) {

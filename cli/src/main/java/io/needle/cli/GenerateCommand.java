@@ -19,7 +19,7 @@ final class GenerateCommand {
 
     static int run(String[] argv, int from, Inputs inputs, PrintStream out) {
         Args a = Args.parse("generate", argv, from,
-                List.of("weights", "vocab", "tools", "input-ids", "max-new-tokens"), List.of("jsonl", "no-constrain"));
+                List.of("weights", "vocab", "tools", "input-ids", "max-new-tokens"), List.of("jsonl", "no-constrain", ModelFiles.PORTABLE));
         a.expectPositionals(0, "no positional arguments");
         String weightsPath = a.required("weights");
         boolean jsonl = a.flag("jsonl");
@@ -42,7 +42,7 @@ final class GenerateCommand {
 
         byte[] weights = Inputs.readFile("weights", weightsPath);
         String vocab = a.value("vocab") == null ? null : Inputs.readTextFile("vocab", a.value("vocab"));
-        NeedleEngine engine = ModelFiles.engine(weights, vocab);
+        NeedleEngine engine = ModelFiles.engine(weights, vocab, a.flag(ModelFiles.PORTABLE));
 
         if (!jsonl) {
             out.print(TokenizeCommand.ids(generate(engine, inputIds, defaultMax, constrain, defaultTools)) + "\n");

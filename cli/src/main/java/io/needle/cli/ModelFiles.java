@@ -3,6 +3,7 @@ package io.needle.cli;
 import io.needle.engine.NeedleEngine;
 import io.needle.base.NeedleException;
 import io.needle.jvm.DownloadException;
+import io.needle.jvm.Needle;
 import io.needle.jvm.ModelCache;
 import io.needle.safetensors.SafeTensors;
 import java.io.PrintStream;
@@ -18,12 +19,14 @@ import java.util.Map;
  *
  * <pre>
  * // in a command: add ModelFiles.OPTIONS to its value options, then
- * NeedleEngine engine = ModelFiles.resolve(args, inputs, err).load();
+ * NeedleEngine engine = ModelFiles.resolve(args, inputs, err).load(args.flag(ModelFiles.PORTABLE));
  * </pre>
  */
 final class ModelFiles {
     /** The value options of a command that runs the model. */
     static final List<String> OPTIONS = List.of("weights", "vocab", "hub-url");
+    /** The flag of a command that runs the model: {@code --portable} (the portable kernels, one thread). */
+    static final String PORTABLE = "portable";
 
     /** Path of the weights file. */
     final String weights;
@@ -72,24 +75,31 @@ final class ModelFiles {
         return new ModelFiles(cache.weightsFile().toString(), cache.vocabFile().toString(), cache);
     }
 
-    /** Reads the files and loads the engine; errors name the file (and the cache, for the default model). */
-    NeedleEngine load() {
+    /**
+     * Reads the files and loads the engine with the host's fastest kernels, or the portable ones
+     * when {@code portable}; errors name the file (and the cache, for the default model).
+     */
+    NeedleEngine load(boolean portable) {
         byte[] w = Inputs.readFile("weights", weights);
         String v = Inputs.readTextFile("vocab", vocab);
         if (cache == null) {
-            return engine(w, v);
+            return engine(w, v, portable);
         }
         try {
-            return engine(w, v);
+            return engine(w, v, portable);
         } catch (NeedleException e) {
             throw new NeedleException(e.kind(), e.getMessage() + " (the cached default model in " + cache.directory()
                     + "; 'needle cache clear' removes it, or pass --weights and --vocab)");
         }
     }
 
-    /** {@link NeedleEngine#load} (a weight file in another tensor layout is told which layout is read). */
-    static NeedleEngine engine(byte[] weights, String vocab) {
-        return NeedleEngine.load(weights, vocab);
+    /**
+     * {@link NeedleEngine#load} with the host's fastest kernels ({@link Needle.Kernels#FASTEST}), or
+     * the portable ones when {@code portable}: the same tokens either way. A weight file in another
+     * tensor layout is told which layout is read.
+     */
+    static NeedleEngine engine(byte[] weights, String vocab, boolean portable) {
+        return NeedleEngine.load(weights, vocab, Needle.kernels(portable ? Needle.Kernels.PORTABLE : Needle.Kernels.FASTEST));
     }
 
     /** The model cache of {@code env} (NEEDLE_HOME, XDG_CACHE_HOME, LOCALAPPDATA) and this platform. */

@@ -25,7 +25,7 @@ final class RetrieveCommand {
         List<String> valueOptions = new ArrayList<>(ModelFiles.OPTIONS);
         valueOptions.add("query");
         valueOptions.add("top-k");
-        Args a = Args.parse("retrieve", argv, from, valueOptions, List.of());
+        Args a = Args.parse("retrieve", argv, from, valueOptions, List.of(ModelFiles.PORTABLE));
         String queryArg = a.required("query");
         if (a.positionals().isEmpty()) {
             throw CliException.usage("'retrieve' needs at least one DESCRIPTION after the options (see needle --help)");
@@ -36,7 +36,7 @@ final class RetrieveCommand {
         for (String d : a.positionals()) {
             descriptions.add(inputs.text("description " + (descriptions.size() + 1), d));
         }
-        NeedleEngine engine = ModelFiles.resolve(a, inputs, err).load();
+        NeedleEngine engine = ModelFiles.resolve(a, inputs, err).load(a.flag(ModelFiles.PORTABLE));
         ToolScore[] ranked = engine.retrieveTools(query, descriptions, topK);
         StringBuilder sb = new StringBuilder();
         for (ToolScore s : ranked) {

@@ -24,8 +24,9 @@ import java.util.Map;
 final class RunCommand {
     private static final List<String> VALUE_OPTIONS =
             List.of("weights", "vocab", "hub-url", "query", "tools", "max-new-tokens");
-    private static final List<String> FLAGS = List.of("no-constrain", "stream", "json", "timings");
-    private static final List<String> RUN_FLAGS = List.of("no-constrain", "stream", "json", "timings", "jsonl");
+    private static final List<String> FLAGS = List.of("no-constrain", "stream", "json", "timings", ModelFiles.PORTABLE);
+    private static final List<String> RUN_FLAGS = List.of("no-constrain", "stream", "json", "timings", "jsonl",
+            ModelFiles.PORTABLE);
     private static final List<String> LEGACY_VALUE_OPTIONS = List.of("max-new-tokens", "weights", "vocab", "hub-url");
 
     private RunCommand() {
@@ -143,7 +144,7 @@ final class RunCommand {
             requireJsonTools(tools); // before a possible download of the default model
         }
         NeedleEngine engine = ModelFiles.resolve(a.command(), weightsPath, vocabPath, a.value("hub-url"), inputs, err)
-                .load();
+                .load(a.flag(ModelFiles.PORTABLE));
         if (stream) {
             options.listener(new TokenListener() {
                 @Override
@@ -196,7 +197,7 @@ final class RunCommand {
         new RunOptions().maxNewTokens(defaultMax); // a bad default fails here, not on every line
         boolean constrain = !a.flag("no-constrain");
         String defaultTools = a.value("tools") == null ? null : inputs.text("tools", a.value("tools"));
-        NeedleEngine engine = ModelFiles.resolve(a, inputs, err).load();
+        NeedleEngine engine = ModelFiles.resolve(a, inputs, err).load(a.flag(ModelFiles.PORTABLE));
         Jsonl.run(inputs.stdin("JSONL input"), out, line -> {
             Map<?, ?> obj = Jsonl.object(line);
             String query = Jsonl.text(obj, "query", true);

@@ -101,6 +101,9 @@ final class Usage {
             at once; a bad line gives "error: MESSAGE" in its place and the run goes on.
             Output is UTF-8 with LF line endings on every platform; JSON output writes non-ASCII
             characters as \\uXXXX escapes.
+            Kernels: run, retrieve, generate and the needle-rs forms use the fastest kernels this
+            machine has (the matrix products split over up to 2 cores); --portable keeps the
+            portable one-thread kernels. Both give the same tokens.
             --debug (with any command) prints the stack trace of an error.
             Exit status: 0 success, 1 error (bad file, bad input, model failure),
             2 bad command line.

@@ -45,6 +45,24 @@ class GenerateCommandTest {
                 "10, 200, 33, 7, 5, 90, 91", "--max-new-tokens=12", "--no-constrain").ok().line());
     }
 
+    /** The fastest kernels (the default) and --portable give the same ids, constrained or not, for generate and run. */
+    @Test
+    void portableKernelsGiveTheSameAnswers() {
+        String[] gen = {"generate", "--weights", weights, "--input-ids", "10,200,33,7,5,90,91", "--max-new-tokens", "16",
+            "--no-constrain"};
+        String fast = Cli.run(gen).ok().line();
+        String[] portable = java.util.Arrays.copyOf(gen, gen.length + 1);
+        portable[gen.length] = "--portable";
+        assertEquals(fast, Cli.run(portable).ok().line());
+        String runFast = Cli.run("run", "--weights", weights, "--vocab", vocab, "--query", "weather in Paris", "--tools", TOOLS,
+                "--json").ok().line();
+        String runPortable = Cli.run("run", "--weights", weights, "--vocab", vocab, "--query", "weather in Paris", "--tools",
+                TOOLS, "--json", "--portable").ok().line();
+        assertEquals(Json.write(((java.util.Map<?, ?>) Json.parse(runFast)).get("tokens")),
+                Json.write(((java.util.Map<?, ?>) Json.parse(runPortable)).get("tokens")));
+        assertEquals(((java.util.Map<?, ?>) Json.parse(runFast)).get("text"), ((java.util.Map<?, ?>) Json.parse(runPortable)).get("text"));
+    }
+
     @Test
     void maxNewTokensZeroGivesAnEmptyLine() {
         assertEquals("", Cli.run("generate", "--weights", weights, "--input-ids", "10,11", "--max-new-tokens", "0",

@@ -16,6 +16,7 @@ import io.needle.json.Json;
 import io.needle.model.Config;
 import io.needle.model.DecoderBatch;
 import io.needle.model.DecoderState;
+import io.needle.model.Kernels;
 import io.needle.model.NeedleModel;
 import io.needle.model.WeightLoader;
 import io.needle.safetensors.SafeTensors;
@@ -74,11 +75,20 @@ public final class NeedleEngine {
      *     fit the model
      */
     public static NeedleEngine load(byte[] weights, String vocabText) {
+        return load(weights, vocabText, null);
+    }
+
+    /**
+     * As {@link #load(byte[], String)}, with a host's faster kernels ({@link Kernels}: the Wasm
+     * SIMD module, the JVM's parallel kernels) installed for good; null: the portable kernels.
+     * The kernels compute the portable kernels' floats, so the tokens are the same either way.
+     */
+    public static NeedleEngine load(byte[] weights, String vocabText, Kernels kernels) {
         double t0 = Clock.nowMs();
         if (weights == null) {
             throw new NeedleException(NeedleException.Kind.WEIGHTS, "no weight bytes given");
         }
-        NeedleModel model = WeightLoader.load(SafeTensors.parse(weights));
+        NeedleModel model = WeightLoader.load(SafeTensors.parse(weights), kernels);
         Tokenizer tok = null;
         if (vocabText != null) {
             tok = Tokenizer.fromVocab(vocabText);

@@ -48,9 +48,9 @@ public final class Attention {
 
     /**
      * Routes the core of {@link #attend} to a host's faster kernel (which must compute the same
-     * floats), or back to the portable loops with null. Set by {@link NeedleModel#useKernels}.
+     * floats), or back to the portable loops with null. Set once, at load, by NeedleModel.installKernels.
      */
-    public void kernel(AttentionKernel kernel) {
+    void kernel(AttentionKernel kernel) {
         this.kernel = kernel;
     }
 

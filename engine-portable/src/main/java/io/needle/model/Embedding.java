@@ -70,9 +70,9 @@ public final class Embedding {
 
     /**
      * Routes {@link #logits} and {@link #logitsAt} to a host's faster kernel (which must compute
-     * the same floats), or back to the portable loops with null. Set by {@link NeedleModel#useKernels}.
+     * the same floats), or back to the portable loops with null. Set once, at load, by NeedleModel.installKernels.
      */
-    public void kernel(LogitsKernel kernel) {
+    void kernel(LogitsKernel kernel) {
         this.kernel = kernel;
     }
 

@@ -87,9 +87,9 @@ public final class Int4Linear implements Linear {
 
     /**
      * Routes {@link #forward} to a host's faster kernel (which must compute the same floats), or
-     * back to the portable kernels with null. Set by {@link NeedleModel#useKernels}.
+     * back to the portable kernels with null. Set once, at load, by NeedleModel.installKernels.
      */
-    public void kernel(Int4Kernel kernel) {
+    void kernel(Int4Kernel kernel) {
         this.kernel = kernel;
     }
 

@@ -7,10 +7,16 @@ package io.needle.model;
  * bit (the same operations in the same order per output value; only the order in which output
  * values are produced may differ), so that every host decodes the same tokens.
  *
- * <p>{@link NeedleModel#useKernels} asks once per layer at install time; a null answer keeps the
- * portable kernel for that layer (a shape the fast path does not handle, for example).
+ * <p>They are installed once, when the model loads ({@code NeedleEngine.load(weights, vocab,
+ * kernels)}): {@link #prepare} first, then one question per layer; a null answer keeps the
+ * portable kernel for that layer (a shape the fast path does not handle, for example). The model
+ * does not change afterwards.
  */
 public interface Kernels {
+    /** Called once with the loaded model before the per-layer questions (to size buffers, copy weights). */
+    default void prepare(NeedleModel model) {
+    }
+
     /** A kernel computing {@code linear}'s forward pass, or null to keep the portable one. */
     Int4Kernel int4(Int4Linear linear);
 

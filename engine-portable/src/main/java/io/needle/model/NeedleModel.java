@@ -39,11 +39,15 @@ public final class NeedleModel {
 
     /**
      * Installs a host's faster kernels (see {@link Kernels}) in every INT4 linear, attention block
-     * and the output projection; null restores the portable kernels everywhere. Returns how many
-     * layers took a host kernel (the others keep the portable one). Not to be called while a
-     * request runs.
+     * and the output projection; null: the portable kernels everywhere. Returns how many layers
+     * took a host kernel (the others keep the portable one). Called once, while the model is
+     * loaded ({@link WeightLoader#load(io.needle.safetensors.SafeTensors, Kernels)}); the model
+     * is not changed afterwards.
      */
-    public int useKernels(Kernels kernels) {
+    int installKernels(Kernels kernels) {
+        if (kernels != null) {
+            kernels.prepare(this);
+        }
         int n = 0;
         for (Linear l : linears()) {
             if (l instanceof Int4Linear) {
@@ -61,6 +65,18 @@ public final class NeedleModel {
         LogitsKernel k = kernels == null ? null : kernels.logits(embedding);
         embedding.kernel(k);
         return n + (k == null ? 0 : 1);
+    }
+
+    /** How many layers (INT4 linears, attention blocks, the output projection) run a host's kernel. */
+    public int hostKernelCount() {
+        int n = embedding.kernel() == null ? 0 : 1;
+        for (Linear l : linears()) {
+            n += l instanceof Int4Linear && ((Int4Linear) l).kernel() != null ? 1 : 0;
+        }
+        for (Attention a : attentions()) {
+            n += a.kernel() == null ? 0 : 1;
+        }
+        return n;
     }
 
     /** Every attention block of the model, encoder first, in a fixed order. */

@@ -56,9 +56,16 @@ public final class WeightLoader {
         }
     }
 
-    /** Loads the model (config from {@link ConfigReader}). */
+    /** Loads the model (config from {@link ConfigReader}) with the portable kernels. */
     public static NeedleModel load(SafeTensors st) {
         return loadWithReport(st).model;
+    }
+
+    /** Loads the model with a host's kernels installed for good (null: the portable ones). */
+    public static NeedleModel load(SafeTensors st, Kernels kernels) {
+        NeedleModel model = loadWithReport(st).model;
+        model.installKernels(kernels);
+        return model;
     }
 
     /** Loads the model and lists the tensors it did not use. */

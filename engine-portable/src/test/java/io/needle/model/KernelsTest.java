@@ -11,7 +11,7 @@ import io.needle.synthetic.TestVocab;
 import org.junit.jupiter.api.Test;
 
 /**
- * The host-kernel hook ({@link Kernels}, {@link NeedleModel#useKernels}): kernels written from the
+ * The host-kernel hook ({@link Kernels}, installed at load: {@code NeedleEngine.load(w, v, kernels)}): kernels written from the
  * documented arithmetic alone (the contract the Wasm SIMD module and any other fast path follow:
  * per output value the same float operations in the same order, here in a different loop order)
  * reach every INT4 linear, attention block and the output projection, give the portable kernels'
@@ -150,7 +150,14 @@ class KernelsTest {
     static final class Reference implements Kernels {
         int int4;
         int attention;
+        int prepared;
         ReferenceLogits logits;
+
+        @Override
+        public void prepare(NeedleModel model) {
+            assertEquals(0, int4 + attention, "prepare comes first");
+            prepared++;
+        }
 
         @Override
         public AttentionKernel attention(Attention a) {
@@ -176,7 +183,9 @@ class KernelsTest {
         // an odd-width FFN (ffn_dim 45: an odd last row pair, a partial group padded to 64) and GQA
         ModelWriter w = new ModelWriter().seed(31).vocabSize(600).dModel(64).heads(4, 2).layers(2, 2)
                 .ffn(45, "swiglu");
-        NeedleEngine engine = NeedleEngine.load(w.build(), TestVocab.make(600, 31));
+        byte[] file = w.build();
+        String vocab = TestVocab.make(600, 31);
+        NeedleEngine engine = NeedleEngine.load(file, vocab);
         NeedleModel model = engine.model();
         String tools = "[{\"name\":\"send_message\",\"description\":\"Send a text\","
                 + "\"parameters\":{\"to\":{\"type\":\"string\",\"required\":true}}}]";
@@ -185,26 +194,30 @@ class KernelsTest {
         int[] constrained = engine.run("text Ana that I am late", tools).tokens;
         float[] logits = FullDecoder.logits(model, model.encode(prompt), new int[] {1, 5, 9}).clone();
 
+        assertEquals(0, model.hostKernelCount());
+
         Reference ref = new Reference();
-        int installed = model.useKernels(ref);
-        assertEquals(model.linears().size() + model.attentions().size() + 1, installed,
+        NeedleEngine fast = NeedleEngine.load(file, vocab, ref);
+        NeedleModel fm = fast.model();
+        assertEquals(fm.linears().size() + fm.attentions().size() + 1, fm.hostKernelCount(),
                 "every INT4 linear, every attention block and the logits");
-        assertEquals(model.linears().size(), ref.int4);
-        assertEquals(model.attentions().size(), ref.attention);
-        assertArrayEquals(plain, engine.generate(prompt, 24));
-        assertArrayEquals(constrained, engine.run("text Ana that I am late", tools).tokens);
-        float[] again = FullDecoder.logits(model, model.encode(prompt), new int[] {1, 5, 9});
+        assertEquals(fm.linears().size(), ref.int4);
+        assertEquals(fm.attentions().size(), ref.attention);
+        assertArrayEquals(plain, fast.generate(prompt, 24));
+        assertArrayEquals(constrained, fast.run("text Ana that I am late", tools).tokens);
+        float[] again = FullDecoder.logits(fm, fm.encode(prompt), new int[] {1, 5, 9});
         for (int v = 0; v < logits.length; v++) {
             assertEquals(Float.floatToIntBits(logits[v]), Float.floatToIntBits(again[v]), "logit " + v);
         }
         assertEquals(true, ref.logits.calls > 0);
-        Int4Linear first = (Int4Linear) model.linears().get(0);
+        Int4Linear first = (Int4Linear) fm.linears().get(0);
         assertEquals(true, ((ReferenceInt4) first.kernel()).calls > 0);
-        assertSame(ref.logits, model.embedding().kernel());
-        assertEquals(true, ((ReferenceAttention) model.attentions().get(0).kernel()).calls > 0);
+        assertSame(ref.logits, fm.embedding().kernel());
+        assertEquals(true, ((ReferenceAttention) fm.attentions().get(0).kernel()).calls > 0);
+        assertEquals(1, ref.prepared, "prepare is called once, with the model, before the layers");
 
-        assertEquals(0, model.useKernels(null));
-        assertNull(first.kernel());
+        // the portable engine kept its own kernels
+        assertNull(((Int4Linear) model.linears().get(0)).kernel());
         assertNull(model.embedding().kernel());
         assertNull(model.attentions().get(0).kernel());
         assertArrayEquals(plain, engine.generate(prompt, 24));

@@ -42,6 +42,14 @@ import java.util.List;
  * not a valid model or vocabulary, or the tools are not JSON.
  */
 public final class Needle implements AutoCloseable {
+    /** Which kernels a loaded model runs; both give the same tokens. */
+    public enum Kernels {
+        /** The fastest this host has: the portable arithmetic split over the cores ({@link ParallelKernels#shared()}). */
+        FASTEST,
+        /** The portable engine's own loops, one thread (the reference). */
+        PORTABLE
+    }
+
     private NeedleEngine engine;
     private final Path weightsFile;
     private final Path vocabFile;
@@ -59,10 +67,20 @@ public final class Needle implements AutoCloseable {
      * @throws NeedleException when a file is not a valid model or vocabulary, or they do not fit
      */
     public static Needle load(Path weights, Path vocab) throws IOException {
+        return load(weights, vocab, Kernels.FASTEST);
+    }
+
+    /** As {@link #load(Path, Path)}, with the given {@link Kernels} (chosen here, for good). */
+    public static Needle load(Path weights, Path vocab, Kernels kernels) throws IOException {
         byte[] weightBytes = readFile("weights", weights);
         String vocabText = readText("vocab", vocab);
         // a file in another tensor layout is told which one is read (the engine's message)
-        return new Needle(NeedleEngine.load(weightBytes, vocabText), weights, vocab);
+        return new Needle(NeedleEngine.load(weightBytes, vocabText, kernels(kernels)), weights, vocab);
+    }
+
+    /** The engine's kernels for a choice: {@link ParallelKernels#shared()} or null (portable). */
+    public static io.needle.model.Kernels kernels(Kernels choice) {
+        return choice == Kernels.PORTABLE ? null : ParallelKernels.shared();
     }
 
     /**

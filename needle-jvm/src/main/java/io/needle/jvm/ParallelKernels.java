@@ -25,11 +25,9 @@ import java.util.concurrent.Future;
  * and run on the caller's thread.
  *
  * <pre>
- * try (ParallelKernels kernels = new ParallelKernels(2)) {
- *     engine.model().useKernels(kernels);
- *     engine.run(query, tools);
- * }
+ * NeedleEngine engine = NeedleEngine.load(weights, vocab, ParallelKernels.shared());
  * </pre>
+ * {@link Needle} loads with {@link #shared()} by default.
  * One instance may serve several engines and threads; {@link #close()} stops its worker threads
  * (the engines then must not run with it any more).
  */
@@ -50,6 +48,20 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
         float[] y = new float[0];
         float[] scores = new float[0];
         float[] acc = new float[0];
+    }
+
+    private static ParallelKernels shared;
+
+    /**
+     * The process's kernels: one thread per core, at most 2 (this project's machines; more threads
+     * gain little on the one-row decoder steps), daemon threads that live as long as the process.
+     * With one core they are the portable kernels.
+     */
+    public static synchronized ParallelKernels shared() {
+        if (shared == null) {
+            shared = new ParallelKernels(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())));
+        }
+        return shared;
     }
 
     /** Kernels splitting the work between {@code threads} threads (1: the portable kernels as they are). */
@@ -180,10 +192,10 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
         }
     }
 
-    /** Stops the worker threads. */
+    /** Stops the worker threads ({@link #shared()} ignores this: other engines use it). */
     @Override
     public void close() {
-        if (pool != null) {
+        if (pool != null && this != shared) {
             pool.shutdownNow();
         }
     }

@@ -43,7 +43,9 @@ class ParallelKernelsTest {
     }
 
     private static void check(ModelWriter w) {
-        NeedleEngine engine = NeedleEngine.load(w.build(), TestVocab.make(2100, 41));
+        byte[] file = w.build();
+        String vocab = TestVocab.make(2100, 41);
+        NeedleEngine engine = NeedleEngine.load(file, vocab);
         NeedleModel model = engine.model();
         String query = "text Ana that the meeting moved to five and set an alarm for four thirty";
         int[] prompt = engine.prompt(query, TOOLS);
@@ -57,26 +59,26 @@ class ParallelKernelsTest {
 
         for (int threads : new int[] {2, 3}) {
             try (ParallelKernels kernels = new ParallelKernels(threads)) {
-                int installed = model.useKernels(kernels);
-                long int4 = model.linears().stream().filter(l -> l instanceof Int4Linear).count();
-                assertEquals(int4 + model.attentions().size() + 1, installed,
+                NeedleEngine fast = NeedleEngine.load(file, vocab, kernels);
+                NeedleModel fm = fast.model();
+                long int4 = fm.linears().stream().filter(l -> l instanceof Int4Linear).count();
+                assertEquals(int4 + fm.attentions().size() + 1, fm.hostKernelCount(),
                         "every INT4 linear, every attention block and the logits");
-                NeedleModel.EncoderOutput enc2 = model.encode(prompt);
+                NeedleModel.EncoderOutput enc2 = fm.encode(prompt);
                 for (int i = 0; i < enc.enc.length; i++) {
                     assertEquals(Float.floatToIntBits(enc.enc[i]), Float.floatToIntBits(enc2.enc[i]), "enc " + i);
                 }
-                float[] logits2 = FullDecoder.logits(model, enc2, new int[] {1, 7, 3});
+                float[] logits2 = FullDecoder.logits(fm, enc2, new int[] {1, 7, 3});
                 for (int v = 0; v < logits.length; v++) {
                     assertEquals(Float.floatToIntBits(logits[v]), Float.floatToIntBits(logits2[v]), "logit " + v);
                 }
-                assertArrayEquals(plain, engine.generate(prompt, 30));
-                assertArrayEquals(constrained.tokens, engine.run(query, TOOLS, eosIgnored).tokens);
-                List<RunResult> again = engine.runBatch(batch, new RunOptions().maxNewTokens(20));
+                assertArrayEquals(plain, fast.generate(prompt, 30));
+                assertArrayEquals(constrained.tokens, fast.run(query, TOOLS, eosIgnored).tokens);
+                List<RunResult> again = fast.runBatch(batch, new RunOptions().maxNewTokens(20));
                 for (int i = 0; i < batch.size(); i++) {
                     assertArrayEquals(batched.get(i).tokens, again.get(i).tokens);
                 }
             }
-            model.useKernels(null);
         }
         assertNull(((Int4Linear) model.linears().get(0)).kernel());
     }
@@ -84,8 +86,8 @@ class ParallelKernelsTest {
     @Test
     void oneThreadKeepsThePortableKernels() {
         try (ParallelKernels kernels = new ParallelKernels(1)) {
-            NeedleEngine engine = NeedleEngine.load(ModelWriter.tiny().seed(3).build(), null);
-            assertEquals(0, engine.model().useKernels(kernels));
+            NeedleEngine engine = NeedleEngine.load(ModelWriter.tiny().seed(3).build(), null, kernels);
+            assertEquals(0, engine.model().hostKernelCount());
         }
     }
 }

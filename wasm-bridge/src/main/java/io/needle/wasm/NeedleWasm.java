@@ -40,7 +40,6 @@ public final class NeedleWasm {
     private NeedleEngine engine; // null after free()
     private byte[] weights; // the weight file (the engine's own array); null after free()
     private LinearMemory simdFile; // the weight file in the linear memory, for the SIMD kernels
-    private SimdKernels simdKernels;
     private boolean simd; // the SIMD kernels are installed
     /**
      * The linear memory of the last freed engine's weight file, reused by the next engine that
@@ -90,49 +89,32 @@ public final class NeedleWasm {
     }
 
     /**
-     * Installs (true) or removes (false) the Wasm SIMD kernels of npm-package's needle-simd.wasm
-     * (see {@link SimdKernels}): copies the quantized weights and the embedding into the linear
-     * memory, where that module computes the matrix products. Returns whether they are in use now:
-     * false when the host lacks Wasm SIMD (the portable kernels then run, with the same tokens).
+     * Loads an engine whose matrix products run in the Wasm SIMD kernels of npm-package's
+     * needle-simd.wasm (see {@link SimdKernels}), chosen here for good: the quantized weights and
+     * the embedding are in the linear memory, where that module computes. {@code filler} copies the
+     * file there in bulk once the block is reserved. Where the host lacks Wasm SIMD this is
+     * {@link #load} (the portable kernels, the same tokens); {@link #isSimd} tells which.
      */
     @JSExport
-    public boolean useSimd(boolean on) {
+    public static NeedleWasm loadSimd(byte[] weights, String vocabText, FileFiller filler) {
         return WasmError.guard(() -> {
-            NeedleEngine e = engine();
-            if (on && !simd && SimdKernels.available()) {
-                if (simdKernels == null) {
-                    if (simdFile == null) {
-                        simdFile = fileMemory(SimdKernels.fileBlockBytes(weights, e.model()));
-                        simdFile.putBytes(0, weights, 0, weights.length);
-                    }
-                    simdKernels = new SimdKernels(simdFile, weights);
-                }
-                e.model().useKernels(simdKernels);
-                simd = true;
-            } else if (!on && simd) {
-                e.model().useKernels(null);
-                simd = false;
-            }
-            return simd;
-        });
-    }
-
-    /**
-     * Reserves the linear memory for the SIMD kernels' copy of the weight file and returns its
-     * address, for the caller to copy the file there in bulk before {@link #useSimd}(true) (which
-     * otherwise copies it byte by byte); -1 when the host lacks the SIMD kernels.
-     */
-    @JSExport
-    public int simdFileAddress() {
-        return WasmError.guard(() -> {
-            engine();
             if (!SimdKernels.available()) {
-                return -1;
+                return new NeedleWasm(NeedleEngine.load(weights, vocabText), weights);
             }
-            if (simdFile == null) {
-                simdFile = fileMemory(SimdKernels.fileBlockBytes(weights, engine().model()));
-            }
-            return simdFile.address;
+            LinearMemory[] file = new LinearMemory[1];
+            SimdKernels kernels = new SimdKernels(weights, model -> {
+                file[0] = fileMemory(SimdKernels.fileBlockBytes(weights, model));
+                if (filler != null) {
+                    filler.fill(file[0].address);
+                } else {
+                    file[0].putBytes(0, weights, 0, weights.length);
+                }
+                return file[0];
+            });
+            NeedleWasm w = new NeedleWasm(NeedleEngine.load(weights, vocabText, kernels), weights);
+            w.simdFile = file[0];
+            w.simd = file[0] != null;
+            return w;
         });
     }
 
@@ -145,7 +127,7 @@ public final class NeedleWasm {
         return new LinearMemory(size);
     }
 
-    /** Whether the Wasm SIMD kernels are in use (see {@link #useSimd}). */
+    /** Whether the Wasm SIMD kernels are in use (see {@link #loadSimd}). */
     @JSExport
     @JSProperty
     public boolean isSimd() {
@@ -308,7 +290,6 @@ public final class NeedleWasm {
             spareFile = simdFile;
         }
         simd = false;
-        simdKernels = null;
         simdFile = null;
         weights = null;
     }

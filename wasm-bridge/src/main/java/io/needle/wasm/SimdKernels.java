@@ -11,8 +11,8 @@ import io.needle.model.LogitsKernel;
 import io.needle.model.NeedleModel;
 
 /**
- * The Wasm SIMD kernels for one model ({@link io.needle.model.NeedleModel#useKernels}). The weight
- * file is in the linear memory too ({@code file}: the npm package copies it there in bulk), where
+ * The Wasm SIMD kernels for one model, installed when it loads ({@link NeedleWasm#loadSimd}). The
+ * weight file is in the linear memory too ({@code file}: the npm package copies it there in bulk), where
  * needle-simd.wasm computes on it: the INT4 linears read their packed nibbles in place, the BF16
  * embedding is re-laid there in blocks of 16 rows, the group scales are copied as floats. Per
  * call only the activations are copied in and the results out (and, for the encoder's attention,
@@ -30,7 +30,8 @@ import io.needle.model.NeedleModel;
  * at a time: the engine is single-threaded).
  */
 final class SimdKernels implements Kernels {
-    private final LinearMemory file; // the weight file's bytes, then room for the group scales
+    private FileBlock block; // until prepare: it may hold the caller's bytes (the JS filler)
+    private LinearMemory file; // the weight file's bytes, then room for the group scales (from prepare)
     private final byte[] fileBytes; // the same bytes as the engine's byte[]
     private int scalesNext; // where the next layer's scales go in file
     private SimdLogitsKernel logits; // made once: the table is re-laid in place
@@ -38,15 +39,27 @@ final class SimdKernels implements Kernels {
     private LinearMemory out = new LinearMemory(0); // results out: y, logits
     private LinearMemory scratch = new LinearMemory(0); // an unpacked weight group
 
+    /** Reserves the linear-memory block of a model's file and scales and fills it with the file's bytes. */
+    interface FileBlock {
+        LinearMemory reserve(NeedleModel model);
+    }
+
     /**
-     * Kernels over {@code file}, a copy of {@code fileBytes} (the engine's weight file) in the
-     * linear memory, followed by {@link #scalesBytes} of room for the layers' group scales (one
-     * block: TeaVM's linear-memory allocator is slow with many small ones).
+     * Kernels over a copy of {@code fileBytes} (the engine's weight file) in the linear memory,
+     * followed by {@link #scalesBytes} of room for the layers' group scales (one block: TeaVM's
+     * linear-memory allocator is slow with many small ones); {@code block} reserves and fills it
+     * when the model is known ({@link #prepare}).
      */
-    SimdKernels(LinearMemory file, byte[] fileBytes) {
-        this.file = file;
+    SimdKernels(byte[] fileBytes, FileBlock block) {
         this.fileBytes = fileBytes;
+        this.block = block;
         this.scalesNext = align(fileBytes.length);
+    }
+
+    @Override
+    public void prepare(NeedleModel model) {
+        file = block.reserve(model);
+        block = null; // let the caller's bytes go
     }
 
     /** The room the group scales of {@code model}'s INT4 linears take after the file. */
