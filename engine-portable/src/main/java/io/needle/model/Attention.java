@@ -89,22 +89,27 @@ public final class Attention {
         return new KeyValues(kvHeads, headDim, capacity);
     }
 
+    /** {@code K = kNorm(x @ Wk)} into scratch K_ROWS and {@code V = x @ Wv} into V_ROWS, [rows, KV*hd] each. */
+    private void project(float[] x, int rows, Scratch scratch) {
+        int kd = kvDim();
+        float[] kRows = scratch.floats(Scratch.K_ROWS, rows * kd);
+        k.forward(x, kRows, rows, scratch);
+        v.forward(x, scratch.floats(Scratch.V_ROWS, rows * kd), rows, scratch);
+        kNorm.apply(kRows, kRows, rows * kvHeads);
+    }
+
     /**
      * K and V for {@code rows} rows of x: {@code K = kNorm(x @ Wk)} (then RoPE at positions
      * pos0.. when rope is given), {@code V = x @ Wv}; stored at positions pos0.. of kv.
      */
     void keysValues(float[] x, int rows, Rope rope, int pos0, KeyValues kv, Scratch scratch) {
-        int kd = kvDim();
-        float[] kRows = scratch.floats(Scratch.K_ROWS, rows * kd);
-        float[] vRows = scratch.floats(Scratch.V_ROWS, rows * kd);
-        k.forward(x, kRows, rows, scratch);
-        v.forward(x, vRows, rows, scratch);
-        kNorm.apply(kRows, kRows, rows * kvHeads);
+        project(x, rows, scratch);
+        float[] kRows = scratch.floats(Scratch.K_ROWS, 0);
         if (rope != null) {
             rope.apply(kRows, rows, kvHeads, pos0);
         }
         for (int t = 0; t < rows; t++) {
-            store(kRows, vRows, t, pos0 + t, kv);
+            store(kRows, scratch.floats(Scratch.V_ROWS, 0), t, pos0 + t, kv);
         }
     }
 
@@ -113,17 +118,13 @@ public final class Attention {
      * {@code positions[t]}, stored in {@code kvs[t]}.
      */
     void keysValuesAt(float[] x, int rows, Rope rope, int[] positions, KeyValues[] kvs, Scratch scratch) {
-        int kd = kvDim();
-        float[] kRows = scratch.floats(Scratch.K_ROWS, rows * kd);
-        float[] vRows = scratch.floats(Scratch.V_ROWS, rows * kd);
-        k.forward(x, kRows, rows, scratch);
-        v.forward(x, vRows, rows, scratch);
-        kNorm.apply(kRows, kRows, rows * kvHeads);
+        project(x, rows, scratch);
+        float[] kRows = scratch.floats(Scratch.K_ROWS, 0);
         if (rope != null) {
             rope.applyAt(kRows, rows, kvHeads, positions);
         }
         for (int t = 0; t < rows; t++) {
-            store(kRows, vRows, t, positions[t], kvs[t]);
+            store(kRows, scratch.floats(Scratch.V_ROWS, 0), t, positions[t], kvs[t]);
         }
     }
 
