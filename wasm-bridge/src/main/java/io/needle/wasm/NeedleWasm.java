@@ -1,5 +1,6 @@
 package io.needle.wasm;
 
+import io.needle.tools.ToolReport;
 import io.needle.engine.BatchItem;
 import io.needle.engine.NeedleEngine;
 import io.needle.base.NeedleException;

@@ -1,5 +1,6 @@
 package io.needle.wasm;
 
+import io.needle.json.JsonPosition;
 import io.needle.base.NeedleException;
 
 /**

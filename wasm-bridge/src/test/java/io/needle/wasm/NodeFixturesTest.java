@@ -1,5 +1,7 @@
 package io.needle.wasm;
 
+import io.needle.tools.ToolReportTest;
+import io.needle.tools.ToolReport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

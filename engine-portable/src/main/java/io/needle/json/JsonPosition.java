@@ -1,11 +1,11 @@
-package io.needle.wasm;
+package io.needle.json;
 
 /**
  * The position in a JSON parser message: {@link io.needle.json.Json} ends every syntax error with
  * {@code " at line L column C"} (1-based, columns in UTF-16 units). Hosts get it as fields
  * ({@code line}, {@code column}) beside the message.
  */
-final class JsonPosition {
+public final class JsonPosition {
     private static final String AT_LINE = " at line ";
     private static final String COLUMN = " column ";
 
@@ -13,7 +13,7 @@ final class JsonPosition {
     }
 
     /** {line, column} from a message ending with " at line L column C", else null. */
-    static int[] of(String message) {
+    public static int[] of(String message) {
         if (message == null) {
             return null;
         }

@@ -1,4 +1,4 @@
-package io.needle.wasm;
+package io.needle.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.needle.json.Json;
-import io.needle.tools.ToolCatalog;
-import io.needle.tools.ToolSpec;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -18,10 +16,10 @@ import org.junit.jupiter.api.Test;
  * the tool. The same cases, written by {@link NodeFixturesTest} with this JVM's reports, are what
  * the npm package's {@code normalizeTools} must answer in Node.
  */
-class ToolReportTest {
+public class ToolReportTest {
 
     /** Sound lists: every form, mixed, renamed names, a flat parameter called "type". */
-    static final String[] SOUND = {
+    public static final String[] SOUND = {
         "[]",
         "[{\"name\":\"getWeather\",\"description\":\"Weather\",\"parameters\":{\"city\":{\"type\":\"STRING\","
                 + "\"enum\":[\"Paris\",\"Rome\"],\"required\":true},\"days\":{\"type\":\"integer\"}}},"
@@ -33,7 +31,7 @@ class ToolReportTest {
     };
 
     /** One problem each: the text, a fragment of its message, its index ("": null, the list as a whole). */
-    static final String[][] PROBLEMS = {
+    public static final String[][] PROBLEMS = {
         {"[{\"name\": \"get_weather\", \"parameters\": {}},\n]", "the tool list is not valid JSON: unexpected character ']' at line 2 column 1", ""},
         {"", "the tool list is not valid JSON", ""},
         {"{\"name\":\"get_weather\"}", "must be a JSON array of tools, [ … ], got an object (put a single tool in [ ])", ""},
@@ -62,7 +60,7 @@ class ToolReportTest {
     };
 
     /** Several problems: the first of each tool, in the list's order. */
-    static final String SEVERAL = "[{\"name\":\"a\"},7,{\"name\":\"A\"},{\"name\":\"b\",\"parameters\":{\"x\":1}},{}]";
+    public static final String SEVERAL = "[{\"name\":\"a\"},7,{\"name\":\"A\"},{\"name\":\"b\",\"parameters\":{\"x\":1}},{}]";
 
     @Test
     void soundListsHaveNoProblemAndTheCatalogueIsTheEngines() {

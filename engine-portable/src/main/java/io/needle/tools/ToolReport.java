@@ -1,19 +1,16 @@
-package io.needle.wasm;
+package io.needle.tools;
 
 import io.needle.base.NeedleException;
 import io.needle.json.Json;
-import io.needle.tools.ParamSpec;
-import io.needle.tools.SnakeCase;
-import io.needle.tools.ToolCatalog;
-import io.needle.tools.ToolSpec;
+import io.needle.json.JsonPosition;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A tool list as the engine reads it, for hosts that show or check tools before a run ({@link
- * NeedleWasm#normalizeTools}; the npm package's {@code normalizeTools}, used by the web demo's
+ * A tool list as the engine reads it, for hosts that show or check tools before a run (the Wasm
+ * API's and the npm package's {@code normalizeTools}, used by the web demo's
  * editor and the Worker's catalogue): the text the model sees, each tool as {@link ToolCatalog}
  * normalizes it (name, original name, form, parameters, the flat definition), the names it
  * renames, and the problems of the list.
@@ -41,12 +38,12 @@ import java.util.Map;
  * Tools are named in messages by their name when they have one ({@code tool "get_weather": …}),
  * else by their 1-based position ({@code tool 2 …}); each problem also carries the 0-based index.
  */
-final class ToolReport {
+public final class ToolReport {
     private ToolReport() {
     }
 
-    /** The report of a tools text, as a JSON-ready map (see {@link NeedleWasm#normalizeTools}). */
-    static Map<String, Object> of(String toolsText) {
+    /** The report of a tools text, as a JSON-ready map (see the Wasm API's normalizeTools). */
+    public static Map<String, Object> of(String toolsText) {
         String text = toolsText == null ? "" : toolsText;
         ToolCatalog catalog = ToolCatalog.parse(text);
         List<Object> problems = new ArrayList<>();
