@@ -67,7 +67,7 @@ function int4Reference(x, packed, scales, rows, inRows, out, group) {
 const bits = (a) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 describe("needle-simd.wasm kernels: bit for bit the portable arithmetic", () => {
-  // needle files (MODEL.md section 4): group = min(32, in), the I4 tensor [in_pad/2, out] with its
+  // needle files (docs/spec/WEIGHTS.md): group = min(32, in), the I4 tensor [in_pad/2, out] with its
   // rows padded to in_pad = ceil(in/group)*group. Rows 1 (the decoder's path) and several (the
   // encoder's: 2 rows at a time plus an odd one); in a multiple of 32; in 48 and 75 (a short last
   // group of 16 / 11 rows, padding rows after them); in 17 (one odd group of 17, 9 byte rows);

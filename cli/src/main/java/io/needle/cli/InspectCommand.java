@@ -18,7 +18,7 @@ import java.util.Set;
 /**
  * {@code needle inspect W} (shared/spec/CLI.md): the model config, then one line per tensor.
  *
- * <p>The config ({@link ConfigReader}, the file in the needle-rs layout of MODEL.md section 4) is
+ * <p>The config ({@link ConfigReader}, the file in the needle-rs layout of docs/spec/WEIGHTS.md) is
  * one {@code key: value} line per field: first {@code source:}, where it came from
  * ({@link Config.Source#description()}: the {@code __metadata__}, the metadata with the rest
  * inferred from the tensors, or the tensors alone; see {@link #source}); then the fields of

@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * {@code needle prompt --vocab V --query Q --tools T}: the encoder input ids {@code run} would feed
- * the model (MODEL.md section 3 steps 1-2), space-separated. No weights are needed.
+ * the model (docs/spec/MODEL.md section 3 steps 1-2), space-separated. No weights are needed.
  * With {@code --jsonl}: one {@code {"query":…, "tools":…}} object per stdin line → one line of ids.
  */
 final class PromptCommand {

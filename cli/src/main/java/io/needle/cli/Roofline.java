@@ -121,7 +121,7 @@ final class Roofline {
     }
 
     /**
-     * Bytes of an INT4 linear [in, out] in the needle-rs layout (MODEL.md section 4): the packed
+     * Bytes of an INT4 linear [in, out] in the needle-rs layout (docs/spec/WEIGHTS.md): the packed
      * rows {@code in_pad/2 * out} (in padded to a multiple of {@code g = min(32, in)}) plus the F32
      * scales {@code in_pad/g * out * 4}.
      */

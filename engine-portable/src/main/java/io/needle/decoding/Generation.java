@@ -9,7 +9,7 @@ import io.needle.model.DecoderState;
 import io.needle.model.NeedleModel;
 
 /**
- * Greedy generation (MODEL.md section 3 step 4): encode once, start the decoder from [eos],
+ * Greedy generation (docs/spec/MODEL.md section 3 step 4): encode once, start the decoder from [eos],
  * take the argmax of each position's logits (ties → lowest id), stop when eos is picked (not
  * emitted) or after maxNewTokens ids.
  */

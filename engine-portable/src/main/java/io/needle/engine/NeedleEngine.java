@@ -44,7 +44,7 @@ public final class NeedleEngine {
      * Longest query, tools text or retrieval text the engine takes, in chars: 1 MiB. The encoder
      * keeps at most 1024 tokens (a few KB of text) and tokenizing needs about 60 bytes of working
      * memory per char, so longer texts are refused (INPUT) rather than exhausting memory; texts
-     * up to the limit are cut by the recipe's token rule (MODEL.md section 3), never refused.
+     * up to the limit are cut by the recipe's token rule (docs/spec/MODEL.md section 3), never refused.
      */
     public static final int MAX_TEXT_LENGTH = 1 << 20;
     /**
@@ -338,7 +338,7 @@ public final class NeedleEngine {
 
     /**
      * Ranks tool descriptions by similarity to the query with the model's contrastive head
-     * (MODEL.md section 2): each text is encoded alone (no separator token, at most 256 tokens),
+     * (docs/spec/MODEL.md section 2): each text is encoded alone (no separator token, at most 256 tokens),
      * pooled and projected; the score is the dot product of the normalized vectors. Returns up to
      * topK results, best first (ties: lower index first).
      *
@@ -387,7 +387,7 @@ public final class NeedleEngine {
         return tok.encodePrefix(text == null ? "" : text, RETRIEVAL_MAX_TOKENS);
     }
 
-    /** The encoder input ids run() would feed the model (MODEL.md section 3 steps 1-2). Needs a vocab. */
+    /** The encoder input ids run() would feed the model (docs/spec/MODEL.md section 3 steps 1-2). Needs a vocab. */
     public int[] prompt(String query, String toolsJson) {
         Tokenizer tok = requireTokenizer();
         checkLength("the query", query);

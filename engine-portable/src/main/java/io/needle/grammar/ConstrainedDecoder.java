@@ -5,7 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The constrained decoder of DECODING.md for one request: before each argmax it leaves only the
+ * The constrained decoder of docs/spec/DECODING.md for one request: before each argmax it leaves only the
  * tokens whose whole text the tool-call grammar accepts. {@code <tool_call>} is the only token at
  * step 0; eos only after the closing {@code ]}; control and unknown ids never.
  *

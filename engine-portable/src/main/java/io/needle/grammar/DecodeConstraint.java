@@ -1,7 +1,7 @@
 package io.needle.grammar;
 
 /**
- * The hook through which a constrained decoder (DECODING.md) takes part in greedy decoding:
+ * The hook through which a constrained decoder (docs/spec/DECODING.md) takes part in greedy decoding:
  * before each argmax it masks the logits of tokens the grammar forbids, and it is told which
  * token was chosen.
  */

@@ -1,7 +1,7 @@
 package io.needle.grammar;
 
 /**
- * Where the decoder is in the tool-call grammar of DECODING.md, as a byte-level pushdown
+ * Where the decoder is in the tool-call grammar of docs/spec/DECODING.md, as a byte-level pushdown
  * automaton over the output text (after {@code <tool_call>}):
  *
  * <pre>

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The tool-call grammar of DECODING.md compiled for one tool catalogue: which tool names may be
+ * The tool-call grammar of docs/spec/DECODING.md compiled for one tool catalogue: which tool names may be
  * written, and per tool which argument keys exist, their value types and which are required.
  * Immutable; {@link GrammarState} walks it.
  */

@@ -2,7 +2,7 @@ package io.needle.json;
 
 /**
  * A JSON number kept as the exact text it had in the input, so that re-serialization writes it
- * back unchanged (MODEL.md section 3: numbers are written as they appeared).
+ * back unchanged (docs/spec/MODEL.md section 3: numbers are written as they appeared).
  */
 public final class JsonNumber {
     private final String text;

@@ -1,7 +1,7 @@
 package io.needle.model;
 
 /**
- * One attention block (MODEL.md section 2): q/k/v/o projections, per-head ZCRMSNorm of q and k,
+ * One attention block (docs/spec/MODEL.md section 2): q/k/v/o projections, per-head ZCRMSNorm of q and k,
  * optional RoPE, grouped-query attention (query head h uses KV head h / (H/KV)).
  *
  * <p>Keys and values live in a {@link KeyValues} store laid out for the two inner loops: keys

@@ -6,7 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The model's hyper-parameters (MODEL.md sections 1 and 4): a plain record. {@link ConfigReader}
+ * The model's hyper-parameters (docs/spec/MODEL.md sections 1 and 4): a plain record. {@link ConfigReader}
  * makes one from a weight file (its {@code __metadata__}, checked against the tensors, or the
  * tensors alone).
  */

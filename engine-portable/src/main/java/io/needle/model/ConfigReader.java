@@ -5,7 +5,7 @@ import io.needle.safetensors.TensorInfo;
 import java.util.Map;
 
 /**
- * Reads a {@link Config} from a weight file in the needle-rs layout (MODEL.md section 4).
+ * Reads a {@link Config} from a weight file in the needle-rs layout (docs/spec/WEIGHTS.md).
  *
  * <p>Each value comes from {@code __metadata__} when the file has it, in any spelling an export
  * wrote ({@code max_enc_len} or {@code max_seq_len}; {@code ffn_dim} or {@code d_ff};

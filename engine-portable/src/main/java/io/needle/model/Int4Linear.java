@@ -1,7 +1,7 @@
 package io.needle.model;
 
 /**
- * A group-wise INT4 linear layer kept packed in memory (MODEL.md section 4):
+ * A group-wise INT4 linear layer kept packed in memory (docs/spec/WEIGHTS.md):
  * {@code W[r][c] = q[r][c] * scale[r / groupSize][c]}, q a signed nibble; byte
  * {@code (r/2)*out + c} holds row r (even) in its low nibble and row r+1 in its high nibble.
  * The packed bytes are the weight file's own (shared, not copied or re-laid out); the file pads

@@ -1,7 +1,7 @@
 package io.needle.model;
 
 /**
- * A linear layer {@code y = x @ W} with W of logical shape [in, out] (MODEL.md section 2).
+ * A linear layer {@code y = x @ W} with W of logical shape [in, out] (docs/spec/MODEL.md section 2).
  * Rows of x and y are token positions, stored row-major in flat arrays.
  */
 public interface Linear {

@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The Needle encoder–decoder (MODEL.md section 2): plain weights plus the forward pass.
+ * The Needle encoder–decoder (docs/spec/MODEL.md section 2): plain weights plus the forward pass.
  * Stateless; a request's decoder state lives in {@link DecoderState}.
  */
 public final class NeedleModel {

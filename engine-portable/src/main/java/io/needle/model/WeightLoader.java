@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Builds a {@link NeedleModel} from a parsed SafeTensors file in the needle-rs layout (MODEL.md
+ * Builds a {@link NeedleModel} from a parsed SafeTensors file in the needle-rs layout (docs/spec/MODEL.md
  * section 4, written by needle-rs's {@code tools/export.py}). The tensor-name table lives here, in
  * one place. INT4 linears and the 16-bit embedding keep referencing the file's bytes; only small
  * tensors (norms, gates, group scales, the contrastive head) are decoded to float, once.

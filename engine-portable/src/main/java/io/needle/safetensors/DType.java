@@ -3,7 +3,7 @@ package io.needle.safetensors;
 import io.needle.base.NeedleException;
 
 /**
- * The element types a Needle weight file may hold (MODEL.md section 4): the standard {@code F32},
+ * The element types a Needle weight file may hold (docs/spec/WEIGHTS.md): the standard {@code F32},
  * {@code F16} and {@code BF16}, and the custom group-wise {@code I4} (two signed 4-bit values per
  * byte, only for rank-2 linear weights stored as {@code [in_pad/2, out]} bytes).
  */

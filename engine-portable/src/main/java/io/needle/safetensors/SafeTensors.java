@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A parsed SafeTensors container held in memory (MODEL.md section 4): an 8-byte little-endian
+ * A parsed SafeTensors container held in memory (docs/spec/WEIGHTS.md): an 8-byte little-endian
  * header length N, N bytes of UTF-8 JSON, then the data region.
  *
  * <p>{@link #parse} validates the whole layout the way the reference Rust {@code safetensors}

@@ -5,7 +5,7 @@ import io.needle.json.Json;
 import java.util.Map;
 
 /**
- * Restores original tool names in model output as it streams (MODEL.md section 3 step 6): in the
+ * Restores original tool names in model output as it streams (docs/spec/MODEL.md section 3 step 6): in the
  * output array, each call object's {@code "name"} string whose value is the snake_case name of a
  * renamed tool is replaced by the original name (as a compact JSON string, non-ASCII literal).
  * Everything else passes through exactly as the model wrote it, so the concatenation of the

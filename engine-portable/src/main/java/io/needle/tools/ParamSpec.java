@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One declared parameter of a tool, as the constrained decoder needs it (DECODING.md): its key,
+ * One declared parameter of a tool, as the constrained decoder needs it (docs/spec/DECODING.md): its key,
  * its type, its enum values and whether it is required. Read from the normalized (flat) form of
- * the tool, so it is the same for all three input forms of MODEL.md section 3.
+ * the tool, so it is the same for all three input forms of docs/spec/MODEL.md section 3.
  */
 public final class ParamSpec {
     private final String name;

@@ -1,7 +1,7 @@
 package io.needle.tools;
 
 /**
- * Tool names as the model was trained to see them: snake_case (MODEL.md section 3).
+ * Tool names as the model was trained to see them: snake_case (docs/spec/MODEL.md section 3).
  *
  * <p>The rule, applied in this order, each step to the result of the previous one:
  * <ol>

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The tools of one request, normalized as the model was trained to see them (MODEL.md section 3,
+ * The tools of one request, normalized as the model was trained to see them (docs/spec/MODEL.md section 3,
  * steps 1 and 6).
  *
  * <p>{@link #parse} accepts three forms of tool in a JSON array and turns each into the flat form
@@ -241,7 +241,7 @@ public final class ToolCatalog {
     }
 
     /**
-     * MODEL.md section 3 step 6: restores original tool names in a model output (each call
+     * docs/spec/MODEL.md section 3 step 6: restores original tool names in a model output (each call
      * object's {@code "name"} value that is a renamed tool's snake name), keeping the rest of the
      * text as written; see {@link NameRestorer}. Returns the text unchanged when no tool was renamed.
      */

@@ -21,7 +21,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The constrained decoder's guarantee (DECODING.md) as a property over many seeded random models and
+ * The constrained decoder's guarantee (docs/spec/DECODING.md) as a property over many seeded random models and
  * random tool catalogues: every output of {@link NeedleEngine#run} is a valid JSON array of calls to
  * declared tools (original names restored) with declared keys, each once, typed values, required keys
  * present, or it is flagged incomplete and is then a prefix of such an output. Checked by an

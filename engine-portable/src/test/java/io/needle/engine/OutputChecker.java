@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * An independent checker of constrained output text (DECODING.md), written from the spec and a
+ * An independent checker of constrained output text (docs/spec/DECODING.md), written from the spec and a
  * {@link RandomCatalog}, not from the grammar code: a strict character-level parser of
  *
  * <pre>

@@ -17,7 +17,7 @@ import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** MODEL.md section 3 step 2, with the real fixture vocabulary. */
+/** docs/spec/MODEL.md section 3 step 2, with the real fixture vocabulary. */
 class PromptTest {
     private static Tokenizer tok;
 

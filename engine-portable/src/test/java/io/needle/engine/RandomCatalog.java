@@ -22,7 +22,7 @@ import java.util.Set;
  * {@link ToolCatalog}); so each tool is known by its snake name.
  */
 final class RandomCatalog {
-    /** A parameter's value kind as DECODING.md types it. */
+    /** A parameter's value kind as docs/spec/DECODING.md types it. */
     enum Kind { STRING, INTEGER, NUMBER, BOOLEAN, ENUM, ARRAY, OBJECT, ANY }
 
     static final class Param {

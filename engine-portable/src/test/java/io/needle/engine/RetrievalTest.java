@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link NeedleEngine#retrieveTools} against a direct float computation of the contrastive head
- * (MODEL.md section 2) written here from the spec: the head's weights read from the file bytes
+ * (docs/spec/MODEL.md section 2) written here from the spec: the head's weights read from the file bytes
  * (I4 dequantized with {@link Int4Packing}, BF16/F32 converted here), the encoder output of the text
  * alone (at most 256 tokens) mean-pooled, {@code relu(pooled W_h + b)}, {@code W_p}, L2-normalized;
  * score = dot product.

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** MODEL.md section 3 snake_case rule. Expected values worked out by hand from the rule. */
+/** docs/spec/MODEL.md section 3 snake_case rule. Expected values worked out by hand from the rule. */
 class SnakeCaseTest {
 
     @ParameterizedTest(name = "{0} -> {1}")

@@ -17,7 +17,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * MODEL.md section 3 steps 1 and 6. Expected texts are written by hand from the spec's rules
+ * docs/spec/MODEL.md section 3 steps 1 and 6. Expected texts are written by hand from the spec's rules
  * (compact, keys in order, non-ASCII as lower-case \\u escapes, numbers as they appeared).
  */
 class ToolCatalogTest {

@@ -21,7 +21,7 @@ import java.io.ByteArrayOutputStream;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The byte-level tool-call grammar of DECODING.md: what {@link GrammarState#feed} accepts and rejects. */
+/** The byte-level tool-call grammar of docs/spec/DECODING.md: what {@link GrammarState#feed} accepts and rejects. */
 class GrammarStateTest {
     private static final ToolGrammar G = grammar(TOOLS);
 

@@ -18,7 +18,7 @@ final class GrammarTesting {
     }
 
     /**
-     * A catalogue using all three input forms (MODEL.md section 3) and every value kind. Written
+     * A catalogue using all three input forms (docs/spec/MODEL.md section 3) and every value kind. Written
      * with ' for ".
      */
     static final String TOOLS = j("["

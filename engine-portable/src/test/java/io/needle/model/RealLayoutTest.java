@@ -23,7 +23,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The needle-rs layout (MODEL.md section 4) as real files may hold it: every variation the writer
+ * The needle-rs layout (docs/spec/WEIGHTS.md) as real files may hold it: every variation the writer
  * can make loads with the config it was written with; the same weights with any metadata (or none)
  * decode identically; padding rows are never read; each malformed file gives one clear line naming
  * the tensor; unknown extra tensors are ignored (and reported).

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Size limits and the truncation rule (issue 8 part 1): JSON depth and length caps, the engine's
- * text cap, 1 MB queries and tools cut by MODEL.md's token rule (never an exception), lone
+ * text cap, 1 MB queries and tools cut by docs/spec/MODEL.md's token rule (never an exception), lone
  * surrogates, and bad arguments to generate.
  */
 class LimitsTest {

@@ -22,7 +22,7 @@ public final class DownloadException extends IOException {
         /**
          * The weights arrived whole and are a valid SafeTensors file, but not a Needle model this
          * version loads: another tensor layout (the message names the one read, the needle-rs layout
-         * of MODEL.md section 4), a missing or misshapen tensor, metadata that contradicts the tensors.
+         * of docs/spec/WEIGHTS.md), a missing or misshapen tensor, metadata that contradicts the tensors.
          */
         MODEL,
         /** Reading or writing the cache directory failed. */

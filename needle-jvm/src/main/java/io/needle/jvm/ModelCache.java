@@ -37,7 +37,7 @@ import java.util.Map;
  *
  * <p>Downloads go through a temporary {@code .part} file, are resumed after an interruption and
  * are checked (size; the weights must be a valid SafeTensors container holding a model in the
- * needle-rs layout of MODEL.md section 4, the vocabulary a valid {@code vocab.txt}) before they
+ * needle-rs layout of docs/spec/WEIGHTS.md, the vocabulary a valid {@code vocab.txt}) before they
  * take their final name; a file lock keeps two processes from
  * downloading into the same directory at once. {@link #clear()} deletes only the files this class
  * writes, never anything else in the directory.
@@ -245,7 +245,7 @@ public final class ModelCache {
     /**
      * The weights check: the file is a complete, valid SafeTensors container (else
      * {@link DownloadException.Kind#CORRUPT}) holding a Needle model in the needle-rs layout this
-     * engine reads (MODEL.md section 4): its config reads ({@link ConfigReader}) and every tensor
+     * engine reads (docs/spec/WEIGHTS.md): its config reads ({@link ConfigReader}) and every tensor
      * loads ({@link WeightLoader}: names, shapes, dtypes, finite values), else
      * {@link DownloadException.Kind#MODEL} with the engine's message (for a file in another tensor
      * layout, which layout is read).

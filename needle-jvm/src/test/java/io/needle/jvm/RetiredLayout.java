@@ -17,7 +17,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Test files in the retired invented layout that an earlier revision of MODEL.md described and
+ * Test files in the retired invented layout that an earlier revision of docs/spec/MODEL.md described and
  * this project's earlier writer produced (no published file uses it): names like
  * {@code encoder.layers.0.self_attn.q_proj.qweight} + {@code .scales},
  * {@code encoder.layers.0.attn_norm.scale}, {@code encoder.final_norm.scale}; metadata

@@ -1,7 +1,7 @@
 package io.needle.synthetic;
 
 /**
- * Quantizer and reference of the group-wise INT4 format of needle-rs's export (MODEL.md section 4),
+ * Quantizer and reference of the group-wise INT4 format of needle-rs's export (docs/spec/WEIGHTS.md),
  * used by {@link ModelWriter} for the seeded random models of tests, demos and benchmarks and by
  * tests as the reference of the engine's I4 kernels. For a linear weight {@code W} of logical shape
  * {@code [in, out]} (row-major, {@code w[r * out + c]}), as export.py's {@code quantize_int4}:

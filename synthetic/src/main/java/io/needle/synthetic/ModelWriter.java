@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Builds seeded random Needle weight files of any configuration in the needle-rs layout (MODEL.md
+ * Builds seeded random Needle weight files of any configuration in the needle-rs layout (docs/spec/MODEL.md
  * section 4), byte for byte what needle-rs's {@code tools/export.py} writes for the same weights:
  * {@code __metadata__} first with Python {@code str()} values, tensors in its order, BF16 embedding
  * (float32 truncated), F32 norms and gates {@code [1]}, INT4 linears {@code X} {@code [in_pad/2, out]}

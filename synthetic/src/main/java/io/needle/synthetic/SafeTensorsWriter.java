@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writer of SafeTensors containers (MODEL.md section 4), used by {@link ModelWriter} to make the
+ * Writer of SafeTensors containers (docs/spec/WEIGHTS.md), used by {@link ModelWriter} to make the
  * seeded random models of tests, demos and benchmarks. Tensors are written contiguously in
  * insertion order; the header JSON ({@code __metadata__} first when there is any, then one entry
  * per tensor, exactly as Python's {@code json.dumps(header, separators=(",", ":"))} writes it,

@@ -1,7 +1,7 @@
 package io.needle.synthetic;
 
 /**
- * The element types the writer puts in a file's header (MODEL.md section 4): the standard
+ * The element types the writer puts in a file's header (docs/spec/WEIGHTS.md): the standard
  * {@code F32}, {@code F16} and {@code BF16}, and needle-rs's group-wise {@code I4}, whose header
  * shape {@code [in_pad/2, out]} counts bytes (two signed 4-bit weights per byte). The engine reads
  * them as {@code io.needle.safetensors.DType}; this module does not depend on the engine.

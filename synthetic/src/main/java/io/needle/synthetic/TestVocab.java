@@ -10,7 +10,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Makes a valid {@code vocab.txt} (MODEL.md section 5) of any size, laid out like the real one
+ * Makes a valid {@code vocab.txt} (docs/spec/MODEL.md section 5) of any size, laid out like the real one
  * (shared/fixtures/tokenizer/README.md), for the seeded random models of {@link ModelWriter}: so
  * small test models, {@code needle demo} and {@code needle bench} can run the tokenizer pipeline.
  * Two kinds, both seeded (the same size and seed always give the same text).

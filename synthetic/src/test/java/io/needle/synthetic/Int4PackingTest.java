@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The I4 quantizer and reference: packing layout, round trips and quantization (MODEL.md §4). */
+/** The I4 quantizer and reference: packing layout, round trips and quantization (docs/spec/MODEL.md §4). */
 class Int4PackingTest {
 
     @Test

@@ -84,7 +84,7 @@ class NodeFixturesTest {
                 Files.delete(p);
             }
         }
-        // every variation a real-layout file may hold (MODEL.md section 4): export.py's metadata,
+        // every variation a real-layout file may hold (docs/spec/WEIGHTS.md): export.py's metadata,
         // an older export's spellings, no metadata at all; F32, BF16 and F16 norms and gates;
         // gates [1] and []; FFN widths that need padded I4 rows; contrastive heads whose hidden
         // width is not d_model / 4; plain float linears next to I4 ones; odd INT4 group sizes
