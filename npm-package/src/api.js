@@ -179,6 +179,24 @@ function describe(v) {
   return typeof v === "number" || typeof v === "boolean" ? String(v) : typeof v;
 }
 
+/**
+ * A float32 score as Rust's format!("{:.6}", score) writes it (needle-rs's retrieve_tools): the
+ * exact value rounded to six decimals, half to even, the sign kept (-0.000000 for a negative
+ * value that rounds to zero).
+ */
+function rustFixed6(x) {
+  const twice = Math.abs(x) * 2e6; // exact for a float32 (24 + 21 bits < 53)
+  let digits;
+  if (Number.isInteger(twice) && twice % 2 === 1) {
+    // exactly halfway between two six-decimal numbers: the even one
+    const below = (twice - 1) / 2;
+    digits = ((below % 2 === 0 ? below : below + 1) / 1e6).toFixed(6);
+  } else {
+    digits = Math.abs(x).toFixed(6);
+  }
+  return (x < 0 || Object.is(x, -0) ? "-" : "") + digits;
+}
+
 /** The bridge's result JSON → RunResult (camelCase timings). */
 function result(json) {
   const r = typeof json === "string" ? JSON.parse(json) : json;
@@ -421,6 +439,71 @@ export class NeedleWasm {
   get loadMs() {
     const e = engine(this);
     return call(() => e.loadMs);
+  }
+
+  // needle-rs's API (GitHub Geekgineer/needle-rs, crates/needle-wasm/src/lib.rs): the same names,
+  // arguments and results, over the methods above. Where needle-rs's behaviour is a defect (byte
+  // pieces printed as <0xE9>, a leading space kept in the text, undefined or "[]" returned for a
+  // failure) these keep this package's behaviour; README.md, "Migrating from needle-rs".
+
+  /**
+   * needle-rs's run_stream: calls onToken(tokenId, piece) for each generated token, returns the
+   * final text (the text run() returns). The pieces are those of runStream.
+   */
+  run_stream(query, tools, onToken) {
+    return this.runStream(query, tools, onToken);
+  }
+
+  /** needle-rs's run_batch: `examples` is an array of {query, tools}; returns the texts, in order. */
+  run_batch(examples) {
+    if (!Array.isArray(examples)) {
+      throw input("run_batch takes an array of {query, tools} objects, got " + describe(examples));
+    }
+    return this.runBatch(examples).map((r) => r.text);
+  }
+
+  /**
+   * needle-rs's encode_contrastive: the L2-normalized contrastive embedding of a text (encoded
+   * alone, at most 256 tokens) as a Float32Array of contrastive_dim() floats; undefined when the
+   * model has no contrastive head. The dot product of two embeddings is their retrieval score.
+   */
+  encode_contrastive(textToEmbed) {
+    const e = engine(this);
+    const s = text(textToEmbed, "the text");
+    if (!call(() => e.hasContrastiveHead)) {
+      return undefined;
+    }
+    const v = call(() => e.contrastiveEmbedding(s));
+    return v instanceof Float32Array ? v : Float32Array.from(v);
+  }
+
+  /** needle-rs's contrastive_dim(): the size of an embedding, 0 without a contrastive head. */
+  contrastive_dim() {
+    return this.config.contrastive_dim;
+  }
+
+  /**
+   * needle-rs's retrieve_tools: ranks tool descriptions (a JSON text of an array of strings, or
+   * the array) by similarity to the query; returns the JSON text
+   * `[{"index":0,"score":0.950000},…]`, best first, at most topK, each score written with six
+   * decimals as needle-rs writes it. A model without a contrastive head throws (kind WEIGHTS), as
+   * retrieveTools.
+   */
+  retrieve_tools(query, descriptionsJson, topK) {
+    const e = engine(this);
+    const q = text(query, "the query");
+    let json;
+    if (typeof descriptionsJson === "string") {
+      json = descriptionsJson;
+    } else if (Array.isArray(descriptionsJson)) {
+      descriptionsJson.forEach((d, i) => text(d, "description " + i));
+      json = JSON.stringify(descriptionsJson);
+    } else {
+      throw input("the tool descriptions must be a JSON text of an array of strings, got " + describe(descriptionsJson));
+    }
+    const k = int(topK, 5, "topK");
+    const ranked = JSON.parse(call(() => e.retrieveTools(q, json, k)));
+    return "[" + ranked.map(([index, score]) => '{"index":' + index + ',"score":' + rustFixed6(score) + "}").join(",") + "]";
   }
 
   /** Releases the model: the memory is reclaimed by the garbage collector; later calls throw. */

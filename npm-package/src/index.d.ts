@@ -14,9 +14,22 @@ export type InitInput =
  * Loads and instantiates needle.wasm; await it once before anything else. Without an argument
  * the package's own needle.wasm is used (fetched next to the module in browsers, read from disk in
  * Node). Later calls return the first call's promise. In Cloudflare Workers ("workerd" condition)
- * the module is instantiated at import and init() resolves at once.
+ * the module is instantiated at import and init() resolves at once. The object form
+ * `{ module_or_path }` is wasm-bindgen's (needle-rs's init).
  */
-export default function init(input?: InitInput | Promise<InitInput>): Promise<void>;
+export default function init(
+  input?: InitInput | Promise<InitInput> | { module_or_path?: InitInput | Promise<InitInput> | undefined },
+): Promise<void>;
+
+/** What initSync() can instantiate: needle.wasm compiled, or its bytes. */
+export type SyncInitInput = WebAssembly.Module | ArrayBuffer | ArrayBufferView;
+
+/**
+ * Instantiates needle.wasm synchronously (wasm-bindgen's initSync, for code written for
+ * needle-rs): the compiled module or its bytes, or `{ module }`. Browsers compile large modules
+ * synchronously only in Workers. Does nothing once initialized (and in Cloudflare Workers).
+ */
+export function initSync(input: SyncInitInput | { module: SyncInitInput }): void;
 
 /** True once init() has finished. */
 export function isInitialized(): boolean;
@@ -280,6 +293,35 @@ export class NeedleWasm {
 
   /** Releases the model for the garbage collector; later calls throw a NeedleError of kind STATE. */
   free(): void;
+
+  // needle-rs's API (GitHub Geekgineer/needle-rs, crates/needle-wasm): the same names, arguments
+  // and results. The differences (errors thrown where needle-rs returns undefined or "[]", pieces
+  // and text without its byte-piece and leading-space defects) are in README.md, "Migrating from
+  // needle-rs".
+
+  /** needle-rs's run_stream: onToken gets each token as it is generated; returns the final text (as run). */
+  run_stream(query: string, tools: Tools, onToken: (tokenId: number, piece: string) => void): string;
+
+  /** needle-rs's run_batch: the output text of each {query, tools}, in order. */
+  run_batch(examples: Array<{ query: string; tools: Tools }>): string[];
+
+  /**
+   * needle-rs's encode_contrastive: the L2-normalized contrastive embedding of a text (encoded
+   * alone, at most 256 tokens), contrastive_dim() floats; undefined when the model has no
+   * contrastive head.
+   */
+  encode_contrastive(text: string): Float32Array | undefined;
+
+  /** needle-rs's contrastive_dim(): the size of a contrastive embedding, 0 without a head. */
+  contrastive_dim(): number;
+
+  /**
+   * needle-rs's retrieve_tools: the descriptions (a JSON text of a string array, or the array)
+   * ranked by similarity to the query, at most topK (default 5), as the JSON text
+   * `[{"index":0,"score":0.950000},…]`, best first, scores with six decimals. Throws (WEIGHTS)
+   * when the model has no contrastive head.
+   */
+  retrieve_tools(query: string, descriptionsJson: string | string[], topK?: number): string;
 }
 
 /** A vocabulary alone: text to SentencePiece ids and back. */

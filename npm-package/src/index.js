@@ -6,7 +6,7 @@
 //   const engine = NeedleWasm.load(weightBytes, vocabText);
 //   engine.run("What's the weather in Paris?", tools);  // '[{"name":"get_weather",…}]'
 import { attach, isInitialized, NeedleError } from "./api.js";
-import { instantiate } from "./instantiate.js";
+import { instantiate, instantiateSync } from "./instantiate.js";
 import simdBase64 from "./simd-bytes.js";
 
 export { NeedleWasm, NeedleTokenizer, NeedleError, isInitialized, normalizeTools } from "./api.js";
@@ -20,13 +20,21 @@ let ready = null;
 /**
  * Loads and instantiates needle.wasm; call (and await) once before anything else. `input` may be
  * omitted (the needle.wasm next to this file), or a URL or path string, a URL object, the bytes
- * (ArrayBuffer or a view), a Response (or a promise of one) or a compiled WebAssembly.Module.
+ * (ArrayBuffer or a view), a Response (or a promise of one) or a compiled WebAssembly.Module; or,
+ * as wasm-bindgen's init takes it (needle-rs), an object `{ module_or_path }` holding one of them.
  * Later calls return the first call's promise (after a failure, the next call tries again).
  */
 export default function init(input) {
   if (ready === null) {
+    if (isInitialized()) {
+      ready = Promise.resolve(); // by initSync
+      return ready;
+    }
     ready = (async () => {
-      const [module, simd] = await Promise.all([(async () => compile(await input))(), compileSimd()]);
+      const [module, simd] = await Promise.all([(async () => {
+        const given = await moduleOrPath(await input);
+        return checkModule(await compile(given), describe(given));
+      })(), compileSimd()]);
       attach(await instantiate(module, simd));
     })();
     ready.catch(() => {
@@ -37,20 +45,101 @@ export default function init(input) {
 }
 
 /**
+ * Instantiates needle.wasm synchronously, as wasm-bindgen's initSync (needle-rs): `input` is the
+ * compiled WebAssembly.Module or the bytes of needle.wasm, or an object `{ module }` holding one.
+ * Browsers compile only small modules synchronously on the main thread: call it in a Worker, or
+ * use init(). Does nothing once the package is initialized.
+ */
+export function initSync(input) {
+  if (isInitialized()) {
+    return;
+  }
+  const given = isPlainObject(input) && "module" in input ? input.module : input;
+  let module;
+  if (given instanceof WebAssembly.Module) {
+    module = given;
+  } else if (given instanceof ArrayBuffer || ArrayBuffer.isView(given)) {
+    try {
+      module = new WebAssembly.Module(given, COMPILE_OPTIONS);
+    } catch (e) {
+      throw new NeedleError("INTERNAL", "could not compile the given bytes as needle.wasm: " + e.message, { cause: e });
+    }
+  } else {
+    throw new NeedleError("INPUT", "initSync() takes the compiled WebAssembly.Module or the bytes of needle.wasm "
+        + "(or { module }), got " + (given?.constructor?.name ?? typeof given));
+  }
+  attach(instantiateSync(checkModule(module, "the given module"), compileSimdSync()));
+}
+
+/** wasm-bindgen's form `{ module_or_path: input }` → input. */
+function moduleOrPath(input) {
+  return isPlainObject(input) && "module_or_path" in input ? input.module_or_path : input;
+}
+
+/** What init() was given, for an error message. */
+function describe(input) {
+  if (input === undefined || input === null) {
+    return "the package's needle.wasm";
+  }
+  if (typeof input === "string" || input instanceof URL) {
+    return String(input);
+  }
+  if (typeof Response !== "undefined" && input instanceof Response) {
+    return input.url || "the response";
+  }
+  return input instanceof WebAssembly.Module ? "the given WebAssembly.Module" : "the given bytes";
+}
+
+function isPlainObject(v) {
+  return v !== null && typeof v === "object" && (Object.getPrototypeOf(v) === Object.prototype
+      || Object.getPrototypeOf(v) === null);
+}
+
+/**
+ * The module itself when it is needle-java-wasm's needle.wasm; else a clear error (the usual
+ * mistake: handing over needle-rs's needle_wasm_bg.wasm after switching packages).
+ */
+function checkModule(module, what) {
+  const names = WebAssembly.Module.exports(module).map((e) => e.name);
+  if (names.includes("loadSimd")) {
+    return module;
+  }
+  const needleRs = names.some((n) => n.startsWith("__wbindgen") || n.startsWith("needlewasm_"));
+  throw new NeedleError("INPUT", (needleRs ? "this is needle-rs's needle_wasm_bg.wasm (" + what + "), not"
+      : "this is not") + " needle-java-wasm's needle.wasm" + (needleRs ? "" : " (" + what + ")")
+      + ": call init() without an argument (the package's own needle.wasm) or give it needle-java-wasm/needle.wasm");
+}
+
+/**
  * The SIMD kernels (needle-simd.wasm, carried in simd-bytes.js), compiled; null where the host has
  * no Wasm SIMD (or cannot compile them): the engine then uses its portable kernels.
  */
 async function compileSimd() {
   try {
-    const text = atob(simdBase64);
-    const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) {
-      bytes[i] = text.charCodeAt(i);
-    }
+    const bytes = simdBytes();
     return WebAssembly.validate(bytes) ? await WebAssembly.compile(bytes) : null;
   } catch {
     return null;
   }
+}
+
+/** compileSimd, synchronously (for initSync). */
+function compileSimdSync() {
+  try {
+    const bytes = simdBytes();
+    return WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  } catch {
+    return null;
+  }
+}
+
+function simdBytes() {
+  const text = atob(simdBase64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    bytes[i] = text.charCodeAt(i);
+  }
+  return bytes;
 }
 
 async function compile(input) {
@@ -80,7 +169,7 @@ async function compile(input) {
     return compileResponse(response);
   }
   throw new NeedleError("INPUT", "init() takes nothing, a URL, a path, bytes, a Response or a "
-      + "WebAssembly.Module, got " + (input?.constructor?.name ?? typeof input));
+      + "WebAssembly.Module (or { module_or_path: one of them }), got " + (input?.constructor?.name ?? typeof input));
 }
 
 /** A URL for a URL object or an absolute URL string; null for a plain path (Node). */

@@ -17,3 +17,6 @@ attach(instantiateSync(wasmModule, simdModule));
 export default function init() {
   return Promise.resolve();
 }
+
+/** Already done at import (wasm-bindgen's initSync, for code written for needle-rs); does nothing. */
+export function initSync() {}

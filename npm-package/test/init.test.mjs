@@ -43,6 +43,30 @@ for (const mode of ["nothing", "path", "file-url-string", "url", "bytes", "array
   });
 }
 
+for (const mode of ["module_or_path", "module_or_path-promise-of-module", "initSync-module", "initSync-object",
+  "initSync-bytes", "initSync-module-then-init"]) {
+  test(`${mode.startsWith("initSync") ? "initSync" : "init"}(${mode}) (wasm-bindgen's forms, needle-rs's) then a parity case`, async () => {
+    const out = await child(mode);
+    assert.equal(out.error, undefined, JSON.stringify(out.error));
+    assert.equal(out.mismatch, null);
+    assert.ok(out.ids.length > 0);
+  });
+}
+
+test("init() or initSync() with needle-rs's wasm file says so in one line", async () => {
+  for (const mode of ["needle-rs-wasm", "initSync-needle-rs-wasm"]) {
+    const out = await child(mode);
+    assert.equal(out.error.kind, "INPUT", mode);
+    assert.match(out.error.message, /^this is needle-rs's needle_wasm_bg\.wasm \(the given (bytes|module)\), not needle-java-wasm's needle\.wasm: call init\(\) without an argument/);
+  }
+  const other = await child("other-wasm");
+  assert.equal(other.error.kind, "INPUT");
+  assert.match(other.error.message, /^this is not needle-java-wasm's needle\.wasm \(the given bytes\): call init\(\)/);
+  const path = await child("initSync-path");
+  assert.equal(path.error.kind, "INPUT");
+  assert.match(path.error.message, /initSync\(\) takes the compiled WebAssembly\.Module or the bytes of needle\.wasm/);
+});
+
 test("using the package before init() is a STATE error", async () => {
   const out = await child("not-initialized");
   assert.equal(out.error.kind, "STATE");

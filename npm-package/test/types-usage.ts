@@ -7,6 +7,7 @@ import init, {
   DEFAULT_VOCAB_URL,
   DEFAULT_WEIGHTS_URL,
   downloadModel,
+  initSync,
   isInitialized,
   NeedleError,
   NeedleTokenizer,
@@ -30,6 +31,7 @@ import type {
   RunOptions,
   RunResult,
   StreamOptions,
+  SyncInitInput,
   Timings,
   ToolCall,
   ToolDefinition,
@@ -46,6 +48,14 @@ export async function usage(weights: Uint8Array, vocab: string): Promise<void> {
   await init(inputs[0]);
   await init(Promise.resolve(inputs[1]!));
   await init();
+  // wasm-bindgen's forms (needle-rs): { module_or_path }, initSync
+  await init({ module_or_path: "needle.wasm" });
+  await init({ module_or_path: Promise.resolve(new URL("https://example.com/needle.wasm")) });
+  const syncInput: SyncInitInput = new WebAssembly.Module(new Uint8Array(8));
+  initSync(syncInput);
+  initSync({ module: new Uint8Array(8) });
+  // @ts-expect-error initSync cannot find needle.wasm by itself: it takes the module or its bytes
+  initSync();
   const ready: boolean = isInitialized();
 
   // tools in every form, normalized without a model
@@ -135,6 +145,30 @@ export async function usage(weights: Uint8Array, vocab: string): Promise<void> {
   engine.config.d_model = 1;
   const flags: boolean[] = [engine.hasContrastiveHead, engine.hasVocab];
   const loadMs: number = engine.loadMs;
+
+  // code written for needle-rs (its needle_wasm.d.ts: load may return undefined there)
+  const maybe: NeedleWasm | undefined = NeedleWasm.load(weights, vocab);
+  if (!maybe) {
+    throw new Error("load failed");
+  }
+  const toolsJson: string = JSON.stringify([weather]);
+  const out: string = maybe.run("Book a flight from London to JFK tomorrow", toolsJson);
+  const final: string = maybe.run_stream("query", toolsJson, (id: number, piece: string) => void [id, piece]);
+  const texts: string[] = maybe.run_batch([{ query: "q1", tools: toolsJson }, { query: "q2", tools: [weather] }]);
+  const embedding: Float32Array | undefined = maybe.encode_contrastive("weather forecast");
+  if (embedding) {
+    const cosine: number = embedding.reduce((s, v) => s + v * v, 0);
+    void cosine;
+  }
+  const dim: number = maybe.contrastive_dim();
+  const rankedJson: string = maybe.retrieve_tools("query", JSON.stringify(["Get weather data", "Send an email"]), 2);
+  const ranked: Array<{ index: number; score: number }> = JSON.parse(rankedJson);
+  maybe.retrieve_tools("query", ["Get weather data"]);
+  // @ts-expect-error contrastive_dim is a method, as in needle-rs
+  const notANumber: number = maybe.contrastive_dim;
+  // @ts-expect-error run_batch takes {query, tools} objects
+  maybe.run_batch(["q1", "q2"]);
+  maybe.free();
   engine.free();
 
   const tokenizer: NeedleTokenizer = NeedleTokenizer.load(vocab);
@@ -182,5 +216,6 @@ export async function usage(weights: Uint8Array, vocab: string): Promise<void> {
   await downloadModel();
 
   void [ready, json, modelText, renamed, badForm, simd, text, numbers, complete, streamed, batch, ranking, back,
-    generated, sizes, source, shape, flags, loadMs, pieces, decoded, mine, wrongKind, files];
+    generated, sizes, source, shape, flags, loadMs, pieces, decoded, mine, wrongKind, files, out, final, texts, dim,
+    ranked, notANumber];
 }

@@ -357,10 +357,10 @@ public final class NeedleEngine {
         for (int i = 0; i < descriptions.size(); i++) {
             checkLength("tool description " + i, descriptions.get(i));
         }
-        float[] q = model.contrastiveEmbedding(retrievalIds(tok, query));
+        float[] q = embedding(tok, query);
         ToolScore[] all = new ToolScore[descriptions.size()];
         for (int i = 0; i < all.length; i++) {
-            float[] d = model.contrastiveEmbedding(retrievalIds(tok, descriptions.get(i)));
+            float[] d = embedding(tok, descriptions.get(i));
             float dot = 0f;
             for (int k = 0; k < q.length; k++) {
                 dot += q[k] * d[k];
@@ -383,8 +383,25 @@ public final class NeedleEngine {
         return top;
     }
 
-    private static int[] retrievalIds(Tokenizer tok, String text) {
-        return tok.encodePrefix(text == null ? "" : text, RETRIEVAL_MAX_TOKENS);
+    /**
+     * The contrastive embedding of a text, as {@link #retrieveTools} computes it for the query and
+     * each description (docs/spec/MODEL.md section 2): the text encoded alone (no separator token,
+     * at most {@value #RETRIEVAL_MAX_TOKENS} tokens), pooled over its positions, projected and
+     * L2-normalized; {@code contrastive_dim} floats. The retrieval score of two texts is the dot
+     * product of their embeddings. An empty text pools nothing: the head's output for a zero
+     * vector, normalized.
+     *
+     * @throws NeedleException when the model has no contrastive head (WEIGHTS) or no vocabulary
+     */
+    public float[] contrastiveEmbedding(String text) {
+        Tokenizer tok = requireTokenizer();
+        model.requireContrastiveHead();
+        checkLength("the text", text);
+        return embedding(tok, text);
+    }
+
+    private float[] embedding(Tokenizer tok, String text) {
+        return model.contrastiveEmbedding(tok.encodePrefix(text == null ? "" : text, RETRIEVAL_MAX_TOKENS));
     }
 
     /** The encoder input ids run() would feed the model (docs/spec/MODEL.md section 3 steps 1-2). Needs a vocab. */

@@ -304,6 +304,41 @@ class RetrievalTest {
         checkAgainstDirect(engine, head, longer, descs);
     }
 
+    /**
+     * {@link NeedleEngine#contrastiveEmbedding}: the direct computation's vector, of
+     * contrastive_dim floats and unit length, and exactly the vectors whose dot product
+     * (float, in index order) is the retrieval score.
+     */
+    @Test
+    void embeddingsAreTheVectorsRetrievalScores() {
+        ModelWriter w = writer(48, 8192, 64, 32);
+        byte[] file = w.build();
+        NeedleEngine engine = NeedleEngine.load(file, Shared.vocab());
+        Head head = new Head(file, w.dModel());
+        String query = "What's the weather like in Berlin?";
+        float[] q = engine.contrastiveEmbedding(query);
+        assertEquals(engine.config().contrastiveDim, q.length);
+        for (String text : new String[] {query, DESCRIPTIONS[8], "x", ""}) {
+            float[] e = engine.contrastiveEmbedding(text);
+            double[] direct = head.embed(engine, text);
+            double norm = 0;
+            for (int k = 0; k < e.length; k++) {
+                assertEquals(direct[k], e[k], 1e-4, text + " [" + k + "]");
+                norm += (double) e[k] * e[k];
+            }
+            assertEquals(1.0, norm, 1e-5, "unit length: " + text);
+        }
+        List<String> descriptions = Arrays.asList(DESCRIPTIONS);
+        for (ToolScore s : engine.retrieveTools(query, descriptions, descriptions.size())) {
+            float[] d = engine.contrastiveEmbedding(descriptions.get(s.index));
+            float dot = 0f;
+            for (int k = 0; k < q.length; k++) {
+                dot += q[k] * d[k];
+            }
+            assertEquals(dot, s.score, 0f, "score of " + s.index);
+        }
+    }
+
     @Test
     void aModelWithoutTheHeadFailsClearly() {
         NeedleEngine engine = NeedleEngine.load(ModelWriter.tiny().seed(3).build(), TestVocab.make(512, 3));
@@ -311,6 +346,8 @@ class RetrievalTest {
                 () -> engine.retrieveTools("weather", Arrays.asList(DESCRIPTIONS), 3));
         assertEquals(NeedleException.Kind.WEIGHTS, e.kind());
         assertTrue(e.getMessage().contains("no contrastive head"), e.getMessage());
+        NeedleException embed = assertThrows(NeedleException.class, () -> engine.contrastiveEmbedding("weather"));
+        assertEquals(NeedleException.Kind.WEIGHTS, embed.kind());
         // without a vocabulary retrieval cannot tokenize
         NeedleEngine noVocab = NeedleEngine.load(writer(47, 512, 32, 8).build(), null);
         NeedleException v = assertThrows(NeedleException.class,

@@ -200,6 +200,7 @@ class PublicApiGarbageTest {
             List<String> d = texts();
             int k = anyInt();
             only("retrieveTools", () -> engine.retrieveTools(q, d, k));
+            only("contrastiveEmbedding", () -> engine.contrastiveEmbedding(q));
             List<BatchItem> batch = random.nextInt(6) == 0 ? null
                     : Arrays.asList(new BatchItem(q, t), random.nextBoolean() ? null : new BatchItem(t, q));
             only("runBatch", () -> engine.runBatch(batch, o));

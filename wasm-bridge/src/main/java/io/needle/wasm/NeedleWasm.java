@@ -210,7 +210,7 @@ public final class NeedleWasm {
     public String retrieveTools(String query, String descriptionsJson, int topK) {
         return WasmError.guard(() -> {
             NeedleEngine e = engine();
-            List<String> descriptions = strings(descriptionsJson, "descriptions");
+            List<String> descriptions = strings(descriptionsJson, "tool descriptions");
             List<Object> out = new ArrayList<>();
             for (ToolScore s : e.retrieveTools(query, descriptions, topK)) {
                 List<Object> pair = new ArrayList<>();
@@ -220,6 +220,16 @@ public final class NeedleWasm {
             }
             return Json.write(out);
         });
+    }
+
+    /**
+     * The contrastive embedding of {@code text} ({@link NeedleEngine#contrastiveEmbedding}: the
+     * text encoded alone, at most 256 tokens, L2-normalized), contrastive_dim floats; arrives in
+     * JavaScript as a {@code Float32Array}. Fails (WEIGHTS) when the model has no contrastive head.
+     */
+    @JSExport
+    public float[] contrastiveEmbedding(String text) {
+        return WasmError.guard(() -> engine().contrastiveEmbedding(text));
     }
 
     /** The SentencePiece ids of {@code text}. */
@@ -335,7 +345,15 @@ public final class NeedleWasm {
     }
 
     private static List<String> strings(String json, String what) {
-        Object parsed = Json.parse(json == null ? "null" : json);
+        Object parsed;
+        try {
+            parsed = Json.parse(json == null ? "null" : json);
+        } catch (NeedleException e) {
+            // needle-rs's retrieve_tools takes the descriptions as a JSON text the caller writes
+            String m = e.getMessage();
+            throw new NeedleException(e.kind(), "the " + what + " are not valid JSON: "
+                    + (m.startsWith("invalid JSON: ") ? m.substring("invalid JSON: ".length()) : m));
+        }
         if (!(parsed instanceof List)) {
             throw new NeedleException(NeedleException.Kind.INPUT, "the " + what + " must be an array of strings");
         }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.needle.engine.NeedleEngine;
 import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
+import io.needle.engine.TokenListener;
 import io.needle.engine.ToolScore;
 import io.needle.json.Json;
 import io.needle.synthetic.ModelWriter;
@@ -15,6 +16,8 @@ import io.needle.synthetic.TensorType;
 import io.needle.synthetic.TestVocab;
 import io.needle.testing.Shared;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,11 +134,179 @@ class NodeFixturesTest {
 
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("models", models);
+        manifest.put("needle_rs", needleRs(dir, List.of("swiglu-contrastive", "drelu-gqa-contrastive"), "tiny-drelu"));
         manifest.put("parity", parity);
         manifest.put("fullsize", fullSize(dir));
         manifest.put("tool_reports", toolReports());
         Files.writeString(dir.resolve("manifest.json"), Json.write(manifest), StandardCharsets.UTF_8);
         assertTrue(Files.size(dir.resolve("manifest.json")) > 0);
+    }
+
+    /**
+     * The inputs of needle-rs's documentation snippets (its README and docs/wasm-integration.md,
+     * GitHub Geekgineer/needle-rs) that npm-package/test/needle-rs.test.mjs runs unchanged against
+     * needle-java-wasm, with the globals they use: {@code toolsJson}, {@code tools},
+     * {@code translatorTools}. {@code tools} is the tool of wasm-integration.md's page example, as
+     * its {@code JSON.stringify} writes it.
+     */
+    static final String NEEDLE_RS_TOOLS_JSON = "[{\"name\":\"book_flight\",\"description\":\"Book a flight\","
+            + "\"parameters\":{\"origin\":{\"type\":\"string\",\"description\":\"Departure city or airport\","
+            + "\"required\":true},\"destination\":{\"type\":\"string\",\"description\":\"Arrival city or airport\","
+            + "\"required\":true},\"date\":{\"type\":\"string\",\"description\":\"Travel date\",\"required\":false}}},"
+            + "{\"name\":\"getWeather\",\"description\":\"Get the weather\",\"parameters\":{\"location\":"
+            + "{\"type\":\"string\",\"description\":\"City\",\"required\":true}}}]";
+    static final String NEEDLE_RS_TOOLS = "[{\"name\":\"get_weather\",\"description\":\"Get current weather for a city\","
+            + "\"parameters\":{\"type\":\"object\",\"properties\":{\"location\":{\"type\":\"string\"}}}}]";
+    static final String NEEDLE_RS_TRANSLATOR_TOOLS = "[{\"type\":\"function\",\"function\":{\"name\":\"translate\","
+            + "\"description\":\"Translate a text\",\"parameters\":{\"type\":\"object\",\"properties\":{\"text\":"
+            + "{\"type\":\"string\"},\"target_language\":{\"type\":\"string\"}},\"required\":[\"text\",\"target_language\"]}}}]";
+    /** (query, tools) of the snippets' runs, then of needle-rs's crates/needle-wasm/tests/node_e2e.js and two more. */
+    static final String[][] NEEDLE_RS_RUNS = {
+        {"Book a flight from London to JFK tomorrow", NEEDLE_RS_TOOLS_JSON},
+        {"Book a flight from London to New York", NEEDLE_RS_TOOLS},
+        {"What is the weather in Paris?", NEEDLE_RS_TOOLS},
+        {"Translate 'hello' to Spanish", NEEDLE_RS_TRANSLATOR_TOOLS},
+        {"What's the weather in Paris?", "[{\"name\":\"get_weather\",\"description\":\"Get weather\","
+                + "\"parameters\":{\"location\":{\"type\":\"string\"}}}]"},
+        {"Search for Python tutorials", "[{\"name\":\"web_search\",\"description\":\"Search\","
+                + "\"parameters\":{\"query\":{\"type\":\"string\"}}}]"},
+        {"R\u00e9serve un vol pour T\u014dky\u014d \u2708\ufe0f demain", NEEDLE_RS_TOOLS_JSON},
+        {"", NEEDLE_RS_TOOLS},
+    };
+    /**
+     * A tool whose one argument must be a non-ASCII name: the output, when the model calls it,
+     * holds characters that only byte pieces spell with the test vocabularies (needle-rs streams
+     * and prints those as {@code <0xC3><0xBC>}). The first of these queries whose run calls the
+     * tool is recorded, marked {@code non_ascii}.
+     */
+    static final String NEEDLE_RS_CITY_TOOLS = "[{\"name\":\"set_city\",\"description\":\"Choose the city\","
+            + "\"parameters\":{\"city\":{\"type\":\"string\",\"description\":\"City\",\"required\":true,"
+            + "\"enum\":[\"Z\u00fcrich\",\"T\u014dky\u014d\",\"Krak\u00f3w\",\"S\u00e3o Paulo\"]}}}]";
+    static final String[] NEEDLE_RS_CITY_QUERIES = {
+        "Set the city to Z\u00fcrich", "Take me to S\u00e3o Paulo", "Krak\u00f3w please", "Choose the city",
+        "T\u014dky\u014d", "city", "Which city? Z\u00fcrich!", "I live in Krak\u00f3w", "weather there",
+        "set city", "Go", "Paulo", "Choose Tokyo", "The city of S\u00e3o Paulo", "Pick a city for me",
+    };
+
+    /** The texts the snippets and tests embed (encode_contrastive). */
+    static final String[] NEEDLE_RS_TEXTS = {
+        "weather forecast", "What is the weather in Paris?", "Get weather data", "Search the web",
+        "Send an email", "M\u00e9t\u00e9o \u00e0 Paris \u2600\ufe0f", "",
+    };
+    /** retrieve_tools calls: query, descriptions, top_k (the first is wasm-integration.md's). */
+    static final Object[][] NEEDLE_RS_RETRIEVALS = {
+        {"What is the weather in Paris?", List.of("Get weather data", "Search the web", "Send an email"), 2},
+        {"What's the weather in Paris?", List.of("Get current weather conditions for a location",
+                "Search the web for information", "Send an email to a recipient"), 2},
+        {"Send Alice a message", Arrays.asList(DESCRIPTIONS), 10},
+        {"wake me up at 7", Arrays.asList(DESCRIPTIONS), 0},
+    };
+
+    /**
+     * What the JVM engine answers to needle-rs's JavaScript API calls on the given models (each
+     * with a contrastive head), and the model without a head whose contrastive calls the node test
+     * checks: {@code run}: the text of a default run and the (id, piece) pairs a token listener
+     * hears; {@code embeddings}: contrastive embeddings; {@code retrievals}: the string needle-rs's
+     * retrieve_tools returns, {@code [{"index":i,"score":s}, ...]} with the score written as Rust's
+     * {@code {:.6}} writes an f32 (its exact value rounded half to even, the sign kept).
+     */
+    private static Map<String, Object> needleRs(Path dir, List<String> names, String noHead) throws IOException {
+        Map<String, Object> out = new LinkedHashMap<>();
+        Map<String, Object> globals = new LinkedHashMap<>();
+        globals.put("toolsJson", NEEDLE_RS_TOOLS_JSON);
+        globals.put("tools", NEEDLE_RS_TOOLS);
+        globals.put("translatorTools", NEEDLE_RS_TRANSLATOR_TOOLS);
+        out.put("globals", globals);
+        out.put("no_head_model", noHead);
+        List<Object> models = new ArrayList<>();
+        for (String name : names) {
+            NeedleEngine engine = NeedleEngine.load(Files.readAllBytes(dir.resolve(name + ".safetensors")),
+                    Files.readString(dir.resolve(name + ".vocab.txt"), StandardCharsets.UTF_8));
+            assertTrue(engine.model().hasContrastiveHead(), name + " has a contrastive head");
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", name);
+            m.put("contrastive_dim", engine.config().contrastiveDim);
+            List<Object> runs = new ArrayList<>();
+            for (String[] r : NEEDLE_RS_RUNS) {
+                runs.add(streamedRun(engine, r[0], r[1]));
+            }
+            Map<String, Object> nonAscii = null;
+            for (String q : NEEDLE_RS_CITY_QUERIES) {
+                Map<String, Object> run = streamedRun(engine, q, NEEDLE_RS_CITY_TOOLS);
+                if (((String) run.get("text")).chars().anyMatch(c -> c > 127)) {
+                    nonAscii = run;
+                    break;
+                }
+            }
+            assertTrue(nonAscii != null, name + ": no query of NEEDLE_RS_CITY_QUERIES makes the model call set_city"
+                    + " (add queries)");
+            nonAscii.put("non_ascii", true);
+            runs.add(nonAscii);
+            m.put("runs", runs);
+            List<Object> embeddings = new ArrayList<>();
+            for (String text : NEEDLE_RS_TEXTS) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("text", text);
+                List<Object> vector = new ArrayList<>();
+                for (float v : engine.contrastiveEmbedding(text)) {
+                    vector.add((double) v); // exact: the node test compares Math.fround of it
+                }
+                e.put("vector", vector);
+                embeddings.add(e);
+            }
+            m.put("embeddings", embeddings);
+            List<Object> retrievals = new ArrayList<>();
+            for (Object[] r : NEEDLE_RS_RETRIEVALS) {
+                @SuppressWarnings("unchecked")
+                List<String> descriptions = (List<String>) r[1];
+                StringBuilder json = new StringBuilder("[");
+                for (ToolScore s : engine.retrieveTools((String) r[0], descriptions, (Integer) r[2])) {
+                    json.append(json.length() > 1 ? "," : "").append("{\"index\":").append(s.index)
+                            .append(",\"score\":").append(rustFixed6(s.score)).append('}');
+                }
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("query", r[0]);
+                e.put("descriptions", descriptions);
+                e.put("top_k", r[2]);
+                e.put("json", json.append(']').toString());
+                retrievals.add(e);
+            }
+            m.put("retrievals", retrievals);
+            models.add(m);
+        }
+        out.put("models", models);
+        return out;
+    }
+
+    /** A default run with its (id, piece) pairs as a token listener hears them. */
+    private static Map<String, Object> streamedRun(NeedleEngine engine, String query, String tools) {
+        List<Object> pieces = new ArrayList<>();
+        String[] tail = {null};
+        RunResult result = engine.run(query, tools, new RunOptions().listener(new TokenListener() {
+            @Override
+            public void onToken(int id, String piece) {
+                pieces.add(List.of(id, piece));
+            }
+
+            @Override
+            public void onFinish(String rest) {
+                tail[0] = rest;
+            }
+        }));
+        assertEquals(engine.run(query, tools).text, result.text);
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("query", query);
+        run.put("tools", tools);
+        run.put("text", result.text);
+        run.put("pieces", pieces);
+        run.put("tail", tail[0]);
+        return run;
+    }
+
+    /** Rust's {@code format!("{:.6}", x)} of an f32: the exact value, rounded half to even, its sign kept. */
+    static String rustFixed6(float x) {
+        String digits = new BigDecimal((double) x).abs().setScale(6, RoundingMode.HALF_EVEN).toPlainString();
+        return (Float.floatToRawIntBits(x) < 0 ? "-" : "") + digits;
     }
 
     /** Tool lists and the JVM's ToolReport of each. */
