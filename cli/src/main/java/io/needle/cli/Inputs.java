@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
@@ -15,6 +16,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -101,7 +103,7 @@ final class Inputs {
                 throw CliException.error("cannot read " + what + " file '" + path + "': larger than "
                         + MAX_FILE_BYTES + " bytes");
             }
-            return Files.readAllBytes(p);
+            return readChunked(p);
         } catch (NoSuchFileException e) {
             throw CliException.error("cannot read " + what + " file '" + path + "': no such file");
         } catch (AccessDeniedException e) {
@@ -112,6 +114,47 @@ final class Inputs {
         } catch (OutOfMemoryError e) {
             throw CliException.error("cannot read " + what + " file '" + path
                     + "': not enough memory (raise the heap with NEEDLE_JAVA_OPTS=-Xmx...)");
+        }
+    }
+
+    /** Largest single read of {@link #readChunked}. */
+    private static final int CHUNK_BYTES = 1 << 20;
+
+    /**
+     * The whole file, read straight into the array in reads of at most {@link #CHUNK_BYTES}. Not
+     * {@link Files#readAllBytes}: it reads a file in one call, which the JDK passes through a
+     * temporary native buffer as large as the file (22 MB more peak memory for the full-size
+     * model, kept until the process ends); here that buffer is 1 MB. A file longer than its size
+     * said (growing, or a special file) is read to its end all the same.
+     */
+    static byte[] readChunked(Path p) throws IOException {
+        try (SeekableByteChannel ch = Files.newByteChannel(p)) {
+            long size = ch.size();
+            if (size > MAX_FILE_BYTES) {
+                throw new IOException("larger than " + MAX_FILE_BYTES + " bytes");
+            }
+            byte[] data = new byte[(int) size];
+            int n = 0;
+            while (true) {
+                if (n == data.length) {
+                    ByteBuffer probe = ByteBuffer.allocate(1);
+                    if (ch.read(probe) <= 0) {
+                        break; // the end, where the size said
+                    }
+                    if (data.length >= MAX_FILE_BYTES) {
+                        throw new IOException("larger than " + MAX_FILE_BYTES + " bytes");
+                    }
+                    data = Arrays.copyOf(data, (int) Math.min(MAX_FILE_BYTES, Math.max(8192, data.length * 2L)));
+                    data[n++] = probe.get(0);
+                    continue;
+                }
+                int r = ch.read(ByteBuffer.wrap(data, n, Math.min(CHUNK_BYTES, data.length - n)));
+                if (r < 0) {
+                    break;
+                }
+                n += r;
+            }
+            return n == data.length ? data : Arrays.copyOf(data, n);
         }
     }
 
