@@ -5,6 +5,7 @@ import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
 import io.needle.json.Json;
 import io.needle.jvm.ParallelKernels;
+import io.needle.jvm.VectorKernels;
 import io.needle.model.Config;
 import io.needle.synthetic.ModelWriter;
 import io.needle.synthetic.TestVocab;
@@ -58,7 +59,8 @@ final class BenchCommand {
     static final int STANDARD_STEPS = 32;
     static final int WEATHER_STEPS = 20;
 
-    private static final List<String> VALUE_OPTIONS = List.of("runs", "warmup", "weights", "vocab", "save", "threads");
+    private static final List<String> VALUE_OPTIONS = List.of("runs", "warmup", "weights", "vocab", "save", "threads",
+            "kernels");
     private static final List<String> FLAGS = List.of("json", "no-roofline", "quick");
 
     private BenchCommand() {
@@ -103,7 +105,21 @@ final class BenchCommand {
         boolean quick = a.flag("quick");
         int runs = intOption(a, "runs", quick ? 3 : 7, 1, 1000);
         int warmup = intOption(a, "warmup", quick ? 1 : 3, 0, 1000);
-        int threads = intOption(a, "threads", 1, 1, 64);
+        String kernelsName = a.value("kernels");
+        if (kernelsName == null) { // the fastest one-thread kernels, or (--threads N) the portable ones split
+            kernelsName = a.value("threads") != null && !"1".equals(a.value("threads")) ? "parallel"
+                    : VectorKernels.available() ? "vector" : "portable";
+        }
+        if (!List.of("portable", "parallel", "vector").contains(kernelsName)) {
+            throw CliException.usage("--kernels must be portable, parallel or vector, got '" + kernelsName + "'");
+        }
+        if (kernelsName.equals("vector") && !VectorKernels.available()) {
+            throw CliException.usage("--kernels vector needs the Vector API: run java with --add-modules jdk.incubator.vector");
+        }
+        int threads = intOption(a, "threads", kernelsName.equals("parallel") ? 2 : 1, 1, 64);
+        if (kernelsName.equals("portable") && threads != 1) {
+            throw CliException.usage("--kernels portable runs on one thread (--threads 1)");
+        }
         byte[] weights;
         String vocab;
         String modelName;
@@ -124,11 +140,14 @@ final class BenchCommand {
         PrintStream log = json ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
         log.print("needle bench: " + modelName + ", " + String.format("%.1f", weights.length / 1e6) + " MB; Java "
                 + System.getProperty("java.version") + ", " + Runtime.getRuntime().availableProcessors()
-                + " cores; " + (threads == 1 ? "portable kernels" : "kernels on " + threads + " threads")
+                + " cores; " + kernelsName + " kernels"
+                + (kernelsName.equals("vector") ? " (" + VectorKernels.describe() + ")" : "")
+                + (threads == 1 ? ", one thread" : " on " + threads + " threads")
                 + "; medians of " + runs + " runs after " + warmup + " warm-up runs\n");
         resetPeaks();
         List<Result> results = new ArrayList<>();
-        try (ParallelKernels kernels = new ParallelKernels(threads)) {
+        try (ParallelKernels kernels = new ParallelKernels(threads,
+                kernelsName.equals("vector") ? VectorKernels.create() : null)) {
             results.add(measure("standard", weights, vocab, QUERY, TOOLS, STANDARD_STEPS, runs, warmup, kernels));
             results.add(measure("weather", weights, vocab, WEATHER_QUERY, WEATHER_TOOLS, WEATHER_STEPS, runs, warmup,
                     kernels));
@@ -152,6 +171,7 @@ final class BenchCommand {
         report.put("runs", runs);
         report.put("warmup", warmup);
         report.put("threads", threads);
+        report.put("kernels", kernelsName);
         List<Object> list = new ArrayList<>();
         for (Result r : results) {
             list.add(toJson(r));
@@ -181,7 +201,8 @@ final class BenchCommand {
 
     /**
      * Runs the workload warmup + runs times, each time loading the engine (with {@code kernels}
-     * installed: {@link ParallelKernels}, the portable kernels themselves with one thread) and
+     * installed: {@link ParallelKernels}, over the portable or the {@link VectorKernels} ones; the
+     * portable kernels themselves with one thread and no inner kernels) and
      * running once.
      */
     static Result measure(String name, byte[] weights, String vocab, String query, String tools, int steps, int runs,

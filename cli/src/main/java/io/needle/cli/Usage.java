@@ -73,7 +73,7 @@ final class Usage {
                   similarity, 6 decimals). A DESCRIPTION may be '-' or '@path' too. Fails if
                   the model has no contrastive head.
               bench [--runs N] [--warmup N] [--quick] [--json] [--no-roofline] [--save DIR]
-                  [--weights W --vocab V] [--threads N]
+                  [--weights W --vocab V] [--threads N] [--kernels portable|parallel|vector]
                   The benchmark of BENCHMARKS.md: load + run medians of two workloads on the
                   full-size random model (or W/V), constrained, eos ignored: "standard" (about
                   120 encoder tokens, 32 decode steps) and "weather" (the needle-rs example, 20
@@ -81,7 +81,11 @@ final class Usage {
                   fraction of that roofline reached. --json: one JSON object on stdout;
                   --save DIR: also write DIR/bench.safetensors and DIR/vocab.txt (for the Node
                   benchmark, npm-package/bench/bench.mjs); --threads N: split the matrix
-                  products over N threads (the same tokens as the default, one).
+                  products over N threads (the same tokens as the default, one); --kernels:
+                  the JVM's kernels measured: portable (the reference loops), parallel (those
+                  split over --threads, default 2), vector (the Vector API ones, the default
+                  when java runs with --add-modules jdk.incubator.vector; with --threads N
+                  split too). Every choice gives the same tokens.
               download [--hub-url URL] [--force]
                   Download the default model into the model cache now (progress on stderr) and
                   print the paths of the two files. --force downloads them again.

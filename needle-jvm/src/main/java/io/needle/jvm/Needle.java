@@ -44,7 +44,12 @@ import java.util.List;
 public final class Needle implements AutoCloseable {
     /** Which kernels a loaded model runs; both give the same tokens. */
     public enum Kernels {
-        /** The fastest this host has: the portable arithmetic split over the cores ({@link ParallelKernels#shared()}). */
+        /**
+         * The fastest this host has: the Vector API kernels ({@link VectorKernels}) split over the
+         * cores ({@link ParallelKernels#sharedVector()}) where the JVM has {@code jdk.incubator.vector}
+         * ({@code --add-modules jdk.incubator.vector}), else the portable arithmetic split over the
+         * cores ({@link ParallelKernels#shared()}).
+         */
         FASTEST,
         /** The portable engine's own loops, one thread (the reference). */
         PORTABLE
@@ -78,9 +83,16 @@ public final class Needle implements AutoCloseable {
         return new Needle(NeedleEngine.load(weightBytes, vocabText, kernels(kernels)), weights, vocab);
     }
 
-    /** The engine's kernels for a choice: {@link ParallelKernels#shared()} or null (portable). */
+    /**
+     * The engine's kernels for a choice: {@link ParallelKernels#sharedVector()} when the Vector API
+     * is available ({@link VectorKernels#available()}), else {@link ParallelKernels#shared()}; null
+     * for {@link Kernels#PORTABLE}.
+     */
     public static io.needle.model.Kernels kernels(Kernels choice) {
-        return choice == Kernels.PORTABLE ? null : ParallelKernels.shared();
+        if (choice == Kernels.PORTABLE) {
+            return null;
+        }
+        return VectorKernels.available() ? ParallelKernels.sharedVector() : ParallelKernels.shared();
     }
 
     /**

@@ -22,7 +22,9 @@ import java.util.concurrent.Future;
  * rows; the full output projection gives each thread a share of the vocabulary. Every output value is computed by the
  * portable code, whole, on one thread, so the floats, and the tokens, are exactly the portable
  * kernels' (tests: ParallelKernelsTest). One-row linears (a decoder step) are too small to split
- * and run on the caller's thread.
+ * and run on the caller's thread. Given inner kernels ({@link #ParallelKernels(int, Kernels)},
+ * for example {@link VectorKernels}), each share runs those instead of the portable code: the
+ * same floats again, as the inner kernels compute the portable ones.
  *
  * <pre>
  * NeedleEngine engine = NeedleEngine.load(weights, vocab, ParallelKernels.shared());
@@ -38,6 +40,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
     static final int MIN_VOCAB = 1024;
 
     private final int threads;
+    private final Kernels inner; // the one-thread kernels run on each share (null: the portable ones)
     private final ExecutorService pool; // threads - 1 workers; the caller's thread does share 0
     private final ThreadLocal<Work> work = ThreadLocal.withInitial(Work::new);
 
@@ -51,6 +54,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
     }
 
     private static ParallelKernels shared;
+    private static ParallelKernels sharedVector;
 
     /**
      * The process's kernels: one thread per core, at most 2 (this project's machines; more threads
@@ -64,12 +68,35 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
         return shared;
     }
 
+    /**
+     * The process's Vector API kernels ({@link VectorKernels}) split over up to 2 cores like
+     * {@link #shared()}; only when {@link VectorKernels#available()}.
+     */
+    public static synchronized ParallelKernels sharedVector() {
+        if (sharedVector == null) {
+            sharedVector = new ParallelKernels(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())),
+                    VectorKernels.create());
+        }
+        return sharedVector;
+    }
+
     /** Kernels splitting the work between {@code threads} threads (1: the portable kernels as they are). */
     public ParallelKernels(int threads) {
+        this(threads, null);
+    }
+
+    /**
+     * Kernels splitting the work between {@code threads} threads, each share computed by
+     * {@code inner}'s INT4 and logits kernels (which must be safe to call from several threads at
+     * once, as {@link VectorKernels} is) where it has one for the layer, by the portable code
+     * otherwise. With one thread these are {@code inner}'s kernels themselves.
+     */
+    public ParallelKernels(int threads, Kernels inner) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
         this.threads = threads;
+        this.inner = inner;
         this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
             Thread t = new Thread(r, "needle-kernels");
             t.setDaemon(true);
@@ -81,15 +108,32 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
         return threads;
     }
 
+    /** The kernels each share runs (null: the portable ones). */
+    public Kernels inner() {
+        return inner;
+    }
+
+    @Override
+    public void prepare(io.needle.model.NeedleModel model) {
+        if (inner != null) {
+            inner.prepare(model);
+        }
+    }
+
     @Override
     public Int4Kernel int4(Int4Linear linear) {
+        Int4Kernel base = inner == null ? null : inner.int4(linear);
         if (threads == 1) {
-            return null;
+            return base;
         }
-        // the portable kernels on the same packed bytes and scales (no copy), without a host kernel
-        Int4Linear portable = new Int4Linear(linear.in(), linear.out(), linear.groupSize(), linear.packedBytes(),
-                linear.packedOffset(), linear.scales());
-        return (x, y, rows) -> forward(portable, x, y, rows);
+        if (base == null) {
+            // the portable kernels on the same packed bytes and scales (no copy), without a host kernel
+            Int4Linear portable = new Int4Linear(linear.in(), linear.out(), linear.groupSize(),
+                    linear.packedBytes(), linear.packedOffset(), linear.scales());
+            base = (x, y, rows) -> portable.forward(x, y, rows, work.get().scratch);
+        }
+        Int4Kernel one = base;
+        return (x, y, rows) -> forward(one, linear.in(), linear.out(), x, y, rows);
     }
 
     @Override
@@ -117,15 +161,35 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
 
     @Override
     public LogitsKernel logits(Embedding embedding) {
-        if (threads == 1 || embedding.format() == Embedding.Format.F32) {
+        LogitsKernel base = inner == null ? null : inner.logits(embedding);
+        if (threads == 1) {
+            return base;
+        }
+        if (base == null && embedding.format() == Embedding.Format.F32) {
             return null;
         }
+        LogitsKernel one = base != null ? base : portableLogits(embedding);
+        return new LogitsKernel() {
+            @Override
+            public void logits(float[] h, float[] logits, int from, int to) {
+                split(to - from, MIN_VOCAB, (a, b) -> one.logits(h, logits, from + a, from + b));
+            }
+
+            @Override
+            public void logitsAt(float[] h, float[] logits, int[] ids, int count) {
+                one.logitsAt(h, logits, ids, count);
+            }
+        };
+    }
+
+    /** The portable loops over the same 16-bit table (no copy), without a host kernel. */
+    private static LogitsKernel portableLogits(Embedding embedding) {
         Embedding portable = Embedding.ofHalf(embedding.vocab(), embedding.dim(), embedding.format(),
                 embedding.bytes(), embedding.offset());
         return new LogitsKernel() {
             @Override
             public void logits(float[] h, float[] logits, int from, int to) {
-                split(to - from, MIN_VOCAB, (a, b) -> portable.logits(h, logits, from + a, from + b));
+                portable.logits(h, logits, from, to);
             }
 
             @Override
@@ -135,11 +199,9 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
         };
     }
 
-    private void forward(Int4Linear portable, float[] x, float[] y, int rows) {
-        int in = portable.in();
-        int out = portable.out();
+    private void forward(Int4Kernel one, int in, int out, float[] x, float[] y, int rows) {
         if (rows < 2 * MIN_ROWS) {
-            portable.forward(x, y, rows, work.get().scratch);
+            one.forward(x, y, rows);
             return;
         }
         split(rows, MIN_ROWS, (r0, r1) -> {
@@ -152,7 +214,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
                 w.y = new float[n * out];
             }
             System.arraycopy(x, r0 * in, w.x, 0, n * in);
-            portable.forward(w.x, w.y, n, w.scratch);
+            one.forward(w.x, w.y, n);
             System.arraycopy(w.y, 0, y, r0 * out, n * out);
         });
     }
@@ -192,10 +254,10 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
         }
     }
 
-    /** Stops the worker threads ({@link #shared()} ignores this: other engines use it). */
+    /** Stops the worker threads ({@link #shared()} and {@link #sharedVector()} ignore this: other engines use them). */
     @Override
     public void close() {
-        if (pool != null && this != shared) {
+        if (pool != null && this != shared && this != sharedVector) {
             pool.shutdownNow();
         }
     }

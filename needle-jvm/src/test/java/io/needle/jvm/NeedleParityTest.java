@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.needle.engine.NeedleEngine;
 import io.needle.model.NeedleModel;
 import io.needle.safetensors.SafeTensors;
 import io.needle.model.ConfigReader;
@@ -25,7 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Every parity fixture (shared/fixtures/parity: p1…p4, the needle-rs layout with export.py
  * metadata, legacy metadata and none) through the JVM API, {@link Needle#load(Path, Path)} from
  * files, compared with the expected ids under the tie rule ({@link ParityRule}); then the same
- * cases with the multi-core kernels ({@link ParallelKernels}), which must give the very same ids.
+ * cases with the default kernels (the Vector API ones split over the cores: the tests' JVM has
+ * jdk.incubator.vector) and with {@link VectorKernels} alone on one thread, which must give the
+ * very same ids.
  * The vocabulary: the real one for the 8192-piece model, else a generated one of the model's size
  * (the vocab size read from the weight file itself: p4 has no metadata).
  */
@@ -79,6 +82,17 @@ class NeedleParityTest {
                         Integer.parseInt(c.get("max_new_tokens").toString()));
                 assertArrayEquals(portable.get(i), ids, m + " case " + c.get("id") + " with the fastest kernels");
             }
+        }
+        assertTrue(VectorKernels.available(), "the tests' JVM has jdk.incubator.vector (surefire argLine)");
+        NeedleEngine vector = NeedleEngine.load(Files.readAllBytes(weights), Files.readString(vocab),
+                VectorKernels.create());
+        assertTrue(vector.model().hostKernelCount() > 0, "the Vector API kernels are installed");
+        for (int i = 0; i < cases.size(); i++) {
+            Map<?, ?> c = (Map<?, ?>) cases.get(i);
+            int[] ids = vector.generate(ParityRule.ints(c.get("input_ids")),
+                    Integer.parseInt(c.get("max_new_tokens").toString()));
+            assertNull(ParityRule.mismatch(c, tieEps, ids), m + " case " + c.get("id") + " with the Vector API kernels");
+            assertArrayEquals(portable.get(i), ids, m + " case " + c.get("id") + " with the Vector API kernels");
         }
     }
 }

@@ -1,0 +1,90 @@
+package io.needle.jvm;
+
+import io.needle.model.Embedding;
+import io.needle.model.Int4Kernel;
+import io.needle.model.Int4Linear;
+import io.needle.model.Kernels;
+import io.needle.model.LogitsKernel;
+
+/**
+ * The JVM's SIMD kernels ({@link Kernels}) on the Vector API ({@code jdk.incubator.vector}): the
+ * INT4 linears (one input row: nibbles unpacked in registers, four vectors of output columns at a
+ * time; many rows: each weight group unpacked once, then tiles of 4 rows × 2 vectors of columns)
+ * and the BF16 tied output projection (full and {@code logitsAt} subsets, over a copy of the
+ * table re-laid in blocks of one vector's width of rows: 2 bytes per weight, 8.4 MB for the
+ * full-size model, made at load). Attention keeps the portable loops.
+ *
+ * <p><b>The same floats, bit for bit.</b> Each vector lane computes a different output value (an
+ * output column, a vocabulary row) with exactly the portable kernels' float operations in their
+ * order: a multiply and an add stay separate roundings (the Vector API never fuses them unless
+ * asked), and no sum is split across lanes or reordered. So the tokens are the portable ones on
+ * every host (tests: VectorKernelsTest compares the floats and the tokens with the portable
+ * kernels', NeedleParityTest runs the parity fixtures through them). Shapes the vector code does
+ * not take (an odd input width, an output width that is not a multiple of the vector width, an
+ * F16 or F32 embedding) keep the portable kernels.
+ *
+ * <p><b>Where the module is missing.</b> Java 17 to 25 ship the Vector API as an incubator module
+ * that a program must add ({@code --add-modules jdk.incubator.vector}, at compile and at run
+ * time). This class itself touches no Vector class: {@link #available()} checks the boot layer
+ * for the module first, and the vector code lives in a class of its own ({@code VectorCode})
+ * that is loaded only then. {@link Needle.Kernels#FASTEST} uses these kernels when available
+ * (split over the cores by {@link ParallelKernels}), and {@link ParallelKernels#shared()}'s
+ * portable arithmetic otherwise.
+ *
+ * <pre>
+ * if (VectorKernels.available()) {
+ *     NeedleEngine engine = NeedleEngine.load(weights, vocab, VectorKernels.create());
+ * }
+ * </pre>
+ * One instance may serve several engines and threads at once (its work buffers are per thread).
+ */
+public final class VectorKernels implements Kernels {
+    private static volatile Boolean available;
+
+    private VectorKernels() {
+    }
+
+    /**
+     * Whether the Vector API can be used here: the module {@code jdk.incubator.vector} is in the
+     * boot layer and its preferred vectors hold at least 8 floats. Never throws.
+     */
+    public static boolean available() {
+        Boolean a = available;
+        if (a == null) {
+            boolean yes = false;
+            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+                try {
+                    yes = VectorCode.usable();
+                } catch (LinkageError | RuntimeException e) {
+                    yes = false; // a JVM whose Vector API differs: the portable kernels
+                }
+            }
+            available = a = yes;
+        }
+        return a;
+    }
+
+    /** The Vector API kernels; only when {@link #available()}. */
+    public static VectorKernels create() {
+        if (!available()) {
+            throw new IllegalStateException("the Vector API is not available in this JVM"
+                    + " (run it with --add-modules jdk.incubator.vector)");
+        }
+        return new VectorKernels();
+    }
+
+    /** What the kernels run on, for example "16 float lanes (512-bit vectors)"; "not available" otherwise. */
+    public static String describe() {
+        return available() ? VectorCode.describe() : "not available";
+    }
+
+    @Override
+    public Int4Kernel int4(Int4Linear linear) {
+        return VectorCode.int4(linear);
+    }
+
+    @Override
+    public LogitsKernel logits(Embedding embedding) {
+        return VectorCode.logits(embedding);
+    }
+}
