@@ -67,6 +67,57 @@ class LauncherTest {
         assertEquals("", r3.out);
     }
 
+    @Test
+    void aBrokenOrStaleArchiveIsIgnoredSilently() throws Exception {
+        assumeTrue(!System.getProperty("os.name", "").toLowerCase().contains("win"), "bash launcher: not on Windows");
+        Path script = Paths.get(System.getProperty("user.dir")).getParent().resolve("needle");
+        Path jar = launcherJar(tmp.resolve("needle-test.jar"));
+        String vocab = Cli.fixtureString("tokenizer/vocab.txt");
+        String expected = Cli.run("tokenize", "--vocab", vocab, "hello").ok().out;
+        // not an archive at all, newer than the jar: the launcher passes it, the JVM rejects it quietly
+        Path archive = tmp.resolve("needle-test.jsa");
+        Files.write(archive, "not a class-data sharing archive".getBytes(StandardCharsets.UTF_8));
+        Files.setLastModifiedTime(archive, java.nio.file.attribute.FileTime.fromMillis(
+                Files.getLastModifiedTime(jar).toMillis() + 60_000));
+        Result r = exec(List.of(script.toString(), "tokenize", "--vocab", vocab, "hello"), jar, "");
+        assertEquals(0, r.status, r.err);
+        assertEquals(expected, r.out);
+        assertEquals("", r.err);
+        // older than the jar: not even passed
+        Files.setLastModifiedTime(archive, java.nio.file.attribute.FileTime.fromMillis(
+                Files.getLastModifiedTime(jar).toMillis() - 60_000));
+        Result r2 = exec(List.of(script.toString(), "tokenize", "--vocab", vocab, "hello"), jar, "");
+        assertEquals(0, r2.status, r2.err);
+        assertEquals(expected, r2.out);
+        assertEquals("", r2.err);
+    }
+
+    @Test
+    void withTheVectorModuleErrorsStayOneLineAndStdinStillArrives() throws Exception {
+        assumeTrue(!System.getProperty("os.name", "").toLowerCase().contains("win"), "bash launcher: not on Windows");
+        Path script = Paths.get(System.getProperty("user.dir")).getParent().resolve("needle");
+        Path jar = launcherJar(tmp.resolve("needle-test.jar"));
+        String vocab = Cli.fixtureString("tokenizer/vocab.txt");
+        // the JVM's incubator-module warning is dropped: stderr holds the error line alone
+        Result r = exec(List.of(script.toString(), "inspect", tmp.resolve("missing").toString()), jar, "",
+                Map.of("NEEDLE_VECTOR", "1"));
+        assertEquals(Main.EXIT_ERROR, r.status);
+        assertEquals(1, r.err.split("\n", -1).length - 1, r.err);
+        assertTrue(r.err.startsWith("needle: error: cannot read weights file"), r.err);
+        assertEquals("", r.out);
+        // --jsonl (where the launcher adds the module by itself): stdin reaches the program, nothing on stderr
+        Result r2 = exec(List.of(script.toString(), "tokenize", "--vocab", vocab, "--jsonl"), jar, "\"a\"\n\"b\"\n");
+        assertEquals(0, r2.status, r2.err);
+        assertEquals(Cli.runWithInput("\"a\"\n\"b\"\n", "tokenize", "--vocab", vocab, "--jsonl").ok().out, r2.out);
+        assertEquals("", r2.err);
+        // never: the same outputs without the module
+        Result r3 = exec(List.of(script.toString(), "tokenize", "--vocab", vocab, "--jsonl"), jar, "\"a\"\n\"b\"\n",
+                Map.of("NEEDLE_VECTOR", "0"));
+        assertEquals(0, r3.status, r3.err);
+        assertEquals(r2.out, r3.out);
+        assertEquals("", r3.err);
+    }
+
     /** A jar with only a manifest: Main-Class and a Class-Path of the compiled cli and engine classes. */
     private static Path launcherJar(Path jar) throws Exception {
         Manifest mf = new Manifest();
@@ -88,8 +139,14 @@ class LauncherTest {
     }
 
     private Result exec(List<String> cmd, Path jar, String stdin) throws Exception {
+        return exec(cmd, jar, stdin, Map.of());
+    }
+
+    private Result exec(List<String> cmd, Path jar, String stdin, Map<String, String> extraEnv) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile());
         Map<String, String> env = pb.environment();
+        env.remove("NEEDLE_VECTOR");
+        env.putAll(extraEnv);
         env.put("NEEDLE_JAR", jar.toString());
         env.put("NEEDLE_JAVA_OPTS", "-Xss2m -Dneedle.test=1");
         env.put("JAVA_HOME", System.getProperty("java.home"));
