@@ -457,7 +457,7 @@ public final class NeedleEngine {
             tokenBytes = bytes;
             trie = new TokenTrie(tok);
         }
-        return new ConstrainedDecoder(ToolGrammar.compile(catalog), trie, tokenBytes);
+        return new ConstrainedDecoder(ToolGrammar.compile(catalog, options.requireCall()), trie, tokenBytes);
     }
 
     /** The normalized tools of a request, within {@link #MAX_TEXT_LENGTH} and {@link #MAX_NORMALIZED_TOOLS_LENGTH}. */

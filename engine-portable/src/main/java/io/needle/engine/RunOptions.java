@@ -10,6 +10,7 @@ public final class RunOptions {
 
     private int maxNewTokens = DEFAULT_MAX_NEW_TOKENS;
     private boolean constrain = true;
+    private boolean requireCall;
     private TokenListener listener;
     private boolean ignoreEos;
     private ConstraintWrapper wrapper; // tests only
@@ -38,6 +39,22 @@ public final class RunOptions {
 
     public RunOptions constrain(boolean on) {
         this.constrain = on;
+        return this;
+    }
+
+    /** True when the output must hold at least one call (see {@link #requireCall(boolean)}). */
+    public boolean requireCall() {
+        return requireCall;
+    }
+
+    /**
+     * With constrained decoding, refuse the empty answer {@code []} whenever one of the tools can be
+     * called, so the output holds at least one call (the model still chooses which): OpenAI's
+     * {@code tool_choice: "required"}, and with a one-tool list a named function. Default false.
+     * No effect without constraints ({@link #constrain(boolean)} false).
+     */
+    public RunOptions requireCall(boolean on) {
+        this.requireCall = on;
         return this;
     }
 

@@ -15,7 +15,8 @@ package io.needle.grammar;
  * values are any compact JSON value (nesting limited to {@link #MAX_DEPTH}). Strings must be valid
  * UTF-8 with JSON escapes. The automaton never enters a state from which the output cannot be
  * completed: a comma needs an unused key, a call needs a callable tool, {@code arguments} closes
- * only when every required key is present.
+ * only when every required key is present. A grammar compiled with {@code requireCall} refuses the
+ * empty array while a tool can be called.
  *
  * <p>The one optional space before {@code [} is SentencePiece's dummy prefix: the model was trained
  * on the tokens of the answer text, whose first piece carries it ({@code ▁[{"}, {@code ▁[]}), and
@@ -240,6 +241,9 @@ public final class GrammarState {
                 return false;
             case CALL_OR_END:
                 if (b == ']') {
+                    if (g.requiresCall()) {
+                        return false; // at least one call (ToolGrammar.compile(catalog, true))
+                    }
                     phase = DONE;
                     return true;
                 }

@@ -28,6 +28,8 @@ public final class ToolGrammar {
     final Choice names;
     /** Rules per tool, indexed by {@code names.origin}. */
     final ToolRule[] tools;
+    /** At least one call: {@code []} is refused while a tool can be called (see {@link #compile(ToolCatalog, boolean)}). */
+    final boolean requireCall;
 
     /** One tool's arguments. */
     static final class ToolRule {
@@ -57,13 +59,23 @@ public final class ToolGrammar {
         }
     }
 
-    private ToolGrammar(Choice names, ToolRule[] tools) {
+    private ToolGrammar(Choice names, ToolRule[] tools, boolean requireCall) {
         this.names = names;
         this.tools = tools;
+        this.requireCall = requireCall;
     }
 
     /** Compiles the grammar for a catalogue (tools that cannot be called validly are left out). */
     public static ToolGrammar compile(ToolCatalog catalog) {
+        return compile(catalog, false);
+    }
+
+    /**
+     * As {@link #compile(ToolCatalog)}; with {@code requireCall} the output holds at least one call:
+     * the empty array {@code []} is refused whenever a tool can be called (with no callable tool it
+     * stays the only output). An OpenAI {@code tool_choice} of {@code "required"} or a named function.
+     */
+    public static ToolGrammar compile(ToolCatalog catalog, boolean requireCall) {
         List<ToolSpec> specs = catalog.tools();
         List<byte[]> nameBytes = new ArrayList<>();
         ToolRule[] rules = new ToolRule[specs.size()];
@@ -79,12 +91,17 @@ public final class ToolGrammar {
             }
             nameBytes.add(callable ? utf8(escapedBody(spec.name()) + "\"") : null);
         }
-        return new ToolGrammar(Choice.of(nameBytes), rules);
+        return new ToolGrammar(Choice.of(nameBytes), rules, requireCall);
     }
 
     /** True when at least one tool can be called. */
     public boolean hasTools() {
         return names.size() > 0;
+    }
+
+    /** True when the output must hold at least one call (and a tool can be called). */
+    public boolean requiresCall() {
+        return requireCall && hasTools();
     }
 
     private static ToolRule rule(ToolSpec spec) {

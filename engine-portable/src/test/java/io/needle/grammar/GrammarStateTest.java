@@ -50,6 +50,23 @@ class GrammarStateTest {
         assertFalse(after(G, "[").isDone());
     }
 
+    /** With requireCall the empty array is refused while a tool is callable, and only then. */
+    @Test
+    void requireCallRefusesTheEmptyArray() {
+        ToolGrammar required = ToolGrammar.compile(io.needle.tools.ToolCatalog.parse(TOOLS), true);
+        assertTrue(required.requiresCall());
+        assertRejects(required, "[", "]");
+        assertRejects(required, " [", "]");
+        assertComplete(required, j("[{'name':'ping','arguments':{}}]"));
+        assertComplete(required, j("[{'name':'ping','arguments':{}},{'name':'mute','arguments':{}}]"));
+        ToolGrammar none = ToolGrammar.compile(io.needle.tools.ToolCatalog.parse("[]"), true);
+        assertFalse(none.requiresCall());
+        assertComplete(none, "[]");
+        ToolGrammar uncallable = ToolGrammar.compile(io.needle.tools.ToolCatalog.parse(
+                j("[{'name':'broken','parameters':{'x':{'enum':[],'required':true}}}]")), true);
+        assertComplete(uncallable, "[]");
+    }
+
     /**
      * The model's first piece after {@code <tool_call>} carries SentencePiece's dummy prefix
      * ({@code ▁[{"}, {@code ▁[]}); detokenizing drops it. One space before {@code [} is allowed,
