@@ -61,7 +61,7 @@ final class BenchCommand {
 
     private static final List<String> VALUE_OPTIONS = List.of("runs", "warmup", "weights", "vocab", "save", "threads",
             "kernels");
-    private static final List<String> FLAGS = List.of("json", "no-roofline", "quick");
+    private static final List<String> FLAGS = List.of("json", "no-roofline", "quick", "no-constrain", "batch");
 
     private BenchCommand() {
     }
@@ -137,13 +137,28 @@ final class BenchCommand {
             save(Paths.get(a.value("save")), weights, vocab);
         }
         boolean json = a.flag("json");
+        constrain = !a.flag("no-constrain");
+        batch = null;
         PrintStream log = json ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
         log.print("needle bench: " + modelName + ", " + String.format("%.1f", weights.length / 1e6) + " MB; Java "
                 + System.getProperty("java.version") + ", " + Runtime.getRuntime().availableProcessors()
                 + " cores; " + kernelsName + " kernels"
                 + (kernelsName.equals("vector") ? " (" + VectorKernels.describe() + ")" : "")
                 + (threads == 1 ? ", one thread" : " on " + threads + " threads")
+                + (constrain ? "" : "; not constrained (full logits every step)")
                 + "; medians of " + runs + " runs after " + warmup + " warm-up runs\n");
+        if (kernelsName.equals("vector")) {
+            VectorKernels.create();
+            try {
+                VectorKernels.warmUp(); // measure the compiled vector code, not the portable code of a cold start
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (!VectorKernels.warm()) {
+                log.print("note: the Vector API kernels did not become faster than the portable ones in the warm-up:"
+                        + " some kernels run the portable code\n");
+            }
+        }
         resetPeaks();
         List<Result> results = new ArrayList<>();
         try (ParallelKernels kernels = new ParallelKernels(threads,
@@ -151,6 +166,9 @@ final class BenchCommand {
             results.add(measure("standard", weights, vocab, QUERY, TOOLS, STANDARD_STEPS, runs, warmup, kernels));
             results.add(measure("weather", weights, vocab, WEATHER_QUERY, WEATHER_TOOLS, WEATHER_STEPS, runs, warmup,
                     kernels));
+            if (a.flag("batch")) {
+                batch = batch(weights, vocab, runs, warmup, kernels);
+            }
         }
         long heapPeak = heapPeakBytes();
         long rssPeak = rssPeakBytes();
@@ -159,6 +177,11 @@ final class BenchCommand {
                     + "decode %2d steps %7.1f ms (%6.1f tokens/s)  end-to-end %7.1f ms%n", r.name, r.encoderTokens,
                     r.loadMs, r.encodeMs, r.encoderTokensPerSecond(), r.decodeSteps, r.decodeMs,
                     r.decodeTokensPerSecond(), r.endToEndMs));
+        }
+        if (batch != null) {
+            log.print(String.format("batch     the standard tools, 8 queries, %d steps each: 8 sequential runs %.1f ms,"
+                    + " runBatch of 8 %.1f ms: %.2fx the throughput%n", STANDARD_STEPS, batch[0], batch[1],
+                    batch[0] / batch[1]));
         }
         log.print(String.format("peak memory: Java heap %.1f MB, process RSS %s (weights %.1f MB)%n", heapPeak / 1e6,
                 rssPeak < 0 ? "n/a" : String.format("%.1f MB", rssPeak / 1e6), weights.length / 1e6));
@@ -177,6 +200,14 @@ final class BenchCommand {
             list.add(toJson(r));
         }
         report.put("workloads", list);
+        report.put("constrained", constrain);
+        if (batch != null) {
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("sequential_ms", round(batch[0]));
+            b.put("batch_ms", round(batch[1]));
+            b.put("throughput_ratio", round(batch[0] / batch[1]));
+            report.put("batch", b);
+        }
         report.put("heap_peak_bytes", heapPeak);
         report.put("rss_peak_bytes", rssPeak);
         if (!a.flag("no-roofline")) {
@@ -199,6 +230,52 @@ final class BenchCommand {
         return Main.EXIT_OK;
     }
 
+    /** The eight queries of the batch measurement (with {@link #TOOLS}). */
+    static final List<String> BATCH_QUERIES = List.of(QUERY, "Remind me to call mom at 5 pm",
+            "Send Bob a message saying the report is done", "Text Ana that I am on my way",
+            "Set a reminder for the dentist tomorrow at 9", "Tell John the meeting moved to 3 pm",
+            "Remind me at noon to take the pills", "Message Lea: dinner at 8?");
+
+    /**
+     * {@code --batch}: the eight {@link #BATCH_QUERIES} with the standard tools, {@link
+     * #STANDARD_STEPS} steps each (eos ignored), run one after the other and as one runBatch,
+     * alternating in the same loaded engine; returns the medians {sequential ms, batch ms}.
+     */
+    static double[] batch(byte[] weights, String vocab, int runs, int warmup, ParallelKernels kernels) {
+        NeedleEngine engine = NeedleEngine.load(weights, vocab, kernels);
+        RunOptions options = new RunOptions().maxNewTokens(STANDARD_STEPS).ignoreEos(true).constrain(constrain);
+        List<io.needle.engine.BatchItem> items = new ArrayList<>();
+        for (String q : BATCH_QUERIES) {
+            items.add(new io.needle.engine.BatchItem(q, TOOLS));
+        }
+        double[] seq = new double[runs];
+        double[] bat = new double[runs];
+        for (int i = -warmup; i < runs; i++) {
+            long t0 = System.nanoTime();
+            List<int[]> single = new ArrayList<>();
+            for (io.needle.engine.BatchItem it : items) {
+                single.add(engine.run(it.query, it.tools, options).tokens);
+            }
+            long t1 = System.nanoTime();
+            List<RunResult> batched = engine.runBatch(items, options);
+            long t2 = System.nanoTime();
+            for (int k = 0; k < items.size(); k++) {
+                if (!Arrays.equals(single.get(k), batched.get(k).tokens)) {
+                    throw new IllegalStateException("bench: runBatch gave other tokens than run for " + items.get(k).query);
+                }
+            }
+            if (i >= 0) {
+                seq[i] = (t1 - t0) / 1e6;
+                bat[i] = (t2 - t1) / 1e6;
+            }
+        }
+        return new double[] {median(seq), median(bat)};
+    }
+
+    /** Whether the workloads decode under the grammar (the default) or take full logits each step. */
+    private static boolean constrain = true;
+    private static double[] batch;
+
     /**
      * Runs the workload warmup + runs times, each time loading the engine (with {@code kernels}
      * installed: {@link ParallelKernels}, over the portable or the {@link VectorKernels} ones; the
@@ -207,7 +284,7 @@ final class BenchCommand {
      */
     static Result measure(String name, byte[] weights, String vocab, String query, String tools, int steps, int runs,
             int warmup, ParallelKernels kernels) {
-        RunOptions options = new RunOptions().maxNewTokens(steps).ignoreEos(true);
+        RunOptions options = new RunOptions().maxNewTokens(steps).ignoreEos(true).constrain(constrain);
         double[] load = new double[runs];
         double[] encode = new double[runs];
         double[] decode = new double[runs];

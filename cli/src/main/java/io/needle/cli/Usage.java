@@ -74,6 +74,7 @@ final class Usage {
                   the model has no contrastive head.
               bench [--runs N] [--warmup N] [--quick] [--json] [--no-roofline] [--save DIR]
                   [--weights W --vocab V] [--threads N] [--kernels portable|parallel|vector]
+                  [--no-constrain] [--batch]
                   The benchmark of BENCHMARKS.md: load + run medians of two workloads on the
                   full-size random model (or W/V), constrained, eos ignored: "standard" (about
                   120 encoder tokens, 32 decode steps) and "weather" (the needle-rs example, 20
@@ -85,7 +86,9 @@ final class Usage {
                   the JVM's kernels measured: portable (the reference loops), parallel (those
                   split over --threads, default 2), vector (the Vector API ones, the default
                   when java runs with --add-modules jdk.incubator.vector; with --threads N
-                  split too). Every choice gives the same tokens.
+                  split too). Every choice gives the same tokens. --no-constrain: decode with
+                  full logits every step; --batch: also 8 requests run one by one and as one
+                  runBatch (same tokens checked), with the throughput ratio.
               download [--hub-url URL] [--force]
                   Download the default model into the model cache now (progress on stderr) and
                   print the paths of the two files. --force downloads them again.

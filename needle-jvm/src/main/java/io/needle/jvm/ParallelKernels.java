@@ -51,6 +51,8 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
         float[] y = new float[0];
         float[] scores = new float[0];
         float[] acc = new float[0];
+        float[] q = new float[0];
+        float[] ctx = new float[0];
     }
 
     private static ParallelKernels shared;
@@ -138,15 +140,29 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
 
     @Override
     public AttentionKernel attention(Attention attention) {
+        AttentionKernel base = inner == null ? null : inner.attention(attention);
         if (threads == 1) {
-            return null;
+            return base;
         }
+        int qd = attention.heads() * attention.headDim();
         return (qs, rows, pos0, keysT, values, keyCount, keyValid, causal, ctx) -> {
-            if (rows < 2 * MIN_ROWS) {
-                return false; // the portable loops, on this thread
+            if (rows < 2 * MIN_ROWS) { // on this thread: the inner kernel, or the portable loops
+                return base != null && base.attend(qs, rows, pos0, keysT, values, keyCount, keyValid, causal, ctx);
             }
             split(rows, MIN_ROWS, (t0, t1) -> {
                 Work w = work.get();
+                if (base != null) {
+                    int n = t1 - t0;
+                    if (w.q.length < n * qd) {
+                        w.q = new float[n * qd];
+                        w.ctx = new float[n * qd];
+                    }
+                    System.arraycopy(qs, t0 * qd, w.q, 0, n * qd);
+                    if (base.attend(w.q, n, pos0 + t0, keysT, values, keyCount, keyValid, causal, w.ctx)) {
+                        System.arraycopy(w.ctx, 0, ctx, t0 * qd, n * qd);
+                        return;
+                    }
+                }
                 if (w.scores.length < keyCount) {
                     w.scores = new float[keyCount];
                 }

@@ -1,9 +1,12 @@
 package io.needle.jvm;
 
+import io.needle.model.Attention;
+import io.needle.model.AttentionKernel;
 import io.needle.model.Embedding;
 import io.needle.model.Int4Kernel;
 import io.needle.model.Int4Linear;
 import io.needle.model.LogitsKernel;
+import java.util.Random;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -42,6 +45,182 @@ final class VectorCode {
         return L + " float lanes (" + F.vectorBitSize() + "-bit vectors)";
     }
 
+    // ------------------------------------------------------------------ cold start
+
+    /*
+     * Until the JIT's optimizing compiler has compiled a Vector API method, it runs as plain Java
+     * that allocates every vector: tens of times slower than the portable loops, with hundreds of
+     * MB of garbage (a fresh process's first request took 4x longer and 5x the memory). So each
+     * kernel runs the portable code (the same floats, so switching changes no token) until a
+     * warm-up thread has run its vector code on a small problem of its own and timed it faster
+     * than the portable code on the same problem. That thread starts once the INT4 linears have
+     * been called WARM_UP_AFTER_CALLS times (a few requests: a process that answers one short
+     * request and exits never pays for it), or at VectorKernels.warmUp().
+     */
+    static final int WARM_UP_AFTER_CALLS = 4096;
+    private static int coldCalls;
+    static volatile boolean rowHot;
+    static volatile boolean rowsHot;
+    static volatile boolean logitsHot;
+    static volatile boolean attentionHot;
+    private static Thread warmer;
+    /** Longest the warm-up tries before it leaves the portable kernels in place for good. */
+    private static final long WARM_UP_LIMIT_NANOS = 30_000_000_000L;
+
+    private static final ThreadLocal<io.needle.model.Scratch> SCRATCH = ThreadLocal.withInitial(io.needle.model.Scratch::new);
+
+    /** Starts the warm-up thread once per process (a daemon; a few hundred ms of one core). */
+    static synchronized void startWarmUp() {
+        if (warmer == null) {
+            warmer = new Thread(VectorCode::warmUp, "needle-vector-warm-up");
+            warmer.setDaemon(true);
+            warmer.setPriority(Thread.MIN_PRIORITY);
+            warmer.start();
+        }
+    }
+
+    /** Waits until the warm-up has finished (every kernel switched, or the time limit reached). */
+    static void awaitWarmUp() throws InterruptedException {
+        startWarmUp();
+        warmer.join();
+    }
+
+    /** Every kernel on the vector code from now on, warm or not (tests). */
+    static void forceHot() {
+        rowHot = rowsHot = logitsHot = attentionHot = true;
+    }
+
+    static boolean hot() {
+        return rowHot && rowsHot && logitsHot && attentionHot;
+    }
+
+    /** A kernel's vector and portable runs on the warm-up's own problem. */
+    private interface Trial {
+        void vector();
+
+        void portable();
+    }
+
+    private static void warmUp() {
+        long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
+        Random rnd = new Random(1);
+        int in = 512;
+        int out = 256;
+        byte[] p = new byte[in / 2 * out];
+        rnd.nextBytes(p);
+        float[] scales = new float[in / 32 * out];
+        java.util.Arrays.fill(scales, 0.01f);
+        Int4Linear lin = new Int4Linear(in, out, 32, p, 0, scales);
+        io.needle.model.Scratch scratch = new io.needle.model.Scratch();
+        float[] x = new float[16 * in];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        float[] y = new float[16 * out];
+        if (warm(deadline, new Trial() {
+            public void vector() {
+                row(p, 0, scales, in, out, 32, x, y);
+            }
+
+            public void portable() {
+                lin.forward(x, y, 1, scratch);
+            }
+        })) {
+            rowHot = true;
+        }
+        if (warm(deadline, new Trial() {
+            public void vector() {
+                rows(p, 0, scales, in, out, 32, x, y, 16);
+            }
+
+            public void portable() {
+                lin.forward(x, y, 16, scratch);
+            }
+        })) {
+            rowsHot = true;
+        }
+        int vocab = 64 * L;
+        int dim = 128;
+        byte[] e = new byte[2 * vocab * dim];
+        rnd.nextBytes(e);
+        for (int i = 1; i < e.length; i += 2) {
+            e[i] &= (byte) 0xbf; // no NaN or infinite values
+        }
+        Logits logits = new Logits(Embedding.ofHalf(vocab, dim, Embedding.Format.BF16, e, 0));
+        Embedding table = Embedding.ofHalf(vocab, dim, Embedding.Format.BF16, e, 0);
+        float[] h = java.util.Arrays.copyOf(x, dim);
+        float[] l = new float[vocab];
+        short[] blocked = logits.blocked();
+        if (warm(deadline, new Trial() {
+            public void vector() {
+                for (int b = 0; b + 4 <= vocab / L; b += 4) {
+                    logits.dot4(blocked, h, b, b + 1, b + 2, b + 3, l, b * L, (b + 1) * L, (b + 2) * L, (b + 3) * L);
+                }
+            }
+
+            public void portable() {
+                table.logits(h, l);
+            }
+        })) {
+            logitsHot = true;
+        }
+        int heads = 4;
+        int hd = 4 * L;
+        int keys = 48;
+        float[][] keysT = new float[2 * hd][keys];
+        float[][] values = new float[keys * 2][hd];
+        for (float[] r : keysT) {
+            for (int j = 0; j < keys; j++) {
+                r[j] = (float) rnd.nextGaussian() * 0.1f;
+            }
+        }
+        for (float[] r : values) {
+            for (int i = 0; i < hd; i++) {
+                r[i] = (float) rnd.nextGaussian();
+            }
+        }
+        float[] qs = new float[2 * heads * hd];
+        System.arraycopy(x, 0, qs, 0, qs.length);
+        float[] ctx = new float[qs.length];
+        float[] sc = new float[keys];
+        Attention a = new Attention(null, null, null, null, null, null, heads, 2, hd);
+        if (warm(deadline, new Trial() {
+            public void vector() {
+                attend(heads, 2, hd, qs, 2, 0, keysT, values, keys, null, false, ctx, sc);
+            }
+
+            public void portable() {
+                a.core(qs, 0, 2, 0, keysT, values, keys, null, false, ctx, sc, new float[hd]);
+            }
+        })) {
+            attentionHot = true;
+        }
+    }
+
+    /**
+     * Runs the trial's vector code until, three checks in a row, one call of it takes less time
+     * than one call of the portable code; false when the deadline comes first.
+     */
+    private static boolean warm(long deadline, Trial trial) {
+        int faster = 0;
+        while (System.nanoTime() < deadline) {
+            for (int i = 0; i < 50; i++) {
+                trial.vector();
+                trial.portable();
+            }
+            long t0 = System.nanoTime();
+            trial.vector();
+            long t1 = System.nanoTime();
+            trial.portable();
+            long t2 = System.nanoTime();
+            faster = t1 - t0 < t2 - t1 ? faster + 1 : 0;
+            if (faster == 3) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     // ------------------------------------------------------------------ INT4 linears
 
     /** Per thread: the unpacked weight rows of one group (many-rows kernel). */
@@ -58,8 +237,15 @@ final class VectorCode {
         byte[] p = linear.packedBytes();
         int po = linear.packedOffset();
         float[] scales = linear.scales();
+        // the portable kernels on the same bytes (no copy), while the vector code is cold
+        Int4Linear portable = new Int4Linear(in, out, gs, p, po, scales);
         return (x, y, rows) -> {
-            if (rows == 1) {
+            if (rows == 1 ? !rowHot : !rowsHot) {
+                if (++coldCalls == WARM_UP_AFTER_CALLS) { // racy count: only roughly WARM_UP_AFTER_CALLS
+                    startWarmUp();
+                }
+                portable.forward(x, y, rows, SCRATCH.get());
+            } else if (rows == 1) {
                 row(p, po, scales, in, out, gs, x, y);
             } else {
                 rows(p, po, scales, in, out, gs, x, y, rows);
@@ -275,6 +461,134 @@ final class VectorCode {
         FloatVector.fromArray(F, y, yo).add(a.mul(FloatVector.fromArray(F, scales, so + c))).intoArray(y, yo);
     }
 
+    // ------------------------------------------------------------------ attention
+
+    /** Per thread: the scores of one query row and head. */
+    private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    /** The attention core of {@code a}, or null when a head is not a whole number of vectors. */
+    static AttentionKernel attention(Attention a) {
+        int heads = a.heads();
+        int kvHeads = a.kvHeads();
+        int hd = a.headDim();
+        if (hd % L != 0 || heads % kvHeads != 0) {
+            return null;
+        }
+        return (qs, rows, pos0, keysT, values, keyCount, keyValid, causal, ctx) -> {
+            if (!attentionHot) {
+                return false; // the portable loops while the vector code is cold
+            }
+            float[][] holder = SCORES.get();
+            if (holder[0].length < keyCount) {
+                holder[0] = new float[keyCount];
+            }
+            attend(heads, kvHeads, hd, qs, rows, pos0, keysT, values, keyCount, keyValid, causal, ctx, holder[0]);
+            return true;
+        };
+    }
+
+    /**
+     * Attention.core's arithmetic: per query row and head, each score {@code Σ_i q[i]·k[j][i]} in
+     * order i (one lane per key, four vectors of keys at a time), the softmax with the same scalar
+     * {@code Math.exp} and double sum, then each context value {@code Σ_j p[j]·v[j][i]} in order j
+     * (one lane per dimension, keys whose weight is 0 skipped as there).
+     */
+    static void attend(int heads, int kvHeads, int hd, float[] qs, int rows, int pos0, float[][] keysT,
+            float[][] values, int keyCount, boolean[] keyValid, boolean causal, float[] ctx, float[] scores) {
+        int qd = heads * hd;
+        int group = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        for (int t = 0; t < rows; t++) {
+            for (int h = 0; h < heads; h++) {
+                int qo = t * qd + h * hd;
+                int kb = (h / group) * hd;
+                int j = 0;
+                for (; j + 4 * L <= keyCount; j += 4 * L) {
+                    FloatVector s0 = FloatVector.zero(F);
+                    FloatVector s1 = s0;
+                    FloatVector s2 = s0;
+                    FloatVector s3 = s0;
+                    for (int i = 0; i < hd; i++) {
+                        FloatVector q = FloatVector.broadcast(F, qs[qo + i]);
+                        float[] row = keysT[kb + i];
+                        s0 = s0.add(q.mul(FloatVector.fromArray(F, row, j)));
+                        s1 = s1.add(q.mul(FloatVector.fromArray(F, row, j + L)));
+                        s2 = s2.add(q.mul(FloatVector.fromArray(F, row, j + 2 * L)));
+                        s3 = s3.add(q.mul(FloatVector.fromArray(F, row, j + 3 * L)));
+                    }
+                    s0.intoArray(scores, j);
+                    s1.intoArray(scores, j + L);
+                    s2.intoArray(scores, j + 2 * L);
+                    s3.intoArray(scores, j + 3 * L);
+                }
+                for (; j + L <= keyCount; j += L) {
+                    FloatVector s0 = FloatVector.zero(F);
+                    for (int i = 0; i < hd; i++) {
+                        s0 = s0.add(FloatVector.broadcast(F, qs[qo + i]).mul(FloatVector.fromArray(F, keysT[kb + i], j)));
+                    }
+                    s0.intoArray(scores, j);
+                }
+                for (; j < keyCount; j++) {
+                    float sj = 0f;
+                    for (int i = 0; i < hd; i++) {
+                        sj += qs[qo + i] * keysT[kb + i][j];
+                    }
+                    scores[j] = sj;
+                }
+                float max = -Float.MAX_VALUE;
+                for (j = 0; j < keyCount; j++) {
+                    boolean visible = (keyValid == null || keyValid[j]) && (!causal || j <= pos0 + t);
+                    float sc = visible ? scores[j] * scale : -Float.MAX_VALUE;
+                    scores[j] = sc;
+                    if (sc > max) {
+                        max = sc;
+                    }
+                }
+                double sum = 0;
+                for (j = 0; j < keyCount; j++) {
+                    float e = (float) Math.exp(scores[j] - max);
+                    scores[j] = e;
+                    sum += e;
+                }
+                float inv = (float) (1.0 / sum);
+                int vb = h / group;
+                int i = 0;
+                for (; i + 4 * L <= hd; i += 4 * L) {
+                    FloatVector a0 = FloatVector.zero(F);
+                    FloatVector a1 = a0;
+                    FloatVector a2 = a0;
+                    FloatVector a3 = a0;
+                    for (j = 0; j < keyCount; j++) {
+                        float pj = scores[j] * inv;
+                        if (pj == 0f) {
+                            continue;
+                        }
+                        FloatVector p = FloatVector.broadcast(F, pj);
+                        float[] row = values[j * kvHeads + vb];
+                        a0 = a0.add(p.mul(FloatVector.fromArray(F, row, i)));
+                        a1 = a1.add(p.mul(FloatVector.fromArray(F, row, i + L)));
+                        a2 = a2.add(p.mul(FloatVector.fromArray(F, row, i + 2 * L)));
+                        a3 = a3.add(p.mul(FloatVector.fromArray(F, row, i + 3 * L)));
+                    }
+                    a0.intoArray(ctx, qo + i);
+                    a1.intoArray(ctx, qo + i + L);
+                    a2.intoArray(ctx, qo + i + 2 * L);
+                    a3.intoArray(ctx, qo + i + 3 * L);
+                }
+                for (; i < hd; i += L) {
+                    FloatVector a0 = FloatVector.zero(F);
+                    for (j = 0; j < keyCount; j++) {
+                        float pj = scores[j] * inv;
+                        if (pj != 0f) {
+                            a0 = a0.add(FloatVector.broadcast(F, pj).mul(FloatVector.fromArray(F, values[j * kvHeads + vb], i)));
+                        }
+                    }
+                    a0.intoArray(ctx, qo + i);
+                }
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ logits
 
     /** The logits kernel of a BF16 embedding, or null (F16, F32: the portable loops). */
@@ -295,7 +609,8 @@ final class VectorCode {
         private final int vocab;
         private final int dim;
         private final int blocks; // whole blocks of L rows
-        private final short[] blocked; // [blocks][dim][L]
+        private volatile short[] blocked; // [blocks][dim][L], made on first use
+        private final Embedding portable; // the portable loops on the same bytes, while the vector code is cold
         private final byte[] bytes;
         private final int offset;
         private final ThreadLocal<Work> work;
@@ -315,19 +630,39 @@ final class VectorCode {
             blocks = vocab / L;
             bytes = e.bytes();
             offset = e.offset();
-            blocked = new short[blocks * dim * L];
-            for (int v = 0; v < blocks * L; v++) {
-                int p = offset + 2 * v * dim;
-                int q = (v / L) * dim * L + v % L;
-                for (int i = 0; i < dim; i++, p += 2, q += L) {
-                    blocked[q] = (short) ((bytes[p] & 0xff) | (bytes[p + 1] << 8));
+            portable = Embedding.ofHalf(vocab, dim, Embedding.Format.BF16, bytes, offset);
+            work = ThreadLocal.withInitial(Work::new);
+        }
+
+        /** The blocked copy, made by the first call that uses it (not at load: a load stays as cheap as before). */
+        private short[] blocked() {
+            short[] b = blocked;
+            if (b == null) {
+                synchronized (this) {
+                    b = blocked;
+                    if (b == null) {
+                        b = new short[blocks * dim * L];
+                        for (int v = 0; v < blocks * L; v++) {
+                            int p = offset + 2 * v * dim;
+                            int q = (v / L) * dim * L + v % L;
+                            for (int i = 0; i < dim; i++, p += 2, q += L) {
+                                b[q] = (short) ((bytes[p] & 0xff) | (bytes[p + 1] << 8));
+                            }
+                        }
+                        blocked = b;
+                    }
                 }
             }
-            work = ThreadLocal.withInitial(Work::new);
+            return b;
         }
 
         @Override
         public void logits(float[] h, float[] logits, int from, int to) {
+            if (!logitsHot) {
+                portable.logits(h, logits, from, to);
+                return;
+            }
+            short[] blocked = blocked();
             int b0 = (from + L - 1) / L;
             int b1 = Math.max(b0, Math.min(blocks, to / L));
             int v = from;
@@ -336,10 +671,10 @@ final class VectorCode {
             }
             int b = b0;
             for (; b + 4 <= b1; b += 4) {
-                dot4(h, b, b + 1, b + 2, b + 3, logits, b * L, (b + 1) * L, (b + 2) * L, (b + 3) * L);
+                dot4(blocked, h, b, b + 1, b + 2, b + 3, logits, b * L, (b + 1) * L, (b + 2) * L, (b + 3) * L);
             }
             for (; b < b1; b++) {
-                dot4(h, b, b, b, b, logits, b * L, b * L, b * L, b * L);
+                dot4(blocked, h, b, b, b, b, logits, b * L, b * L, b * L, b * L);
             }
             for (v = Math.max(v, b1 * L); v < to; v++) {
                 logits[v] = dot(h, v);
@@ -348,6 +683,11 @@ final class VectorCode {
 
         @Override
         public void logitsAt(float[] h, float[] logits, int[] ids, int count) {
+            if (!logitsHot) {
+                portable.logitsAt(h, logits, ids, count);
+                return;
+            }
+            short[] blocked = blocked();
             Work w = work.get();
             int call = ++w.call;
             if (call == 0) { // wrapped: forget every stamp
@@ -366,12 +706,12 @@ final class VectorCode {
             float[] r = w.results;
             int j = 0;
             for (; j + 4 <= n; j += 4) {
-                dot4(h, w.list[j], w.list[j + 1], w.list[j + 2], w.list[j + 3], r, j * L, (j + 1) * L,
+                dot4(blocked, h, w.list[j], w.list[j + 1], w.list[j + 2], w.list[j + 3], r, j * L, (j + 1) * L,
                         (j + 2) * L, (j + 3) * L);
             }
             for (; j < n; j++) {
                 int b = w.list[j];
-                dot4(h, b, b, b, b, r, j * L, j * L, j * L, j * L);
+                dot4(blocked, h, b, b, b, b, r, j * L, j * L, j * L, j * L);
             }
             for (int k = 0; k < count; k++) {
                 int id = ids[k];
@@ -384,7 +724,7 @@ final class VectorCode {
          * The L logits of each of blocks ba..bd into out at oa..od: one lane per row, the sum over
          * i in order (four blocks at once: independent sums the processor overlaps).
          */
-        private void dot4(float[] h, int ba, int bb, int bc, int bd, float[] out, int oa, int ob, int oc, int od) {
+        private void dot4(short[] blocked, float[] h, int ba, int bb, int bc, int bd, float[] out, int oa, int ob, int oc, int od) {
             FloatVector s0 = FloatVector.zero(F);
             FloatVector s1 = s0;
             FloatVector s2 = s0;
@@ -397,10 +737,10 @@ final class VectorCode {
             for (int i = 0; i < dim; i++) {
                 FloatVector x = FloatVector.broadcast(F, h[i]);
                 int k = i * L;
-                s0 = s0.add(x.mul(bf16(pa + k)));
-                s1 = s1.add(x.mul(bf16(pb + k)));
-                s2 = s2.add(x.mul(bf16(pc + k)));
-                s3 = s3.add(x.mul(bf16(pd + k)));
+                s0 = s0.add(x.mul(bf16(blocked, pa + k)));
+                s1 = s1.add(x.mul(bf16(blocked, pb + k)));
+                s2 = s2.add(x.mul(bf16(blocked, pc + k)));
+                s3 = s3.add(x.mul(bf16(blocked, pd + k)));
             }
             s0.intoArray(out, oa);
             s1.intoArray(out, ob);
@@ -409,7 +749,7 @@ final class VectorCode {
         }
 
         /** L BF16 values of the blocked copy at q as floats (a BF16 value is the high half of a float). */
-        private FloatVector bf16(int q) {
+        private static FloatVector bf16(short[] blocked, int q) {
             return ((IntVector) ShortVector.fromArray(S, blocked, q).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         }

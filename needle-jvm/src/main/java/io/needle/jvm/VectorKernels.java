@@ -1,5 +1,7 @@
 package io.needle.jvm;
 
+import io.needle.model.Attention;
+import io.needle.model.AttentionKernel;
 import io.needle.model.Embedding;
 import io.needle.model.Int4Kernel;
 import io.needle.model.Int4Linear;
@@ -12,7 +14,8 @@ import io.needle.model.LogitsKernel;
  * time; many rows: each weight group unpacked once, then tiles of 4 rows × 2 vectors of columns)
  * and the BF16 tied output projection (full and {@code logitsAt} subsets, over a copy of the
  * table re-laid in blocks of one vector's width of rows: 2 bytes per weight, 8.4 MB for the
- * full-size model, made at load). Attention keeps the portable loops.
+ * full-size model, made at load) and the attention core (scores: one lane per key; weighted
+ * values: one lane per dimension; the softmax's {@code Math.exp} stays scalar).
  *
  * <p><b>The same floats, bit for bit.</b> Each vector lane computes a different output value (an
  * output column, a vocabulary row) with exactly the portable kernels' float operations in their
@@ -20,8 +23,9 @@ import io.needle.model.LogitsKernel;
  * asked), and no sum is split across lanes or reordered. So the tokens are the portable ones on
  * every host (tests: VectorKernelsTest compares the floats and the tokens with the portable
  * kernels', NeedleParityTest runs the parity fixtures through them). Shapes the vector code does
- * not take (an odd input width, an output width that is not a multiple of the vector width, an
- * F16 or F32 embedding) keep the portable kernels.
+ * not take (an odd input width, a head width that is not a multiple of the vector width, an F16
+ * or F32 embedding) keep the portable kernels; output columns past the last whole vector are
+ * computed one at a time with the same operations.
  *
  * <p><b>Where the module is missing.</b> Java 17 to 25 ship the Vector API as an incubator module
  * that a program must add ({@code --add-modules jdk.incubator.vector}, at compile and at run
@@ -30,6 +34,12 @@ import io.needle.model.LogitsKernel;
  * that is loaded only then. {@link Needle.Kernels#FASTEST} uses these kernels when available
  * (split over the cores by {@link ParallelKernels}), and {@link ParallelKernels#shared()}'s
  * portable arithmetic otherwise.
+ *
+ * <p><b>Cold start.</b> A JVM runs Vector API code as slow, allocating plain Java until its
+ * optimizing compiler has compiled it (measured: a fresh process's first request 4× slower with
+ * 5× the memory). So the kernels run the portable code (the same floats) until a background
+ * warm-up has timed each of them faster than the portable code ({@link #warmUp()}); a process
+ * answering one short request never switches.
  *
  * <pre>
  * if (VectorKernels.available()) {
@@ -73,6 +83,27 @@ public final class VectorKernels implements Kernels {
         return new VectorKernels();
     }
 
+    /**
+     * Waits until the Vector API code is compiled and in use (a server may call this once at
+     * start). Until then, the kernels run the portable code (the same floats): a JVM runs a Vector
+     * API method as slow, allocating plain Java until its optimizing compiler has compiled it, so
+     * a daemon thread (started here, or by the kernels themselves after about 4096 INT4 linear calls:
+     * a few requests) first runs each kernel on a small problem of its own and switches it over
+     * once it times faster than the portable code (2-3 s of one core on this project's machines;
+     * after 30 s without that, the portable code stays). A process answering one short request
+     * and exiting never starts it, and runs the portable code throughout.
+     */
+    public static void warmUp() throws InterruptedException {
+        if (available()) {
+            VectorCode.awaitWarmUp();
+        }
+    }
+
+    /** Whether every kernel has switched to the Vector API code ({@link #warmUp()}). */
+    public static boolean warm() {
+        return available() && VectorCode.hot();
+    }
+
     /** What the kernels run on, for example "16 float lanes (512-bit vectors)"; "not available" otherwise. */
     public static String describe() {
         return available() ? VectorCode.describe() : "not available";
@@ -86,5 +117,10 @@ public final class VectorKernels implements Kernels {
     @Override
     public LogitsKernel logits(Embedding embedding) {
         return VectorCode.logits(embedding);
+    }
+
+    @Override
+    public AttentionKernel attention(Attention attention) {
+        return VectorCode.attention(attention);
     }
 }

@@ -84,6 +84,7 @@ class NeedleParityTest {
             }
         }
         assertTrue(VectorKernels.available(), "the tests' JVM has jdk.incubator.vector (surefire argLine)");
+        VectorCode.forceHot(); // the vector code itself, not the portable code of a cold start
         NeedleEngine vector = NeedleEngine.load(Files.readAllBytes(weights), Files.readString(vocab),
                 VectorKernels.create());
         assertTrue(vector.model().hostKernelCount() > 0, "the Vector API kernels are installed");
