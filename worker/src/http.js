@@ -47,6 +47,15 @@ export function errorResponse(error) {
  * Content-Length or while reading), 400 when empty, not UTF-8, not JSON or not an object.
  */
 export async function readJsonObject(request, maxBytes) {
+  const value = await readJson(request, maxBytes);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw badRequest("invalid_request", "the request body must be a JSON object, got " + kindOf(value));
+  }
+  return value;
+}
+
+/** The request's body parsed as JSON (any value), with the checks of readJsonObject but the last. */
+export async function readJson(request, maxBytes) {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) {
     throw tooLarge(maxBytes);
@@ -66,9 +75,6 @@ export async function readJsonObject(request, maxBytes) {
     value = JSON.parse(text);
   } catch (e) {
     throw badRequest("invalid_json", "the request body is not valid JSON: " + oneLine(e.message));
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw badRequest("invalid_request", "the request body must be a JSON object, got " + kindOf(value));
   }
   return value;
 }

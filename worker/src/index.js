@@ -5,16 +5,22 @@
 //   POST /route     {query, tools?, max_new_tokens?} → {calls, text, complete, timings}
 //   POST /dispatch  {query}                          → {calls, text, complete, timings, results: [{call, dispatched, status, response, reason?}]}
 //   GET  /health                                     → {status, model, catalogue, limits}
+//   POST /v1/chat/completions, GET /v1/models[/needle] → OpenAI's chat completions API (openai.js)
 //
 // Every failure answers a JSON {"error": {status, code, message}}: 4xx for the request's faults,
-// 5xx for the configuration, the model or the engine. With the secret API_TOKEN set, /route and
-// /dispatch want "Authorization: Bearer API_TOKEN". See README.md.
+// 5xx for the configuration, the model or the engine; under /v1/ OpenAI's error object
+// {"error": {message, type, param, code}}. With the secret API_TOKEN set, /route, /dispatch and
+// /v1/ want "Authorization: Bearer API_TOKEN". See README.md.
 
 import { NeedleError, normalizeTools } from "needle-java-wasm";
 import { describeBackend } from "./catalogue.js";
 import { dispatchAll } from "./dispatch.js";
-import { badRequest, errorResponse, HttpError, json, kindOf, oneLine, readJsonObject } from "./http.js";
+import { badRequest, errorResponse, HttpError, json, kindOf, oneLine, readJson, readJsonObject } from "./http.js";
 import { getEngine, modelStatus } from "./model.js";
+import {
+  answerOf, chatRequest, chunks, completion, modelList, modelNotFound, MODEL_ID, modelObject, newId, OpenAIError,
+  sseText, usageOf,
+} from "./openai.js";
 import { callsOf, route } from "./route.js";
 import { MODEL_MAX_NEW_TOKENS, settingsFor } from "./settings.js";
 
@@ -22,30 +28,115 @@ const ENDPOINTS = {
   "/route": { method: "POST", handle: handleRoute, private: true },
   "/dispatch": { method: "POST", handle: handleDispatch, private: true },
   "/health": { method: "GET", handle: handleHealth, private: false },
+  "/v1/chat/completions": { method: "POST", handle: handleChat, private: true },
+  "/v1/models": { method: "GET", handle: handleModels, private: true },
 };
+const MODEL_PATH = "/v1/models/";
 
 /** @type {ExportedHandler<Env>} */
 export default {
   async fetch(request, env, ctx) {
+    const path = new URL(request.url).pathname;
+    const openai = path === "/v1" || path.startsWith("/v1/");
     try {
-      const path = new URL(request.url).pathname;
-      const endpoint = ENDPOINTS[path];
+      const endpoint = path.startsWith(MODEL_PATH)
+        ? { method: "GET", handle: handleModel, private: true }
+        : Object.hasOwn(ENDPOINTS, path) ? ENDPOINTS[path] : undefined;
       if (endpoint === undefined) {
-        throw new HttpError(404, "not_found", `there is no ${path}: the endpoints are POST /route, POST /dispatch and GET /health`);
+        throw openai
+          ? new OpenAIError(404, "unknown_url", null, `there is no ${request.method} ${path}: the endpoints are POST /v1/chat/completions, GET /v1/models and GET /v1/models/{model}`)
+          : new HttpError(404, "not_found", `there is no ${path}: the endpoints are POST /route, POST /dispatch, GET /health, POST /v1/chat/completions and GET /v1/models`);
       }
       if (request.method !== endpoint.method) {
         throw new HttpError(405, "method_not_allowed", `${path} takes ${endpoint.method}, not ${request.method}`,
           { allow: [endpoint.method] });
       }
       if (endpoint.private) {
-        authorize(request, env);
+        authorize(request, env, openai);
       }
-      return await endpoint.handle(request, env, ctx);
+      return await endpoint.handle(request, env, ctx, path);
     } catch (e) {
-      return errorResponse(asHttpError(e));
+      return openai ? openAIErrorResponse(e) : errorResponse(asHttpError(e));
     }
   },
 };
+
+/**
+ * POST /v1/chat/completions: OpenAI's chat completions over the request's tools (openai.js maps
+ * the request and the answer). Streams are sent whole once the run is over (the engine runs
+ * synchronously in the isolate).
+ */
+async function handleChat(request, env, ctx) {
+  const settings = settingsFor(env);
+  const chat = chatRequest(await readJson(request, settings.maxBodyBytes), settings.maxNewTokens);
+  const { engine } = await loadedEngine(settings, env, ctx);
+  const id = newId("chatcmpl-");
+  const created = Math.floor(Date.now() / 1000);
+  let r;
+  try {
+    r = engine.runDetailed(chat.query, chat.tools, { maxNewTokens: chat.maxNewTokens });
+  } catch (e) {
+    if (e instanceof NeedleError && (e.kind === "INPUT" || e.kind === "JSON")) {
+      throw new OpenAIError(400, "invalid_value", null, oneLine(e.message));
+    }
+    if (e instanceof NeedleError) {
+      throw new OpenAIError(500, "engine_error", null, "the engine failed: " + oneLine(e.message));
+    }
+    throw e;
+  }
+  if (chat.requireCall && r.text.startsWith("[]")) {
+    // the model chose no call; needle serve's grammar would have refused that (RunOptions.requireCall),
+    // which the npm package's run options do not reach yet. Where the model calls a tool, the
+    // answer is the same with or without the requirement.
+    throw new OpenAIError(422, "tool_choice_not_enforced", "tool_choice", "the model answered without a tool call,"
+      + " and this Worker cannot force one yet (tool_choice \"required\" or a named function); needle serve can,"
+      + " or send tool_choice \"auto\" to accept answers without calls");
+  }
+  const answer = answerOf(r, chat);
+  const usage = usageOf(r.timings.prefillTokens, r.tokens.length);
+  if (chat.stream) {
+    return new Response(sseText(chunks(id, created, answer, chat, usage)), {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
+    });
+  }
+  return json(completion(id, created, answer, usage));
+}
+
+/** GET /v1/models */
+async function handleModels() {
+  return json(modelList());
+}
+
+/** GET /v1/models/{model} */
+async function handleModel(request, env, ctx, path) {
+  const id = decodeURIComponent(path.slice(MODEL_PATH.length));
+  if (id !== MODEL_ID) {
+    throw modelNotFound(id);
+  }
+  return json(modelObject());
+}
+
+/** Any failure under /v1/ as OpenAI's error object, with the status and the headers it calls for. */
+function openAIErrorResponse(e) {
+  const headers = {};
+  let error;
+  if (e instanceof OpenAIError) {
+    error = e;
+  } else {
+    const h = asHttpError(e);
+    error = new OpenAIError(h.status, h.code, null, h.message);
+    if (h.status === 405 && h.extra?.allow) {
+      headers.allow = h.extra.allow.join(", ");
+    }
+    if (h.status === 503 && Number.isInteger(h.extra?.retry_after_seconds)) {
+      headers["retry-after"] = String(h.extra.retry_after_seconds);
+    }
+  }
+  if (error.status === 401) {
+    headers["www-authenticate"] = "Bearer";
+  }
+  return json(error.toJSON(), error.status, headers);
+}
 
 /** POST /route: the calls for {query, tools?}; tools default to the catalogue. */
 async function handleRoute(request, env, ctx) {
@@ -97,10 +188,11 @@ async function handleHealth(request, env) {
 }
 
 /**
- * With the secret API_TOKEN set, /route and /dispatch want "Authorization: Bearer API_TOKEN"
- * (401 otherwise). Without it they are open to anyone who can reach the Worker.
+ * With the secret API_TOKEN set, /route, /dispatch and /v1/ want "Authorization: Bearer API_TOKEN"
+ * (401 otherwise; the OpenAI SDK sends its apiKey so). Without it they are open to anyone who can
+ * reach the Worker.
  */
-function authorize(request, env) {
+function authorize(request, env, openai) {
   const token = env.API_TOKEN;
   if (typeof token !== "string" || token === "") {
     return;
@@ -113,7 +205,9 @@ function authorize(request, env) {
   const same = a.length === b.length
     && (typeof crypto.subtle.timingSafeEqual === "function" ? crypto.subtle.timingSafeEqual(a, b) : given === want);
   if (!same) {
-    throw new HttpError(401, "unauthorized", 'this endpoint needs the header "Authorization: Bearer <API_TOKEN>"');
+    throw openai
+      ? new OpenAIError(401, "invalid_api_key", null, 'a valid API key is needed: the header "Authorization: Bearer <API_TOKEN>" (the Worker\'s secret API_TOKEN; the SDK\'s apiKey)')
+      : new HttpError(401, "unauthorized", 'this endpoint needs the header "Authorization: Bearer <API_TOKEN>"');
   }
 }
 

@@ -68,14 +68,15 @@ export function projectConfig() {
 }
 
 /**
- * The JVM engine's answers: one `needle run --jsonl` process for many (query, tools, max) inputs.
- * `tools` is the JSON text the Worker gives the engine. Returns the --json objects, in order, as
+ * The JVM engine's answers: one `needle run --jsonl` process for many (query, tools, max,
+ * require_call?) inputs. `tools` is the JSON text the Worker gives the engine. Returns the --json objects, in order, as
  * the Worker's JSON answers carry them: through JSON.stringify, which writes a number -0 as 0 (the
  * model may write an integer argument as "-0"; `text` keeps it, and a backend receives 0 either way).
  */
 export function jvmRun(m, inputs) {
-  const stdin = inputs.map((i) => JSON.stringify({ query: i.query, tools: i.tools, max_new_tokens: i.max_new_tokens }))
-    .join("\n") + "\n";
+  const stdin = inputs.map((i) => JSON.stringify({
+    query: i.query, tools: i.tools, max_new_tokens: i.max_new_tokens, require_call: i.require_call,
+  })).join("\n") + "\n";
   const out = execFileSync("java", ["-jar", CLI_JAR, "run", "--jsonl", "--weights", m.weights, "--vocab", m.vocab],
     { input: stdin, maxBuffer: 1 << 26, timeout: 300_000 }).toString("utf8");
   const lines = out.trimEnd().split("\n");
@@ -257,6 +258,45 @@ export async function startWorker({ name, vars = {}, services = [], auxiliaries 
     }
   }
   return { url, stop, log: () => log, pid: child.pid, inspectorPort: inspector };
+}
+
+/**
+ * Runs `needle serve` (the JVM command line's OpenAI-compatible server) on a free port of 127.0.0.1
+ * with model `m` and the environment `env` (NEEDLE_API_KEY…); resolves when it prints its URL:
+ * { baseURL (…/v1), stop(), log() }.
+ */
+export async function startNeedleServe(m, env = {}) {
+  const child = spawn("java", ["-jar", CLI_JAR, "serve", "--weights", m.weights, "--vocab", m.vocab, "--host", "127.0.0.1",
+    "--port", "0"], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  running.add(child.pid);
+  child.once("exit", () => running.delete(child.pid));
+  let out = "";
+  let log = "";
+  child.stderr.on("data", (d) => { log += d; });
+  const baseURL = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("needle serve did not start within 120 s:\n" + out + log)), 120_000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = /^needle serve: (http:\/\/127\.0\.0\.1:\d+\/v1) /m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`needle serve exited with ${code}:\n${out}${log}`));
+    });
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  };
+  return { baseURL, stop, log: () => log };
 }
 
 /** The resident memory (KiB) of the workerd processes a wrangler dev (by its process id) runs. */

@@ -26,7 +26,7 @@ public final class Main {
 
     static final List<String> COMMANDS =
             List.of("run", "tokenize", "detokenize", "generate", "prompt", "retrieve", "inspect", "bench",
-                    "download", "cache", "demo");
+                    "download", "cache", "demo", "serve");
 
     private Main() {
     }
@@ -121,6 +121,8 @@ public final class Main {
                 return DemoCommand.run(args, first + 1, out);
             case "bench":
                 return BenchCommand.run(args, first + 1, out);
+            case "serve":
+                return ServeCommand.run(args, first + 1, inputs, out, err);
             default:
                 return RunCommand.legacy(args, first, inputs, out, err);
         }

@@ -26,7 +26,7 @@ final class RunCommand {
             List.of("weights", "vocab", "hub-url", "query", "tools", "max-new-tokens");
     private static final List<String> FLAGS = List.of("no-constrain", "stream", "json", "timings", ModelFiles.PORTABLE);
     private static final List<String> RUN_FLAGS = List.of("no-constrain", "stream", "json", "timings", "jsonl",
-            ModelFiles.PORTABLE);
+            "require-call", ModelFiles.PORTABLE);
     private static final List<String> LEGACY_VALUE_OPTIONS = List.of("max-new-tokens", "weights", "vocab", "hub-url");
 
     private RunCommand() {
@@ -137,7 +137,8 @@ final class RunCommand {
         }
         RunOptions options = new RunOptions()
                 .maxNewTokens(a.nonNegativeInt("max-new-tokens", RunOptions.DEFAULT_MAX_NEW_TOKENS))
-                .constrain(!a.flag("no-constrain"));
+                .constrain(!a.flag("no-constrain"))
+                .requireCall(requireCall(a));
         String query = inputs.text("query", queryArg);
         String tools = inputs.text("tools", toolsArg);
         if (weightsPath == null && vocabPath == null) {
@@ -196,6 +197,7 @@ final class RunCommand {
         int defaultMax = a.nonNegativeInt("max-new-tokens", RunOptions.DEFAULT_MAX_NEW_TOKENS);
         new RunOptions().maxNewTokens(defaultMax); // a bad default fails here, not on every line
         boolean constrain = !a.flag("no-constrain");
+        boolean defaultRequireCall = requireCall(a);
         String defaultTools = a.value("tools") == null ? null : inputs.text("tools", a.value("tools"));
         NeedleEngine engine = ModelFiles.resolve(a, inputs, err).load(a.flag(ModelFiles.PORTABLE));
         Jsonl.run(inputs.stdin("JSONL input"), out, line -> {
@@ -212,13 +214,33 @@ final class RunCommand {
             if (obj.get("max_new_tokens") != null) {
                 max = Jsonl.intValue(obj.get("max_new_tokens"), "max_new_tokens");
             }
-            RunResult result = engine.run(query, tools, new RunOptions().maxNewTokens(max).constrain(constrain));
+            boolean requireCall = defaultRequireCall;
+            Object require = obj.get("require_call");
+            if (require != null) {
+                if (!(require instanceof Boolean)) {
+                    throw CliException.error("\"require_call\" must be true or false, got " + Jsonl.kind(require));
+                }
+                requireCall = (Boolean) require;
+                if (requireCall && !constrain) {
+                    throw CliException.error("\"require_call\" needs constrained decoding (drop --no-constrain)");
+                }
+            }
+            RunResult result = engine.run(query, tools,
+                    new RunOptions().maxNewTokens(max).constrain(constrain).requireCall(requireCall));
             if (a.flag("timings")) {
                 err.print(timingsLine(result.timings, engine.loadMs()) + "\n");
             }
             return Json.writeAscii(toJson(result, engine.loadMs()));
         });
         return Main.EXIT_OK;
+    }
+
+    /** {@code --require-call}, which needs the grammar (not with {@code --no-constrain}). */
+    private static boolean requireCall(Args a) {
+        if (a.flag("require-call") && a.flag("no-constrain")) {
+            throw CliException.usage("--require-call needs constrained decoding; it cannot be used with --no-constrain");
+        }
+        return a.flag("require-call");
     }
 
     /** The {@code --json} object. */

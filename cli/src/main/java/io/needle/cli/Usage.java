@@ -20,22 +20,25 @@ final class Usage {
                   The same with the default model: needle.safetensors and vocab.txt from the
                   model cache, downloaded from Hugging Face on first use (see download).
               run [--weights W --vocab V] --query Q --tools T [--max-new-tokens N]
-                  [--no-constrain] [--stream] [--json] [--timings]
+                  [--no-constrain] [--require-call] [--stream] [--json] [--timings]
                   Run the model and print the result text on one line. Without --weights and
                   --vocab: the default model (as needle QUERY TOOLS; --hub-url URL sets the hub).
                     --max-new-tokens N  stop after N generated tokens (default 511)
                     --no-constrain      plain greedy decoding, no grammar masking
+                    --require-call      the grammar refuses the empty answer [] while a tool
+                                        can be called: at least one call
                     --stream            print each token's text as it is produced, then a newline
                     --json              print one JSON object: {"text":..., "calls":[...] or null,
                                         "complete":bool, "tokens":[ids...], "timings":{"load_ms",
                                         "encode_ms","decode_ms","prefill_tokens","decode_tokens"}}
                     --timings           print timings on stderr
               run [--weights W --vocab V] --jsonl [--tools T] [--max-new-tokens N]
-                  [--no-constrain] [--timings]
+                  [--no-constrain] [--require-call] [--timings]
                   Many requests in one process. stdin: one JSON object per line
-                  {"query":..., "tools":[...] or "...", "max_new_tokens":N} ("tools" defaults to
-                  --tools, "max_new_tokens" to --max-new-tokens); stdout: one line per input
-                  line, the --json object of its result.
+                  {"query":..., "tools":[...] or "...", "max_new_tokens":N, "require_call":bool}
+                  ("tools" defaults to --tools, "max_new_tokens" to --max-new-tokens,
+                  "require_call" to --require-call); stdout: one line per input line, the
+                  --json object of its result.
               tokenize --vocab V TEXT
                   Print the token ids of TEXT on one line, space-separated.
               tokenize --vocab V --jsonl
@@ -89,6 +92,14 @@ final class Usage {
                   split too). Every choice gives the same tokens. --no-constrain: decode with
                   full logits every step; --batch: also 8 requests run one by one and as one
                   runBatch (same tokens checked), with the throughput ratio.
+              serve [--weights W --vocab V] [--host H] [--port N] [--portable]
+                  OpenAI's chat completions API for the openai SDKs (baseURL
+                  http://H:N/v1): POST /v1/chat/completions (tools, tool_choice, stream...),
+                  GET /v1/models; the model is "needle". Default 127.0.0.1:8080 (--port 0:
+                  any free port). Without --weights and --vocab: the default model. Prints
+                  one line with the URL once it listens, then runs until stopped; one line
+                  per request on stderr. With $NEEDLE_API_KEY set, requests need the header
+                  "Authorization: Bearer $NEEDLE_API_KEY". See README.md.
               download [--hub-url URL] [--force]
                   Download the default model into the model cache now (progress on stderr) and
                   print the paths of the two files. --force downloads them again.
@@ -108,9 +119,9 @@ final class Usage {
             at once; a bad line gives "error: MESSAGE" in its place and the run goes on.
             Output is UTF-8 with LF line endings on every platform; JSON output writes non-ASCII
             characters as \\uXXXX escapes.
-            Kernels: run, retrieve, generate and the needle-rs forms use the fastest kernels this
-            machine has (the matrix products split over up to 2 cores); --portable keeps the
-            portable one-thread kernels. Both give the same tokens.
+            Kernels: run, retrieve, generate, serve and the needle-rs forms use the fastest
+            kernels this machine has (the matrix products split over up to 2 cores); --portable
+            keeps the portable one-thread kernels. Both give the same tokens.
             --debug (with any command) prints the stack trace of an error.
             Exit status: 0 success, 1 error (bad file, bad input, model failure),
             2 bad command line.
