@@ -107,7 +107,7 @@ final class Jsonl {
     static Map<?, ?> object(String line) {
         Object v = Json.parse(line);
         if (!(v instanceof Map)) {
-            throw CliException.error("expected a JSON object, got " + kind(v));
+            throw CliException.error("expected a JSON object, got " + Json.kindOf(v));
         }
         return (Map<?, ?>) v;
     }
@@ -115,7 +115,7 @@ final class Jsonl {
     /** A JSON array of token ids as an int[]. */
     static int[] ids(Object v, String what) {
         if (!(v instanceof List)) {
-            throw CliException.error(what + " must be a JSON array of token ids, got " + kind(v));
+            throw CliException.error(what + " must be a JSON array of token ids, got " + Json.kindOf(v));
         }
         List<?> list = (List<?>) v;
         int[] ids = new int[list.size()];
@@ -134,7 +134,7 @@ final class Jsonl {
                 throw CliException.error(what + " is out of range: " + v);
             }
         }
-        throw CliException.error(what + " must be an integer, got " + (v instanceof JsonNumber ? v : kind(v)));
+        throw CliException.error(what + " must be an integer, got " + (v instanceof JsonNumber ? v : Json.kindOf(v)));
     }
 
     /** A text field: a JSON string as is; any other JSON value (e.g. a tools array) re-serialized compactly. */
@@ -152,26 +152,6 @@ final class Jsonl {
         if (v instanceof Map || v instanceof List) {
             return Json.write(v);
         }
-        throw CliException.error("field \"" + key + "\" must be a string, got " + kind(v));
-    }
-
-    /** "a string", "an array"… for error messages. */
-    static String kind(Object v) {
-        if (v == null) {
-            return "null";
-        }
-        if (v instanceof String) {
-            return "a string";
-        }
-        if (v instanceof JsonNumber) {
-            return "a number";
-        }
-        if (v instanceof Boolean) {
-            return "a boolean";
-        }
-        if (v instanceof List) {
-            return "an array";
-        }
-        return "an object";
+        throw CliException.error("field \"" + key + "\" must be a string, got " + Json.kindOf(v));
     }
 }

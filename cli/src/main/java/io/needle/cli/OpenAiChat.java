@@ -96,7 +96,7 @@ final class OpenAiChat {
      */
     static Request parse(Object body, int maxNewTokensCap) {
         if (!(body instanceof Map)) {
-            throw OpenAiError.invalid("invalid_type", null, "the request body must be a JSON object, got " + kindOf(body));
+            throw OpenAiError.invalid("invalid_type", null, "the request body must be a JSON object, got " + Json.kindOf(body));
         }
         Map<?, ?> b = (Map<?, ?>) body;
         for (Map.Entry<?, ?> e : b.entrySet()) {
@@ -162,7 +162,7 @@ final class OpenAiChat {
         if (options != null) {
             if (!(options instanceof Map)) {
                 throw OpenAiError.invalid("invalid_type", "stream_options",
-                        "\"stream_options\" must be an object, got " + kindOf(options));
+                        "\"stream_options\" must be an object, got " + Json.kindOf(options));
             }
             if (!stream) {
                 throw OpenAiError.invalid("invalid_value", "stream_options",
@@ -171,7 +171,7 @@ final class OpenAiChat {
             Object usage = ((Map<?, ?>) options).get("include_usage");
             if (usage != null && !(usage instanceof Boolean)) {
                 throw OpenAiError.invalid("invalid_type", "stream_options.include_usage",
-                        "\"stream_options.include_usage\" must be true or false, got " + kindOf(usage));
+                        "\"stream_options.include_usage\" must be true or false, got " + Json.kindOf(usage));
             }
             includeUsage = Boolean.TRUE.equals(usage);
         }
@@ -185,7 +185,7 @@ final class OpenAiChat {
                     "missing required parameter \"model\" (this server's model is \"" + MODEL_ID + "\")");
         }
         if (!(model instanceof String)) {
-            throw OpenAiError.invalid("invalid_type", "model", "\"model\" must be a string, got " + kindOf(model));
+            throw OpenAiError.invalid("invalid_type", "model", "\"model\" must be a string, got " + Json.kindOf(model));
         }
         if (!model.equals(MODEL_ID)) {
             throw modelNotFound((String) model);
@@ -204,7 +204,7 @@ final class OpenAiChat {
         }
         if (!(messages instanceof List)) {
             throw OpenAiError.invalid("invalid_type", "messages",
-                    "\"messages\" must be an array of messages, got " + kindOf(messages));
+                    "\"messages\" must be an array of messages, got " + Json.kindOf(messages));
         }
         List<?> list = (List<?>) messages;
         if (list.isEmpty()) {
@@ -215,12 +215,12 @@ final class OpenAiChat {
             String at = "messages[" + i + "]";
             if (!(list.get(i) instanceof Map)) {
                 throw OpenAiError.invalid("invalid_type", at,
-                        at + " must be a message object {\"role\", \"content\"}, got " + kindOf(list.get(i)));
+                        at + " must be a message object {\"role\", \"content\"}, got " + Json.kindOf(list.get(i)));
             }
             Map<?, ?> m = (Map<?, ?>) list.get(i);
             Object role = m.get("role");
             if (!(role instanceof String)) {
-                throw OpenAiError.invalid("invalid_type", at + ".role", at + ".role must be a string, got " + kindOf(role));
+                throw OpenAiError.invalid("invalid_type", at + ".role", at + ".role must be a string, got " + Json.kindOf(role));
             }
             if (!ROLES.contains(role)) {
                 throw OpenAiError.invalid("invalid_value", at + ".role", "unknown role " + Json.quote((String) role)
@@ -246,7 +246,7 @@ final class OpenAiChat {
         }
         if (!(content instanceof List)) {
             throw OpenAiError.invalid("invalid_type", at, at + " must be a string or an array of text parts, got "
-                    + kindOf(content));
+                    + Json.kindOf(content));
         }
         StringBuilder text = new StringBuilder();
         List<?> parts = (List<?>) content;
@@ -254,17 +254,17 @@ final class OpenAiChat {
             String pat = at + "[" + j + "]";
             Object part = parts.get(j);
             if (!(part instanceof Map)) {
-                throw OpenAiError.invalid("invalid_type", pat, pat + " must be a content part object, got " + kindOf(part));
+                throw OpenAiError.invalid("invalid_type", pat, pat + " must be a content part object, got " + Json.kindOf(part));
             }
             Object type = ((Map<?, ?>) part).get("type");
             if (!"text".equals(type)) {
                 throw OpenAiError.invalid("unsupported_content", pat + ".type", "only text content is supported"
                         + " (Needle reads text), got a part of type " + (type instanceof String ? Json.quote((String) type)
-                        : kindOf(type)));
+                        : Json.kindOf(type)));
             }
             Object t = ((Map<?, ?>) part).get("text");
             if (!(t instanceof String)) {
-                throw OpenAiError.invalid("invalid_type", pat + ".text", pat + ".text must be a string, got " + kindOf(t));
+                throw OpenAiError.invalid("invalid_type", pat + ".text", pat + ".text must be a string, got " + Json.kindOf(t));
             }
             if (j > 0) {
                 text.append('\n');
@@ -280,7 +280,7 @@ final class OpenAiChat {
             return List.of();
         }
         if (!(tools instanceof List)) {
-            throw OpenAiError.invalid("invalid_type", "tools", "\"tools\" must be an array of tools, got " + kindOf(tools));
+            throw OpenAiError.invalid("invalid_type", "tools", "\"tools\" must be an array of tools, got " + Json.kindOf(tools));
         }
         List<?> list = (List<?>) tools;
         for (int i = 0; i < list.size(); i++) {
@@ -288,7 +288,7 @@ final class OpenAiChat {
             Object t = list.get(i);
             if (!(t instanceof Map)) {
                 throw OpenAiError.invalid("invalid_type", at,
-                        at + " must be a tool object {\"type\": \"function\", \"function\": {…}}, got " + kindOf(t));
+                        at + " must be a tool object {\"type\": \"function\", \"function\": {…}}, got " + Json.kindOf(t));
             }
             if (!"function".equals(((Map<?, ?>) t).get("type"))) {
                 throw OpenAiError.invalid("invalid_value", at + ".type",
@@ -297,7 +297,7 @@ final class OpenAiChat {
             Object f = ((Map<?, ?>) t).get("function");
             if (!(f instanceof Map)) {
                 throw OpenAiError.invalid("invalid_type", at + ".function", at + ".function must be an object"
-                        + " {\"name\", \"description\", \"parameters\"}, got " + kindOf(f));
+                        + " {\"name\", \"description\", \"parameters\"}, got " + Json.kindOf(f));
             }
             Object name = ((Map<?, ?>) f).get("name");
             if (!(name instanceof String) || ((String) name).isEmpty()) {
@@ -331,7 +331,7 @@ final class OpenAiChat {
             return dflt;
         }
         if (!(v instanceof Boolean)) {
-            throw OpenAiError.invalid("invalid_type", key, "\"" + key + "\" must be true or false, got " + kindOf(v));
+            throw OpenAiError.invalid("invalid_type", key, "\"" + key + "\" must be true or false, got " + Json.kindOf(v));
         }
         return (Boolean) v;
     }
@@ -349,26 +349,6 @@ final class OpenAiChat {
             }
         }
         throw OpenAiError.invalid("invalid_value", key, "\"" + key + "\" must be an integer of at least 1, got " + describe(v));
-    }
-
-    /** "a string", "an array"… for messages (as JavaScript's kindOf in the Worker). */
-    static String kindOf(Object v) {
-        if (v == null) {
-            return "null";
-        }
-        if (v instanceof String) {
-            return "a string";
-        }
-        if (v instanceof JsonNumber || v instanceof Number) {
-            return "a number";
-        }
-        if (v instanceof Boolean) {
-            return "a boolean";
-        }
-        if (v instanceof List) {
-            return "an array";
-        }
-        return "an object";
     }
 
     /** A value in a message: its compact JSON, shortened. */

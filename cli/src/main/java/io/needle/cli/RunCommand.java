@@ -218,7 +218,7 @@ final class RunCommand {
             Object require = obj.get("require_call");
             if (require != null) {
                 if (!(require instanceof Boolean)) {
-                    throw CliException.error("\"require_call\" must be true or false, got " + Jsonl.kind(require));
+                    throw CliException.error("\"require_call\" must be true or false, got " + Json.kindOf(require));
                 }
                 requireCall = (Boolean) require;
                 if (requireCall && !constrain) {

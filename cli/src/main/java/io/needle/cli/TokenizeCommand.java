@@ -30,7 +30,7 @@ final class TokenizeCommand {
         Jsonl.run(inputs.stdin("JSONL input"), out, line -> {
             Object v = Json.parse(line);
             if (!(v instanceof String)) {
-                throw CliException.error("expected a JSON string, got " + Jsonl.kind(v));
+                throw CliException.error("expected a JSON string, got " + Json.kindOf(v));
             }
             return ids(tok.encode((String) v));
         });

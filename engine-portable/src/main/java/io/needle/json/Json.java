@@ -426,6 +426,26 @@ public final class Json {
                 .append(hex.charAt((c >> 4) & 15)).append(hex.charAt(c & 15));
     }
 
+    /** The kind of a JSON value for messages: "null", "a string", "a number", "a boolean", "an array", "an object". */
+    public static String kindOf(Object v) {
+        if (v == null) {
+            return "null";
+        }
+        if (v instanceof String) {
+            return "a string";
+        }
+        if (v instanceof JsonNumber || v instanceof Number) {
+            return "a number";
+        }
+        if (v instanceof Boolean) {
+            return "a boolean";
+        }
+        if (v instanceof List) {
+            return "an array";
+        }
+        return "an object";
+    }
+
     /** A JSON string literal for {@code s}, non-ASCII kept literal. */
     public static String quote(String s) {
         StringBuilder sb = new StringBuilder();

@@ -57,7 +57,7 @@ public final class ToolReport {
         if (catalog.isJson()) {
             if (!(root instanceof List)) {
                 problems.add(problem(null, "the tool list must be a JSON array of tools, [ … ], got "
-                        + kindOf(root) + (root instanceof Map ? " (put a single tool in [ ])" : "")));
+                        + Json.kindOf(root) + (root instanceof Map ? " (put a single tool in [ ])" : "")));
             } else {
                 tools = tools((List<?>) root, (List<?>) Json.parse(catalog.serialized()), catalog.tools());
                 check((List<?>) root, problems);
@@ -138,7 +138,7 @@ public final class ToolReport {
 
     private static String problemOf(Object element, int n, Map<String, Integer> seen) {
         if (!(element instanceof Map)) {
-            return "tool " + n + " must be an object with a \"name\", got " + kindOf(element);
+            return "tool " + n + " must be an object with a \"name\", got " + Json.kindOf(element);
         }
         Map<?, ?> tool = (Map<?, ?>) element;
         boolean openAi = false;
@@ -170,7 +170,7 @@ public final class ToolReport {
         }
         Object params = tool.get("parameters");
         if (!(params instanceof Map)) {
-            return where + "\"parameters\" must be an object, got " + kindOf(params);
+            return where + "\"parameters\" must be an object, got " + Json.kindOf(params);
         }
         Map<?, ?> p = (Map<?, ?>) params;
         // a flat parameter may be called "type": its value is then an object, not a JSON-Schema type
@@ -189,12 +189,12 @@ public final class ToolReport {
         }
         Object properties = params.get("properties");
         if (!(properties instanceof Map)) {
-            return "\"properties\" must be an object of parameters, got " + kindOf(properties);
+            return "\"properties\" must be an object of parameters, got " + Json.kindOf(properties);
         }
         for (Map.Entry<?, ?> e : ((Map<?, ?>) properties).entrySet()) {
             String key = Json.quote((String) e.getKey());
             if (!(e.getValue() instanceof Map)) {
-                return "parameter " + key + " must be an object such as {\"type\": \"string\"}, got " + kindOf(e.getValue());
+                return "parameter " + key + " must be an object such as {\"type\": \"string\"}, got " + Json.kindOf(e.getValue());
             }
             Object type = ((Map<?, ?>) e.getValue()).get("type");
             if (type != null && !(type instanceof String) && !isStrings(type)) {
@@ -204,7 +204,7 @@ public final class ToolReport {
         if (params.containsKey("required")) {
             Object required = params.get("required");
             if (!(required instanceof List)) {
-                return "\"required\" must be an array of parameter names, got " + kindOf(required);
+                return "\"required\" must be an array of parameter names, got " + Json.kindOf(required);
             }
             for (Object r : (List<?>) required) {
                 if (!(r instanceof String) || !((Map<?, ?>) properties).containsKey(r)) {
@@ -221,7 +221,7 @@ public final class ToolReport {
             String key = Json.quote((String) e.getKey());
             if (!(e.getValue() instanceof Map)) {
                 return "parameter " + key + " must be an object such as {\"type\": \"string\", \"required\": true}, got "
-                        + kindOf(e.getValue());
+                        + Json.kindOf(e.getValue());
             }
             Map<?, ?> p = (Map<?, ?>) e.getValue();
             if (p.containsKey("type") && !(p.get("type") instanceof String)) {
@@ -244,26 +244,6 @@ public final class ToolReport {
             }
         }
         return true;
-    }
-
-    /** The kind of a JSON value, for messages: "an object", "an array", "a string", "null"… */
-    static String kindOf(Object v) {
-        if (v == null) {
-            return "null";
-        }
-        if (v instanceof Map) {
-            return "an object";
-        }
-        if (v instanceof List) {
-            return "an array";
-        }
-        if (v instanceof String) {
-            return "a string";
-        }
-        if (v instanceof Boolean) {
-            return "a boolean";
-        }
-        return "a number";
     }
 
     private static Map<String, Object> problem(Integer index, String message) {
