@@ -168,6 +168,7 @@ function options(o) {
     maxNewTokens: int(o.maxNewTokens, MAX_NEW_TOKENS, "maxNewTokens"),
     constrain: bool(o.constrain, true, "constrain"),
     ignoreEos: bool(o.ignoreEos, false, "ignoreEos"),
+    requireCall: bool(o.requireCall, false, "requireCall"),
   };
 }
 
@@ -300,8 +301,8 @@ export class NeedleWasm {
     const q = text(query, "the query");
     const t = toolsText(tools);
     const o = options(opts);
-    return result(call(() => o.ignoreEos
-      ? e.runDetailedEos(q, t, o.maxNewTokens, o.constrain, true)
+    return result(call(() => o.ignoreEos || o.requireCall
+      ? e.runDetailedWith(q, t, o.maxNewTokens, o.constrain, o.ignoreEos, o.requireCall)
       : e.runDetailed(q, t, o.maxNewTokens, o.constrain)));
   }
 
@@ -326,7 +327,7 @@ export class NeedleWasm {
     let json;
     streaming.add(this);
     try {
-      json = call(() => e.runStream(q, t, o.maxNewTokens, o.constrain, (id, piece) => {
+      json = call(() => e.runStreamWith(q, t, o.maxNewTokens, o.constrain, o.requireCall, (id, piece) => {
         streamed += piece.length;
         onToken(id, piece);
       }));

@@ -138,6 +138,12 @@ export interface RunOptions {
   maxNewTokens?: number;
   /** Constrained decoding (default true): only valid calls of the given tools can be written. */
   constrain?: boolean;
+  /**
+   * With constrained decoding, refuse the empty answer `[]` while a tool can be called, so the
+   * answer holds at least one call (OpenAI's tool_choice "required"; with a one-tool list, a named
+   * function). Default false.
+   */
+  requireCall?: boolean;
 }
 
 export interface DetailedOptions extends RunOptions {

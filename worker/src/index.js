@@ -74,7 +74,7 @@ async function handleChat(request, env, ctx) {
   const created = Math.floor(Date.now() / 1000);
   let r;
   try {
-    r = engine.runDetailed(chat.query, chat.tools, { maxNewTokens: chat.maxNewTokens });
+    r = engine.runDetailed(chat.query, chat.tools, { maxNewTokens: chat.maxNewTokens, requireCall: chat.requireCall });
   } catch (e) {
     if (e instanceof NeedleError && (e.kind === "INPUT" || e.kind === "JSON")) {
       throw new OpenAIError(400, "invalid_value", null, oneLine(e.message));
@@ -83,14 +83,6 @@ async function handleChat(request, env, ctx) {
       throw new OpenAIError(500, "engine_error", null, "the engine failed: " + oneLine(e.message));
     }
     throw e;
-  }
-  if (chat.requireCall && r.text.startsWith("[]")) {
-    // the model chose no call; needle serve's grammar would have refused that (RunOptions.requireCall),
-    // which the npm package's run options do not reach yet. Where the model calls a tool, the
-    // answer is the same with or without the requirement.
-    throw new OpenAIError(422, "tool_choice_not_enforced", "tool_choice", "the model answered without a tool call,"
-      + " and this Worker cannot force one yet (tool_choice \"required\" or a named function); needle serve can,"
-      + " or send tool_choice \"auto\" to accept answers without calls");
   }
   const answer = answerOf(r, chat);
   const usage = usageOf(r.timings.prefillTokens, r.tokens.length);

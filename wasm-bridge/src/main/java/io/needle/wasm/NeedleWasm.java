@@ -158,8 +158,19 @@ public final class NeedleWasm {
     @JSExport
     public String runDetailedEos(String query, String toolsJson, int maxNewTokens, boolean constrain,
             boolean ignoreEos) {
+        return runDetailedWith(query, toolsJson, maxNewTokens, constrain, ignoreEos, false);
+    }
+
+    /**
+     * As {@link #runDetailedEos}; with {@code requireCall} (constrained decoding) the grammar refuses
+     * {@code []} while a tool can be called, so the answer holds at least one call (RunOptions.requireCall:
+     * OpenAI's tool_choice "required", or a named function with a one-tool list).
+     */
+    @JSExport
+    public String runDetailedWith(String query, String toolsJson, int maxNewTokens, boolean constrain,
+            boolean ignoreEos, boolean requireCall) {
         return WasmError.guard(() -> resultJson(engine().run(query, toolsJson,
-                options(maxNewTokens, constrain).ignoreEos(ignoreEos))));
+                options(maxNewTokens, constrain).ignoreEos(ignoreEos).requireCall(requireCall))));
     }
 
     /**
@@ -170,8 +181,15 @@ public final class NeedleWasm {
     @JSExport
     public String runStream(String query, String toolsJson, int maxNewTokens, boolean constrain,
             TokenCallback onToken) {
+        return runStreamWith(query, toolsJson, maxNewTokens, constrain, false, onToken);
+    }
+
+    /** As {@link #runStream}, with {@code requireCall} as in {@link #runDetailedWith}. */
+    @JSExport
+    public String runStreamWith(String query, String toolsJson, int maxNewTokens, boolean constrain,
+            boolean requireCall, TokenCallback onToken) {
         return WasmError.guard(() -> {
-            RunOptions options = options(maxNewTokens, constrain);
+            RunOptions options = options(maxNewTokens, constrain).requireCall(requireCall);
             if (onToken != null) {
                 options.listener(new TokenListener() {
                     @Override
