@@ -155,3 +155,36 @@ test("index.d.ts declares exactly the module's exports", async () => {
   assert.deepEqual(actual.sort(), declared.sort());
   assert.equal(mod.default, init);
 });
+
+test("requireCall: [] is refused while a tool can be called; an answer with calls is unchanged", () => {
+  let forced = 0;
+  let unchanged = 0;
+  for (const model of manifest().models) {
+    const e = NeedleWasm.load(fs.readFileSync(nodeFixture(model.weights)), fs.readFileSync(nodeFixture(model.vocab), "utf8"));
+    try {
+      for (const r of model.runs.filter((x) => x.constrain)) {
+        const free = e.runDetailed(r.query, r.tools, { maxNewTokens: r.max_new_tokens });
+        const required = e.runDetailed(r.query, r.tools, { maxNewTokens: r.max_new_tokens, requireCall: true });
+        const pieces = [];
+        const streamed = e.runStream(r.query, r.tools, (id, piece) => pieces.push(piece), {
+          maxNewTokens: r.max_new_tokens, requireCall: true });
+        assert.equal(streamed, required.text, "runStream honours requireCall as runDetailed does");
+        const callable = JSON.parse(r.tools).length > 0;
+        if (free.text !== "[]" && free.complete) {
+          assert.equal(required.text, free.text, "masking [] never changes an answer with calls");
+          unchanged++;
+        } else if (free.text === "[]" && callable) {
+          assert.notEqual(required.text, "[]", r.query);
+          if (required.complete) {
+            assert.ok(JSON.parse(required.text).length >= 1, required.text);
+          }
+          forced++;
+        }
+      }
+    } finally {
+      e.free();
+    }
+  }
+  assert.ok(forced >= 1 && unchanged >= 1, `forced ${forced}, unchanged ${unchanged}`);
+  assert.throws(() => engine.runDetailed("x", "[]", { requireCall: "yes" }), (err) => err instanceof NeedleError && err.kind === "INPUT");
+});
