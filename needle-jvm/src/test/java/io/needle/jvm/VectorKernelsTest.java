@@ -12,7 +12,6 @@ import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
 import io.needle.json.Json;
 import io.needle.model.Embedding;
-import io.needle.model.FullDecoder;
 import io.needle.model.Int4Kernel;
 import io.needle.model.Int4Linear;
 import io.needle.model.LogitsKernel;
@@ -82,7 +81,7 @@ class VectorKernelsTest {
                 float[] actual = new float[rows * out];
                 java.util.Arrays.fill(actual, Float.NaN);
                 vector.forward(x, actual, rows);
-                assertBits(expected, actual, in + "x" + out + "/" + gs + ", " + rows + " rows");
+                PortableReference.assertBits(expected, actual, in + "x" + out + "/" + gs + ", " + rows + " rows");
             }
         }
         // shapes left to the portable code
@@ -112,7 +111,7 @@ class VectorKernelsTest {
             portable.logits(h, expected);
             float[] actual = new float[vocab];
             vector.logits(h, actual, 0, vocab);
-            assertBits(expected, actual, "full logits, vocab " + vocab);
+            PortableReference.assertBits(expected, actual, "full logits, vocab " + vocab);
             for (int k = 0; k < 20; k++) { // ranges, as ParallelKernels shares them out
                 int from = rnd.nextInt(vocab);
                 int to = from + rnd.nextInt(vocab - from + 1);
@@ -153,45 +152,14 @@ class VectorKernelsTest {
         assertNull(VectorKernels.create().logits(Embedding.ofHalf(64, 16, Embedding.Format.F16, f16, 0)));
     }
 
-    private static final String TOOLS = "[{\"name\":\"send_message\",\"description\":\"Send a text\","
-            + "\"parameters\":{\"to\":{\"type\":\"string\",\"required\":true},\"text\":{\"type\":\"string\"}}},"
-            + "{\"name\":\"set_alarm\",\"description\":\"Set an alarm\","
-            + "\"parameters\":{\"time\":{\"type\":\"string\",\"required\":true}}}]";
-
     @Test
     void aWholeModelGivesThePortableFloatsAndTokens() {
-        // FFN width 72: down_proj's 72 input rows padded to 96 (a last partial group)
-        byte[] file = new ModelWriter().seed(41).vocabSize(2100).dModel(64).heads(4, 2).layers(2, 2)
-                .ffn(72, "geglu").build();
-        String vocab = TestVocab.make(2100, 41);
-        NeedleEngine engine = NeedleEngine.load(file, vocab);
-        NeedleModel model = engine.model();
-        String query = "text Ana that the meeting moved to five and set an alarm for four thirty";
-        int[] prompt = engine.prompt(query, TOOLS);
-        NeedleModel.EncoderOutput enc = model.encode(prompt);
-        float[] logits = FullDecoder.logits(model, enc, new int[] {1, 7, 3}).clone();
-        int[] plain = engine.generate(prompt, 30);
-        RunOptions eosIgnored = new RunOptions().maxNewTokens(25).ignoreEos(true);
-        RunResult constrained = engine.run(query, TOOLS, eosIgnored);
-        List<BatchItem> batch = List.of(new BatchItem(query, TOOLS), new BatchItem("alarm at six", TOOLS));
-        List<RunResult> batched = engine.runBatch(batch, new RunOptions().maxNewTokens(20));
-
+        // FFN width 72: down_proj's 72 input rows padded to 96 (a last partial group); heads of 16
+        PortableReference reference = new PortableReference(new ModelWriter().seed(41).vocabSize(2100).dModel(64)
+                .heads(4, 2).layers(2, 2).ffn(72, "geglu").build(), TestVocab.make(2100, 41));
         for (int threads : new int[] {1, 2}) {
             try (ParallelKernels kernels = new ParallelKernels(threads, VectorKernels.create())) {
-                NeedleEngine fast = NeedleEngine.load(file, vocab, kernels);
-                NeedleModel fm = fast.model();
-                long int4 = fm.linears().stream().filter(l -> l instanceof Int4Linear).count();
-                assertEquals(int4 + 1 + fm.attentions().size(), fm.hostKernelCount(),
-                        "every INT4 linear, every attention block (heads of 16) and the logits");
-                NeedleModel.EncoderOutput enc2 = fm.encode(prompt);
-                assertBits(enc.enc, enc2.enc, "encoder output");
-                assertBits(logits, FullDecoder.logits(fm, enc2, new int[] {1, 7, 3}), "logits");
-                assertArrayEquals(plain, fast.generate(prompt, 30));
-                assertArrayEquals(constrained.tokens, fast.run(query, TOOLS, eosIgnored).tokens);
-                List<RunResult> again = fast.runBatch(batch, new RunOptions().maxNewTokens(20));
-                for (int i = 0; i < batch.size(); i++) {
-                    assertArrayEquals(batched.get(i).tokens, again.get(i).tokens);
-                }
+                reference.assertSameWith(kernels);
             }
         }
     }
@@ -235,15 +203,6 @@ class VectorKernelsTest {
                 int[] single = vector.run(eight.get(i).query, eight.get(i).tools, constrained).tokens;
                 assertArrayEquals(single, batched.get(i).tokens, "batch item " + i);
                 assertArrayEquals(single, batched2.get(i).tokens, "batch item " + i + ", 2 threads");
-            }
-        }
-    }
-
-    private static void assertBits(float[] expected, float[] actual, String what) {
-        for (int i = 0; i < expected.length; i++) {
-            if (Float.floatToIntBits(expected[i]) != Float.floatToIntBits(actual[i])) {
-                throw new AssertionError(what + ": value " + i + " is " + actual[i] + ", the portable kernels give "
-                        + expected[i]);
             }
         }
     }
