@@ -411,3 +411,19 @@ export async function isolateHeap(worker) {
     ws.close();
   }
 }
+
+/** Queries: the model is random, so what matters is the variety of outputs they give. */
+export const QUERIES = [
+  "What's the weather in Paris?", "Wake me up at 7", "Text Alice that I'm late", "Where is my order 12345?",
+  "Play some jazz", "Is it raining in London and play rock", "Set an alarm for 8:30 every day", "Tell Bob hi",
+  "weather tokyo fahrenheit", "Play loud pop music", "hello", "What time is it?", "Book a table", "Turn it up",
+  "Order status please", "Send a message to Carol", "Weather forecast for tomorrow", "Alarm at seven", "Play music",
+  "Check order 42 and text Dan", "Remind me", "What's the temperature", "Call mom", "Is it sunny?",
+  "Stop the music", "How cold is it in Tokyo?", "Message Eve: dinner at 8", "Track package 998",
+  "Wake me at 8:30 tomorrow", "Put on some rock", "Do I need an umbrella in London?", "Text my boss I'm sick",
+  "Where's order 7?", "Weather in Paris in celsius please", "Play pop quietly", "Set two alarms",
+  "Send hi to Frank and play jazz", "Order 555 status and weather in Tokyo", "Good morning", "Thanks!",
+  "Alarm 7am daily", "London weather fahrenheit", "Jazz please", "What's up", "Text Grace",
+  "Has my order shipped?", "Rock music loud", "Paris forecast", "Wake up call at 08:30", "Any news?",
+  "Réveille-moi à 7h ☀️ — 東京の天気は?", "",
+];

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
 import { answerOf as answerFor, outputCalls } from "../src/openai.js";
-import { fileServer, jvmRun, model, startNeedleServe, startWorker } from "./helpers.mjs";
+import { fileServer, jvmRun, model, QUERIES, startNeedleServe, startWorker } from "./helpers.mjs";
 
 const MODEL = model("drelu-gqa-contrastive");
 const MAX = 96;
@@ -29,21 +29,6 @@ const TOOLS = [
   fn("send_message", "Send a text message", { recipient: { type: "string" }, text: { type: "string" } }, ["recipient"]),
   fn("lookup_order", "Look up an order", { order_id: { type: "integer" } }, ["order_id"]),
   fn("play-music", "Play music", { genre: { type: "string", enum: ["jazz", "rock", "pop"] }, loud: { type: "boolean" } }, ["genre"]),
-];
-
-const QUERIES = [
-  "What's the weather in Paris?", "Wake me up at 7", "Text Alice that I'm late", "Where is my order 12345?",
-  "Play some jazz", "Is it raining in London and play rock", "Set an alarm for 8:30 every day", "Tell Bob hi",
-  "weather tokyo fahrenheit", "Play loud pop music", "hello", "What time is it?", "Book a table", "Turn it up",
-  "Order status please", "Send a message to Carol", "Weather forecast for tomorrow", "Alarm at seven", "Play music",
-  "Check order 42 and text Dan", "Remind me", "What's the temperature", "Call mom", "Is it sunny?",
-  "Stop the music", "How cold is it in Tokyo?", "Message Eve: dinner at 8", "Track package 998",
-  "Wake me at 8:30 tomorrow", "Put on some rock", "Do I need an umbrella in London?", "Text my boss I'm sick",
-  "Where's order 7?", "Weather in Paris in celsius please", "Play pop quietly", "Set two alarms",
-  "Send hi to Frank and play jazz", "Order 555 status and weather in Tokyo", "Good morning", "Thanks!",
-  "Alarm 7am daily", "London weather fahrenheit", "Jazz please", "What's up", "Text Grace",
-  "Has my order shipped?", "Rock music loud", "Paris forecast", "Wake up call at 08:30", "Any news?",
-  "Réveille-moi à 7h ☀️ — 東京の天気は?", "",
 ];
 
 let files;
