@@ -6,7 +6,7 @@ import io.needle.tokenizer.Tokenizer;
 
 /**
  * The encoder input of one request (docs/spec/MODEL.md section 3 step 2): the query's tokens truncated to
- * {@code max_enc_len - 2}, then {@code <tools>} ({@link #TOOLS_ID}), then the tokens of the
+ * {@code max_enc_len - 2}, then {@code <tools>} ({@link SpecialTokens#TOOLS}), then the tokens of the
  * normalized tools text truncated so the whole is at most {@code max_enc_len} ids (the model's
  * config; 1024 for Needle, {@link #MAX_ENCODER_LEN}).
  */

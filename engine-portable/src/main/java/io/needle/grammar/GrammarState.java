@@ -19,7 +19,7 @@ package io.needle.grammar;
  * empty array while a tool can be called.
  *
  * <p>The one optional space before {@code [} is SentencePiece's dummy prefix: the model was trained
- * on the tokens of the answer text, whose first piece carries it ({@code ▁[{"}, {@code ▁[]}), and
+ * on the tokens of the answer text, whose first piece carries it (<code>▁[{"</code>, {@code ▁[]}), and
  * detokenizing drops it again. It is the only whitespace allowed outside strings (and it must be a
  * {@code ▁}: {@link ConstrainedDecoder} does not allow the byte piece of a space there, which
  * detokenizing would keep).

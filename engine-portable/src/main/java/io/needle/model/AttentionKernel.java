@@ -13,7 +13,7 @@ public interface AttentionKernel {
      * @param keysT keysT[kvh * headDim + i][j] = K[j][kvh][i], positions 0..keyCount-1 used
      * @param values values[j * kvHeads + kvh][i] = V[j][kvh][i]
      * @param keyValid per key position, false = masked (padding); null = all valid
-     * @param causal when true, row t sees only keys at positions <= pos0 + t
+     * @param causal when true, row t sees only keys at positions {@code <= pos0 + t}
      */
     boolean attend(float[] qs, int rows, int pos0, float[][] keysT, float[][] values, int keyCount,
             boolean[] keyValid, boolean causal, float[] ctx);
