@@ -88,7 +88,21 @@ public final class NeedleEngine {
         if (weights == null) {
             throw new NeedleException(NeedleException.Kind.WEIGHTS, "no weight bytes given");
         }
-        NeedleModel model = WeightLoader.load(SafeTensors.parse(weights), kernels);
+        return load(SafeTensors.parse(weights), vocabText, kernels, t0);
+    }
+
+    /**
+     * As {@link #load(byte[], String, Kernels)} from a parsed file, which may be held by the host
+     * outside the Java heap ({@link io.needle.safetensors.WeightBytes}: the npm package's linear
+     * memory, one copy of the weights); the host's kernels must then take every layer that reads
+     * the file's large tensors ({@link WeightLoader#load(SafeTensors, Kernels)}).
+     */
+    public static NeedleEngine load(SafeTensors weights, String vocabText, Kernels kernels) {
+        return load(weights, vocabText, kernels, Clock.nowMs());
+    }
+
+    private static NeedleEngine load(SafeTensors weights, String vocabText, Kernels kernels, double t0) {
+        NeedleModel model = WeightLoader.load(weights, kernels);
         Tokenizer tok = null;
         if (vocabText != null) {
             tok = Tokenizer.fromVocab(vocabText);
