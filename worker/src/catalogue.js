@@ -8,19 +8,24 @@
 //                "method": "GET",                 GET POST PUT PATCH DELETE (default POST)
 //                "args": "query",                 "json" (a JSON body) or "query" (the query string)
 //                "headers": { "authorization": "Bearer ${ORDERS_TOKEN}" },   ${NAME}: a secret or var
-//                "timeout_ms": 5000 }
+//                "timeout_ms": 5000,
+//                "max_value_length": 256 }        the longest value a {placeholder} takes
 //
-// `{name}` in the URL or path is replaced by that argument (URL-encoded); it must be a required
-// parameter. Everything is checked once, when the configuration is first read: a bad catalogue
-// answers every request with a 500 configuration_error naming the problem. The tools themselves
-// are read and checked by the engine (normalizeTools of needle-java-wasm: the forms, snake_case
-// names, parameters and whether they are required); only the backends are the Worker's.
+// `{name}` in the URL or path is replaced by that argument (checked and URL-encoded: address.js);
+// it must be a required parameter, and may stand only in the path or in a query value. Headers
+// are fixed: no argument goes into them. Everything is checked once, when the configuration is
+// first read: a bad catalogue answers every request with a 500 configuration_error naming the
+// problem. The tools themselves are read and checked by the engine (normalizeTools of
+// needle-java-wasm: the forms, snake_case names, parameters and whether they are required); only
+// the backends are the Worker's. docs/SECURITY.md says why each rule exists.
 
 import { normalizeTools } from "needle-java-wasm";
+import { DEFAULT_MAX_VALUE_LENGTH, parseAddress } from "./address.js";
 import { HttpError } from "./http.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
-const BACKEND_KEYS = ["url", "service", "path", "method", "args", "headers", "timeout_ms"];
+const BACKEND_KEYS = ["url", "service", "path", "method", "args", "headers", "timeout_ms", "max_value_length"];
+const MAX_VALUE_LENGTH_LIMIT = 65_536;
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 const SECRET = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -106,15 +111,6 @@ function parseBackend(b, shape, where, env) {
       throw configError(`${where}: "path" goes with "service"; put the path in the "url"`);
     }
     template = b.url;
-    let url;
-    try {
-      url = new URL(template.replace(PLACEHOLDER, "x"));
-    } catch {
-      throw configError(`${where}: backend url "${template}" is not an absolute URL`);
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw configError(`${where}: backend url "${template}" is not http(s)`);
-    }
   } else {
     if (typeof b.service !== "string" || b.service === "") {
       throw configError(`${where}: backend "service" must name a service binding`);
@@ -129,16 +125,28 @@ function parseBackend(b, shape, where, env) {
     }
     template = "https://" + service.toLowerCase().replace(/[^a-z0-9-]/g, "-") + ".service" + path;
   }
-  const placeholders = [];
-  for (const m of template.matchAll(PLACEHOLDER)) {
-    const param = shape.params.find((p) => p.name === m[1]);
+  let address;
+  try {
+    address = parseAddress(template, service === null ? `backend url "${template}"` : `backend path "${b.path ?? "/"}"`);
+  } catch (e) {
+    throw configError(`${where}: ${e.message}`);
+  }
+  const placeholders = address.placeholders.map((p) => p.name);
+  for (const name of placeholders) {
+    const param = shape.params.find((p) => p.name === name);
     if (param === undefined) {
-      throw configError(`${where}: the backend address uses {${m[1]}}, which is not a parameter of the tool`);
+      throw configError(`${where}: the backend address uses {${name}}, which is not a parameter of the tool`);
     }
     if (!param.required) {
-      throw configError(`${where}: the backend address uses {${m[1]}}, which is not a required parameter`);
+      throw configError(`${where}: the backend address uses {${name}}, which is not a required parameter`);
     }
-    placeholders.push(m[1]);
+  }
+  if (args === "query") {
+    const own = [...new URLSearchParams((address.query ?? []).map((pair) => pair.name).join("&")).keys()];
+    const clash = shape.params.find((p) => !placeholders.includes(p.name) && own.includes(p.name));
+    if (clash !== undefined) {
+      throw configError(`${where}: the parameter "${clash.name}" would repeat the query parameter "${clash.name}" of the backend URL`);
+    }
   }
   const headers = {};
   if (b.headers !== undefined) {
@@ -148,6 +156,12 @@ function parseBackend(b, shape, where, env) {
     for (const [name, value] of Object.entries(b.headers)) {
       if (typeof value !== "string") {
         throw configError(`${where}: header "${name}" must be a string`);
+      }
+      for (const m of value.matchAll(PLACEHOLDER)) {
+        if (shape.params.some((p) => p.name === m[1])) {
+          throw configError(`${where}: header "${name}" uses {${m[1]}}: headers are fixed, arguments never go into them `
+            + "(put it in the URL or the body)");
+        }
       }
       headers[name] = value.replace(SECRET, (_, ref) => {
         const v = env?.[ref];
@@ -170,7 +184,14 @@ function parseBackend(b, shape, where, env) {
     }
     timeoutMs = b.timeout_ms;
   }
-  return { template, service, method, args, headers, timeoutMs, placeholders };
+  let maxValueLength = DEFAULT_MAX_VALUE_LENGTH;
+  if (b.max_value_length !== undefined) {
+    if (!Number.isInteger(b.max_value_length) || b.max_value_length < 1 || b.max_value_length > MAX_VALUE_LENGTH_LIMIT) {
+      throw configError(`${where}: backend "max_value_length" must be an integer from 1 to ${MAX_VALUE_LENGTH_LIMIT}`);
+    }
+    maxValueLength = b.max_value_length;
+  }
+  return { template, service, method, args, headers, timeoutMs, placeholders, maxValueLength, address };
 }
 
 /** What /health shows of a backend (no header values: they may hold secrets). */

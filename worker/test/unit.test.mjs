@@ -74,10 +74,12 @@ test("parseCatalogue keeps the tool without its backend for the engine, and reso
     { TOKEN: "s3cret" });
   const [w, ping] = c.tools;
   assert.deepEqual(w.engineTool, weather);
-  assert.deepEqual(w.backend, {
+  const { address, ...backend } = w.backend;
+  assert.deepEqual(backend, {
     template: "https://api/w/{city}", service: null, method: "POST", args: "json",
-    headers: { authorization: "Bearer s3cret" }, timeoutMs: null, placeholders: ["city"],
+    headers: { authorization: "Bearer s3cret" }, timeoutMs: null, placeholders: ["city"], maxValueLength: 256,
   });
+  assert.deepEqual(address, { origin: "https://api", segments: [["w"], [{ param: "city" }]], query: null, placeholders: [{ name: "city", in: "path" }] });
   assert.equal(ping.backend, null);
   assert.equal(c.byName.get("ping"), ping);
   assert.equal(parseCatalogue([{ ...weather, backend: { url: "https://x", method: "get" } }], {}).tools[0].backend.args, "query");
@@ -125,7 +127,7 @@ test("dispatchAll: path placeholders, query strings and JSON bodies carry exactl
     { name: "make", parameters: { spec: { type: "object", required: true } }, backend: { service: "API", path: "/make", method: "PUT" } },
   ];
   const calls = [
-    { name: "find", arguments: { id: "a/b c?", n: 3, deep: false, tags: ["x", 1], opt: null } },
+    { name: "find", arguments: { id: "a b&é", n: 3, deep: false, tags: ["x", 1], opt: null } },
     { name: "make", arguments: { spec: { k: [1, "é"] } } },
   ];
   const results = await dispatchAll(calls, null, settingsWith(tools, env), env);
@@ -133,7 +135,12 @@ test("dispatchAll: path placeholders, query strings and JSON bodies carry exactl
   const [find, make] = api.seen;
   const u = new URL(find.url);
   assert.equal(find.method, "GET");
-  assert.equal(u.pathname, "/items/a%2Fb%20c%3F");
+  assert.equal(u.pathname, "/items/a%20b%26%C3%A9");
+  // each result says what was called (without the headers)
+  assert.deepEqual(results.map((r) => r.request), [
+    { method: "GET", service: "API", path: u.pathname + u.search },
+    { method: "PUT", service: "API", path: "/make" },
+  ]);
   assert.deepEqual(Object.fromEntries(u.searchParams), { n: "3", deep: "false", tags: '["x",1]', opt: "null" });
   assert.equal(find.headers["x-key"], "k1");
   assert.equal(find.body, "");
@@ -174,5 +181,6 @@ test("dispatchAll: a backend that fails is reported, not thrown", async () => {
   const env = { API: { fetch: async () => { throw new Error("connection refused\n  at somewhere"); } } };
   const tools = [{ name: "ok", parameters: {}, backend: { service: "API" } }];
   const [r] = await dispatchAll([{ name: "ok", arguments: {} }], null, settingsWith(tools, env), env);
-  assert.deepEqual(r, { call: { name: "ok", arguments: {} }, dispatched: true, status: null, response: null, reason: "the backend request failed: connection refused" });
+  assert.deepEqual(r, { call: { name: "ok", arguments: {} }, dispatched: true, status: null, response: null, reason: "the backend request failed: connection refused",
+    request: { method: "POST", service: "API", path: "/" } });
 });

@@ -282,18 +282,21 @@ function splitCut(text) {
 function expectedDispatch(call) {
   const { name, arguments: args } = call;
   const rest = Object.fromEntries(Object.entries(args).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  const query = (got) => (Object.keys(got).length === 0 ? "" : "?" + new URLSearchParams(got));
   switch (name) {
     case "get_weather":
-      return { via: "url", method: "POST", path: "/weather", got: args };
+      return { via: "url", method: "POST", path: "/weather", got: args, shown: { method: "POST", url: backend.base + "/weather" } };
     case "send_message":
-      return { via: "url", method: "GET", path: "/messages", got: rest };
+      return { via: "url", method: "GET", path: "/messages", got: rest, shown: { method: "GET", url: backend.base + "/messages" + query(rest) } };
     case "lookup_order": {
       const { order_id: id, ...others } = rest;
-      return { via: "url", method: "GET", path: "/orders/" + encodeURIComponent(id), got: others };
+      const p = "/orders/" + encodeURIComponent(id);
+      return { via: "url", method: "GET", path: p, got: others, shown: { method: "GET", url: backend.base + p + query(others) } };
     }
     case "setAlarm": {
       const { time, ...others } = rest;
-      return { via: "service", method: "PUT", path: "/alarms/" + encodeURIComponent(time), got: others };
+      const p = "/alarms/" + encodeURIComponent(time);
+      return { via: "service", method: "PUT", path: p, got: others, shown: { method: "PUT", service: "ECHO", path: p + query(others) } };
     }
     default:
       return null;
@@ -334,6 +337,7 @@ test("POST /dispatch calls the routed backends with exactly the routed arguments
       }
       assert.equal(r.dispatched, true, what + ": " + r.reason);
       assert.equal(r.status, 200, what);
+      assert.deepEqual(r.request, want.shown, what + ": what was called");
       if (want.via === "service") {
         assert.deepEqual(r.response, { echo: { method: want.method, path: want.path, query: want.got, contentType: null, body: "" } }, what);
         seen.service++;
@@ -371,21 +375,22 @@ function weatherQuery() {
 
 test("a backend's error status and non-JSON answer are relayed; a backend that does not answer times out", async () => {
   const { query, call } = weatherQuery();
+  const request = { method: "POST", url: backend.base + "/weather" };
   try {
     backend.answer("/weather", { status: 502, json: { error: "upstream down" } });
     let res = await post(worker.url + "/dispatch", { query });
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.results, [{ call, dispatched: true, status: 502, response: { error: "upstream down" } }]);
+    assert.deepEqual(res.body.results, [{ call, dispatched: true, status: 502, response: { error: "upstream down" }, request }]);
 
     backend.answer("/weather", { status: 200, text: "sunny, 21 °C" });
     res = await post(worker.url + "/dispatch", { query });
-    assert.deepEqual(res.body.results, [{ call, dispatched: true, status: 200, response: "sunny, 21 °C" }]);
+    assert.deepEqual(res.body.results, [{ call, dispatched: true, status: 200, response: "sunny, 21 °C", request }]);
 
     backend.answer("/weather", { hang: true });
     const started = Date.now();
     res = await post(worker.url + "/dispatch", { query });
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.results, [{ call, dispatched: true, status: null, response: null, reason: "the backend did not answer within 1500 ms" }]);
+    assert.deepEqual(res.body.results, [{ call, dispatched: true, status: null, response: null, reason: "the backend did not answer within 1500 ms", request }]);
     assert.ok(Date.now() - started < 10_000);
   } finally {
     backend.answer("/weather", undefined);
