@@ -6,6 +6,11 @@ import io.needle.safetensors.Float16;
  * The token embedding table E [vocab, d], shared by the encoder input, the decoder input and the
  * output projection (tied logits). BF16 and F16 tables are read in place from the weight file's
  * bytes (little-endian 16-bit values; no copy, no float expansion); an F32 table keeps floats.
+ *
+ * <p>When a host holds the weight file outside the Java heap ({@code safetensors.WeightBytes}) a
+ * 16-bit table has no bytes here: the host's {@link LogitsKernel} computes the logits and serves
+ * the row look-ups ({@link LogitsKernel#lookup}), and the portable loops fail loudly instead of
+ * reading anything.
  */
 public final class Embedding {
     /** How the values are encoded. */
@@ -14,7 +19,7 @@ public final class Embedding {
     private final int vocab;
     private final int dim;
     private final Format format;
-    private final byte[] bytes; // the weight file (BF16/F16)
+    private final byte[] bytes; // the weight file (BF16/F16); null when a host holds it
     private final int offset; // where the table starts in bytes
     private final float[] full; // F32 values, [vocab, dim]
     private final float[] f16Table; // F16 bits → float, for Format.F16
@@ -37,7 +42,10 @@ public final class Embedding {
         }
     }
 
-    /** A BF16 or F16 table stored at {@code offset} in {@code bytes} (kept by reference). */
+    /**
+     * A BF16 or F16 table stored at {@code offset} in {@code bytes} (kept by reference); bytes null:
+     * a host holds the file, and its kernel must serve this table (see the class comment).
+     */
     public static Embedding ofHalf(int vocab, int dim, Format format, byte[] bytes, int offset) {
         return new Embedding(vocab, dim, format, bytes, offset, null);
     }
@@ -58,7 +66,7 @@ public final class Embedding {
         return format;
     }
 
-    /** The weight file's bytes holding a BF16/F16 table (null for F32). */
+    /** The weight file's bytes holding a BF16/F16 table (null for F32, and when a host holds the file). */
     public byte[] bytes() {
         return bytes;
     }
@@ -83,6 +91,7 @@ public final class Embedding {
 
     /** E[token][i]. */
     public float value(int token, int i) {
+        requireBytes();
         int k = token * dim + i;
         switch (format) {
             case BF16:
@@ -104,6 +113,10 @@ public final class Embedding {
 
     /** out[off + i] = E[token][i] * scale. */
     public void lookup(int token, float scale, float[] out, int off) {
+        if (kernel != null && kernel.lookup(token, scale, out, off)) {
+            return;
+        }
+        requireBytes();
         for (int i = 0; i < dim; i++) {
             out[off + i] = value(token, i) * scale;
         }
@@ -123,6 +136,7 @@ public final class Embedding {
             kernel.logits(h, logits, from, to);
             return;
         }
+        requireBytes();
         int v = from;
         if (format == Format.BF16) {
             for (; v + 4 <= to; v += 4) {
@@ -143,8 +157,17 @@ public final class Embedding {
             kernel.logitsAt(h, logits, ids, count);
             return;
         }
+        requireBytes();
         for (int k = 0; k < count; k++) {
             logits[ids[k]] = dot(h, ids[k]);
+        }
+    }
+
+    /** Fails when a host holds the 16-bit table and the portable loops were about to read it. */
+    private void requireBytes() {
+        if (format != Format.F32 && bytes == null) {
+            throw new IllegalStateException("the " + format + " embedding [" + vocab + ", " + dim + "] is in the host's"
+                    + " memory only (WeightBytes): the portable loops cannot read it, the host's kernel must");
         }
     }
 

@@ -21,12 +21,17 @@ package io.needle.model;
  *       rows and applied to every input row (the accumulators in a small separate array indexed
  *       from 0: the loop shape the JVM's compiler turns into SIMD code).</li>
  * </ul>
+ *
+ * <p>When a host holds the weight file outside the Java heap ({@code safetensors.WeightBytes}:
+ * the npm package's linear memory) the packed bytes are null: only the host's kernel (see
+ * {@link Kernels}) can compute this layer, and the portable kernels fail loudly instead of
+ * reading anything.
  */
 public final class Int4Linear implements Linear {
     private final int in;
     private final int out;
     private final int groupSize;
-    private final byte[] packed; // the file's bytes (shared, not copied)
+    private final byte[] packed; // the file's bytes (shared, not copied); null when a host holds them
     private final int packedOffset; // where this tensor's bytes start in packed
     private final float[] scales; // [ceil(in/groupSize), out]
     private Int4Kernel kernel; // a host's faster kernel (Kernels), or null: the portable ones below
@@ -59,7 +64,7 @@ public final class Int4Linear implements Linear {
         return groupSize;
     }
 
-    /** The file bytes holding the packed nibbles (shared). */
+    /** The file bytes holding the packed nibbles (shared), or null when a host holds the file (see above). */
     public byte[] packedBytes() {
         return packed;
     }
@@ -76,7 +81,7 @@ public final class Int4Linear implements Linear {
 
     /** The signed 4-bit value q[r][c]. */
     public int q(int r, int c) {
-        int b = packed[packedOffset + (r >> 1) * out + c];
+        int b = packed()[packedOffset + (r >> 1) * out + c];
         return (r & 1) == 0 ? (b << 28) >> 28 : b >> 4;
     }
 
@@ -105,10 +110,21 @@ public final class Int4Linear implements Linear {
                 kernel.forward(x, y, rows);
             }
         } else if (rows == 1) {
+            packed();
             vector(x, y, scratch);
         } else if (rows > 1) {
+            packed();
             matrix(x, y, rows, scratch);
         }
+    }
+
+    /** The packed bytes for the portable kernels; fails when only a host's kernel holds them. */
+    private byte[] packed() {
+        if (packed == null) {
+            throw new IllegalStateException("this INT4 linear [" + in + ", " + out + "] has its weights in the host's"
+                    + " memory only (WeightBytes): the portable kernels cannot compute it, the host's kernel must");
+        }
+        return packed;
     }
 
     /** One input row: table look-up per packed byte. */

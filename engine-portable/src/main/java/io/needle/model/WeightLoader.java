@@ -15,7 +15,10 @@ import java.util.Set;
  * Builds a {@link NeedleModel} from a parsed SafeTensors file in the needle-rs layout (docs/spec/MODEL.md
  * section 4, written by needle-rs's {@code tools/export.py}). The tensor-name table lives here, in
  * one place. INT4 linears and the 16-bit embedding keep referencing the file's bytes; only small
- * tensors (norms, gates, group scales, the contrastive head) are decoded to float, once.
+ * tensors (norms, gates, group scales, the contrastive head) are decoded to float, once. A file a
+ * host holds outside the Java heap ({@link io.needle.safetensors.WeightBytes}) gives a model whose
+ * INT4 linears and 16-bit embedding have no bytes in Java: {@link #load(SafeTensors, Kernels)}
+ * then requires the host's kernels to take every one of them, or fails.
  *
  * <pre>
  * embedding                                   [vocab, d]  BF16 / F16 / F32
@@ -61,11 +64,38 @@ public final class WeightLoader {
         return loadWithReport(st).model;
     }
 
-    /** Loads the model with a host's kernels installed for good (null: the portable ones). */
+    /**
+     * Loads the model with a host's kernels installed for good (null: the portable ones). When the
+     * host holds the file ({@code st.bytes()} null), its kernels must compute every INT4 linear and
+     * the 16-bit embedding's logits (the portable kernels have no bytes to read): otherwise this
+     * fails (WEIGHTS) naming the first layer left without one.
+     */
     public static NeedleModel load(SafeTensors st, Kernels kernels) {
         NeedleModel model = loadWithReport(st).model;
         model.installKernels(kernels);
+        if (st.bytes() == null) {
+            requireHostKernels(model);
+        }
         return model;
+    }
+
+    private static void requireHostKernels(NeedleModel model) {
+        String missing = null;
+        for (Linear l : model.linears()) {
+            if (l instanceof Int4Linear && ((Int4Linear) l).kernel() == null) {
+                missing = "an INT4 linear [" + l.in() + ", " + l.out() + "]";
+                break;
+            }
+        }
+        Embedding e = model.embedding();
+        if (missing == null && e.format() != Embedding.Format.F32 && e.kernel() == null) {
+            missing = "the " + e.format() + " embedding's logits";
+        }
+        if (missing != null) {
+            throw new NeedleException(NeedleException.Kind.WEIGHTS, "the weights are in the host's memory only"
+                    + " (not in a Java array) but the host's kernels do not compute " + missing
+                    + "; load the file's bytes as an array instead");
+        }
     }
 
     /** Loads the model and lists the tensors it did not use. */
@@ -272,10 +302,26 @@ public final class WeightLoader {
         } else {
             return;
         }
-        byte[] b = st.bytes();
         int n = (int) t.elementCount();
+        byte[] b = st.bytes();
+        if (b != null) {
+            checkFinite16(t, b, t.offset(), 0, n, mask);
+            return;
+        }
+        // a host's file: in chunks copied out of it
+        int chunk = 1 << 15; // values
+        b = new byte[2 * chunk];
+        for (int i = 0; i < n; i += chunk) {
+            int m = Math.min(chunk, n - i);
+            st.copy(t.offset() + 2 * i, b, 0, 2 * m);
+            checkFinite16(t, b, 0, i, m, mask);
+        }
+    }
+
+    /** Checks the m values at b[p..] (elements first, first + 1, ... of t). */
+    private static void checkFinite16(TensorInfo t, byte[] b, int p, int first, int m, int mask) {
         int high = mask >> 8; // the exponent bits in the high byte: most values are ruled out by it alone
-        for (int i = 0, p = t.offset(); i < n; i++, p += 2) {
+        for (int i = 0; i < m; i++, p += 2) {
             if ((b[p + 1] & high) != high) {
                 continue;
             }
@@ -283,7 +329,7 @@ public final class WeightLoader {
             if ((bits & mask) == mask) {
                 float v = t.dtype() == DType.BF16 ? Float.intBitsToFloat(bits << 16)
                         : Float16.f16ToFloat((short) bits);
-                throw nonFinite(t, i, v);
+                throw nonFinite(t, first + i, v);
             }
         }
     }

@@ -25,7 +25,10 @@ import java.util.Map;
  * {@link NeedleException} of kind WEIGHTS with a one-line message naming it and the tensor. Nothing
  * is allocated in proportion to a size before that size has been checked against the real file.
  *
- * <p>The file's byte array is kept, not copied; tensors are read from it on demand.
+ * <p>The file's byte array is kept, not copied; tensors are read from it on demand. A file held
+ * outside the Java heap by a host ({@link WeightBytes}, {@link #parse(WeightBytes)}) is read
+ * through it: the header and each tensor read by {@link #readFloats} are copied; {@link #bytes()}
+ * is then null.
  */
 public final class SafeTensors {
     /**
@@ -41,15 +44,19 @@ public final class SafeTensors {
     /** Largest header the format allows (the reference implementation's limit). */
     public static final long MAX_HEADER_LENGTH = 100_000_000L;
 
-    private final byte[] bytes;
+    private final byte[] bytes; // the whole file, or null when a host holds it (source)
+    private final WeightBytes source; // the host's file, or null
+    private final int length; // the file's length
     private final int headerLength;
     private final Map<String, String> metadata;
     private final List<TensorInfo> tensors;
     private final Map<String, TensorInfo> byName;
 
-    private SafeTensors(byte[] bytes, int headerLength, Map<String, String> metadata,
+    private SafeTensors(byte[] bytes, WeightBytes source, int length, int headerLength, Map<String, String> metadata,
                         List<TensorInfo> tensors) {
         this.bytes = bytes;
+        this.source = source;
+        this.length = length;
         this.headerLength = headerLength;
         this.metadata = Collections.unmodifiableMap(metadata);
         this.tensors = Collections.unmodifiableList(tensors);
@@ -65,23 +72,58 @@ public final class SafeTensors {
             throw error("file is too short for a SafeTensors header: "
                     + (file == null ? 0 : file.length) + " bytes, need at least 8");
         }
+        checkHeaderLength(headerLength(file), file.length);
+        return parse(file, file.length, file, null);
+    }
+
+    /**
+     * Parses and validates a file a host holds outside the Java heap (see {@link WeightBytes}):
+     * the same checks as {@link #parse(byte[])}; the header is copied, the data region is not.
+     */
+    public static SafeTensors parse(WeightBytes file) {
+        int length = file == null ? 0 : file.length();
+        if (length < 8) {
+            throw error("file is too short for a SafeTensors header: " + length + " bytes, need at least 8");
+        }
+        byte[] prefix = new byte[8];
+        file.copy(0, prefix, 0, 8);
+        long n = headerLength(prefix);
+        checkHeaderLength(n, length);
+        byte[] head = new byte[8 + (int) n];
+        file.copy(0, head, 0, head.length);
+        return parse(head, length, null, file);
+    }
+
+    /** The 8-byte little-endian length prefix, unsigned (negative above 2^63). */
+    private static long headerLength(byte[] file) {
         long n = 0;
         for (int i = 7; i >= 0; i--) {
             n = (n << 8) | (file[i] & 0xff);
         }
+        return n;
+    }
+
+    private static void checkHeaderLength(long n, int fileLength) {
         if (n < 0 || n > MAX_HEADER_LENGTH) {
             throw error("header length " + unsigned(n) + " exceeds the format's limit of "
                     + MAX_HEADER_LENGTH + " bytes");
         }
-        if (n > file.length - 8L) {
-            throw error("header length " + n + " is larger than the file: only " + (file.length - 8)
+        if (n > fileLength - 8L) {
+            throw error("header length " + n + " is larger than the file: only " + (fileLength - 8)
                     + " bytes follow the 8-byte length prefix");
         }
-        int headerLength = (int) n;
-        int dataStart = 8 + headerLength;
-        long dataSize = file.length - dataStart;
+    }
 
-        String text = decodeUtf8(file, 8, headerLength);
+    /**
+     * Parses the header in {@code head} (the file's first 8 + N bytes at least) of a file of
+     * {@code fileLength} bytes, kept as {@code bytes} (the whole file) or {@code source}.
+     */
+    private static SafeTensors parse(byte[] head, int fileLength, byte[] bytes, WeightBytes source) {
+        int headerLength = (int) headerLength(head);
+        int dataStart = 8 + headerLength;
+        long dataSize = fileLength - dataStart;
+
+        String text = decodeUtf8(head, 8, headerLength);
         Object root;
         try {
             root = Json.parse(text, (int) MAX_HEADER_LENGTH); // the header has its own, larger cap
@@ -134,12 +176,13 @@ public final class SafeTensors {
             expected = t.offset() + (long) t.byteLength();
             previous = t;
         }
-        if (expected != file.length) {
-            throw error((file.length - expected) + " trailing bytes after the last tensor's data"
+        if (expected != fileLength) {
+            throw error((fileLength - expected) + " trailing bytes after the last tensor's data"
                     + " (the data region has " + dataSize + " bytes, tensors cover "
                     + (expected - dataStart) + ")");
         }
-        return new SafeTensors(file, headerLength, metadata, new ArrayList<>(Arrays.asList(sorted)));
+        return new SafeTensors(bytes, source, fileLength, headerLength, metadata,
+                new ArrayList<>(Arrays.asList(sorted)));
     }
 
     private static void readMetadata(Object value, Map<String, String> out) {
@@ -339,9 +382,40 @@ public final class SafeTensors {
         return byName.containsKey(name);
     }
 
-    /** The whole file (the array given to {@link #parse}, not a copy). */
+    /**
+     * The whole file (the array given to {@link #parse(byte[])}, not a copy), or null when a host
+     * holds it ({@link #parse(WeightBytes)}: read it with {@link #copy}).
+     */
     public byte[] bytes() {
         return bytes;
+    }
+
+    /** The file's length in bytes. */
+    public int length() {
+        return length;
+    }
+
+    /** Copies the file's bytes [offset, offset + n) to dst[at, at + n), wherever the file is held. */
+    public void copy(int offset, byte[] dst, int at, int n) {
+        if (offset < 0 || n < 0 || offset > length - n || at < 0 || at > dst.length - n) {
+            throw new NeedleException(NeedleException.Kind.INPUT, "bytes [" + offset + ", " + ((long) offset + n)
+                    + ") are outside the file (" + length + " bytes) or the target");
+        }
+        if (bytes != null) {
+            System.arraycopy(bytes, offset, dst, at, n);
+        } else {
+            source.copy(offset, dst, at, n);
+        }
+    }
+
+    /** The bytes of tensor t: the file's array (from t's offset) or, for a host's file, a copy (from 0). */
+    private byte[] tensorBytes(TensorInfo t) {
+        if (bytes != null) {
+            return bytes;
+        }
+        byte[] b = new byte[t.byteLength()];
+        source.copy(t.offset(), b, 0, b.length);
+        return b;
     }
 
     /** N, the JSON header's length in bytes. */
@@ -359,22 +433,23 @@ public final class SafeTensors {
         checkInFile(t);
         int n = (int) t.elementCount();
         float[] out = new float[n];
-        int p = t.offset();
+        byte[] b = tensorBytes(t);
+        int p = b == bytes ? t.offset() : 0;
         switch (t.dtype()) {
             case F32:
                 for (int i = 0; i < n; i++, p += 4) {
-                    out[i] = Float.intBitsToFloat((bytes[p] & 0xff) | (bytes[p + 1] & 0xff) << 8
-                            | (bytes[p + 2] & 0xff) << 16 | (bytes[p + 3] & 0xff) << 24);
+                    out[i] = Float.intBitsToFloat((b[p] & 0xff) | (b[p + 1] & 0xff) << 8
+                            | (b[p + 2] & 0xff) << 16 | (b[p + 3] & 0xff) << 24);
                 }
                 return out;
             case F16:
                 for (int i = 0; i < n; i++, p += 2) {
-                    out[i] = Float16.f16ToFloat(short16(p));
+                    out[i] = Float16.f16ToFloat(short16(b, p));
                 }
                 return out;
             case BF16:
                 for (int i = 0; i < n; i++, p += 2) {
-                    out[i] = Float16.bf16ToFloat(short16(p));
+                    out[i] = Float16.bf16ToFloat(short16(b, p));
                 }
                 return out;
             default:
@@ -391,8 +466,9 @@ public final class SafeTensors {
         }
         int n = (int) t.elementCount();
         short[] out = new short[n];
-        for (int i = 0, p = t.offset(); i < n; i++, p += 2) {
-            out[i] = short16(p);
+        byte[] b = tensorBytes(t);
+        for (int i = 0, p = b == bytes ? t.offset() : 0; i < n; i++, p += 2) {
+            out[i] = short16(b, p);
         }
         return out;
     }
@@ -411,7 +487,7 @@ public final class SafeTensors {
         } catch (NeedleException e) {
             need = -1;
         }
-        if (need != t.byteLength() || t.offset() < dataStart() || t.offset() > bytes.length - (long) t.byteLength()) {
+        if (need != t.byteLength() || t.offset() < dataStart() || t.offset() > length - (long) t.byteLength()) {
             throw new NeedleException(NeedleException.Kind.INPUT, "tensor " + q(t.name())
                     + " (" + t.dtype() + " " + t.shapeString() + ", " + t.byteLength() + " bytes at " + t.offset()
                     + ") does not describe bytes of this file");
@@ -426,7 +502,7 @@ public final class SafeTensors {
         return out;
     }
 
-    private short short16(int p) {
-        return (short) ((bytes[p] & 0xff) | (bytes[p + 1] & 0xff) << 8);
+    private static short short16(byte[] b, int p) {
+        return (short) ((b[p] & 0xff) | (b[p + 1] & 0xff) << 8);
     }
 }
