@@ -79,7 +79,9 @@ public final class Attention {
 
         KeyValues(int kvHeads, int headDim, int capacity) {
             this.capacity = capacity;
-            keysT = new float[kvHeads * headDim][capacity];
+            // each key row is allocated in whole 16-float vectors, so that a host's vector kernel
+            // may compute a last partial vector of scores in one piece (the extra lanes are never read)
+            keysT = new float[kvHeads * headDim][(capacity + 15) / 16 * 16];
             values = new float[capacity * kvHeads][headDim];
         }
     }

@@ -179,18 +179,21 @@ final class VectorCode {
                 r[i] = (float) rnd.nextGaussian();
             }
         }
-        float[] qs = new float[2 * heads * hd];
-        System.arraycopy(x, 0, qs, 0, qs.length);
+        int queries = 5; // a block of four rows and a single one
+        float[] qs = new float[queries * heads * hd];
+        for (int i = 0; i < qs.length; i++) {
+            qs[i] = (float) rnd.nextGaussian();
+        }
         float[] ctx = new float[qs.length];
-        float[] sc = new float[keys];
+        float[] sc = new float[scoresLength(keys)];
         Attention a = new Attention(null, null, null, null, null, null, heads, 2, hd);
         if (warm(deadline, new Trial() {
             public void vector() {
-                attend(heads, 2, hd, qs, 2, 0, keysT, values, keys, null, false, ctx, sc);
+                attend(heads, 2, hd, qs, queries, 0, keysT, values, keys, null, false, ctx, sc);
             }
 
             public void portable() {
-                a.core(qs, 0, 2, 0, keysT, values, keys, null, false, ctx, sc, new float[hd]);
+                a.core(qs, 0, queries, 0, keysT, values, keys, null, false, ctx, sc, new float[hd]);
             }
         })) {
             attentionHot = true;
@@ -479,8 +482,8 @@ final class VectorCode {
                 return false; // the portable loops while the vector code is cold
             }
             float[][] holder = SCORES.get();
-            if (holder[0].length < keyCount) {
-                holder[0] = new float[keyCount];
+            if (holder[0].length < scoresLength(keyCount)) {
+                holder[0] = new float[scoresLength(keyCount)];
             }
             attend(heads, kvHeads, hd, qs, rows, pos0, keysT, values, keyCount, keyValid, causal, ctx, holder[0]);
             return true;
@@ -489,104 +492,257 @@ final class VectorCode {
 
     /**
      * Attention.core's arithmetic: per query row and head, each score {@code Σ_i q[i]·k[j][i]} in
-     * order i (one lane per key, four vectors of keys at a time), the softmax with the same scalar
-     * {@code Math.exp} and double sum, then each context value {@code Σ_j p[j]·v[j][i]} in order j
-     * (one lane per dimension, keys whose weight is 0 skipped as there).
+     * order i (one lane per key), the softmax with the same scalar {@code Math.exp} and double
+     * sum, then each context value {@code Σ_j p[j]·v[j][i]} in order j (one lane per dimension).
+     * Query rows go four at a time ({@link #attend4}: each key or value vector loaded once for
+     * four rows), the rest one at a time ({@link #attend1}). Key counts that are not a whole
+     * number of vectors are computed in whole vectors where the key rows have room (the stores
+     * are allocated in whole vectors; the extra lanes are never read back), else in scalar.
      */
     static void attend(int heads, int kvHeads, int hd, float[] qs, int rows, int pos0, float[][] keysT,
             float[][] values, int keyCount, boolean[] keyValid, boolean causal, float[] ctx, float[] scores) {
-        int qd = heads * hd;
         int group = heads / kvHeads;
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        for (int t = 0; t < rows; t++) {
+        int vecKeys = Math.min((keyCount + L - 1) / L * L, keysT[0].length) / L * L; // keys in whole vectors
+        int stride = Math.max(vecKeys, keyCount);
+        int t = 0;
+        for (; t + 4 <= rows; t += 4) {
             for (int h = 0; h < heads; h++) {
-                int qo = t * qd + h * hd;
-                int kb = (h / group) * hd;
-                int j = 0;
-                for (; j + 4 * L <= keyCount; j += 4 * L) {
-                    FloatVector s0 = FloatVector.zero(F);
-                    FloatVector s1 = s0;
-                    FloatVector s2 = s0;
-                    FloatVector s3 = s0;
-                    for (int i = 0; i < hd; i++) {
-                        FloatVector q = FloatVector.broadcast(F, qs[qo + i]);
-                        float[] row = keysT[kb + i];
-                        s0 = s0.add(q.mul(FloatVector.fromArray(F, row, j)));
-                        s1 = s1.add(q.mul(FloatVector.fromArray(F, row, j + L)));
-                        s2 = s2.add(q.mul(FloatVector.fromArray(F, row, j + 2 * L)));
-                        s3 = s3.add(q.mul(FloatVector.fromArray(F, row, j + 3 * L)));
-                    }
-                    s0.intoArray(scores, j);
-                    s1.intoArray(scores, j + L);
-                    s2.intoArray(scores, j + 2 * L);
-                    s3.intoArray(scores, j + 3 * L);
-                }
-                for (; j + L <= keyCount; j += L) {
-                    FloatVector s0 = FloatVector.zero(F);
-                    for (int i = 0; i < hd; i++) {
-                        s0 = s0.add(FloatVector.broadcast(F, qs[qo + i]).mul(FloatVector.fromArray(F, keysT[kb + i], j)));
-                    }
-                    s0.intoArray(scores, j);
-                }
-                for (; j < keyCount; j++) {
-                    float sj = 0f;
-                    for (int i = 0; i < hd; i++) {
-                        sj += qs[qo + i] * keysT[kb + i][j];
-                    }
-                    scores[j] = sj;
-                }
-                float max = -Float.MAX_VALUE;
-                for (j = 0; j < keyCount; j++) {
-                    boolean visible = (keyValid == null || keyValid[j]) && (!causal || j <= pos0 + t);
-                    float sc = visible ? scores[j] * scale : -Float.MAX_VALUE;
-                    scores[j] = sc;
-                    if (sc > max) {
-                        max = sc;
-                    }
-                }
-                double sum = 0;
-                for (j = 0; j < keyCount; j++) {
-                    float e = (float) Math.exp(scores[j] - max);
-                    scores[j] = e;
-                    sum += e;
-                }
-                float inv = (float) (1.0 / sum);
-                int vb = h / group;
-                int i = 0;
-                for (; i + 4 * L <= hd; i += 4 * L) {
-                    FloatVector a0 = FloatVector.zero(F);
-                    FloatVector a1 = a0;
-                    FloatVector a2 = a0;
-                    FloatVector a3 = a0;
-                    for (j = 0; j < keyCount; j++) {
-                        float pj = scores[j] * inv;
-                        if (pj == 0f) {
-                            continue;
-                        }
-                        FloatVector p = FloatVector.broadcast(F, pj);
-                        float[] row = values[j * kvHeads + vb];
-                        a0 = a0.add(p.mul(FloatVector.fromArray(F, row, i)));
-                        a1 = a1.add(p.mul(FloatVector.fromArray(F, row, i + L)));
-                        a2 = a2.add(p.mul(FloatVector.fromArray(F, row, i + 2 * L)));
-                        a3 = a3.add(p.mul(FloatVector.fromArray(F, row, i + 3 * L)));
-                    }
-                    a0.intoArray(ctx, qo + i);
-                    a1.intoArray(ctx, qo + i + L);
-                    a2.intoArray(ctx, qo + i + 2 * L);
-                    a3.intoArray(ctx, qo + i + 3 * L);
-                }
-                for (; i < hd; i += L) {
-                    FloatVector a0 = FloatVector.zero(F);
-                    for (j = 0; j < keyCount; j++) {
-                        float pj = scores[j] * inv;
-                        if (pj != 0f) {
-                            a0 = a0.add(FloatVector.broadcast(F, pj).mul(FloatVector.fromArray(F, values[j * kvHeads + vb], i)));
-                        }
-                    }
-                    a0.intoArray(ctx, qo + i);
-                }
+                attend4(heads, hd, qs, t, h, pos0, keysT, values, kvHeads, (h / group), keyCount, vecKeys, stride,
+                        keyValid, causal, ctx, scores);
             }
         }
+        for (; t < rows; t++) {
+            for (int h = 0; h < heads; h++) {
+                attend1(heads, hd, qs, t, h, pos0, keysT, values, kvHeads, (h / group), keyCount, vecKeys,
+                        keyValid, causal, ctx, scores);
+            }
+        }
+    }
+
+    /** The room {@link #attend} needs in its scores array for {@code keyCount} keys. */
+    static int scoresLength(int keyCount) {
+        return 4 * ((keyCount + L - 1) / L * L);
+    }
+
+    /** One query row t, head h. */
+    private static void attend1(int heads, int hd, float[] qs, int t, int h, int pos0, float[][] keysT,
+            float[][] values, int kvHeads, int kvh, int keyCount, int vecKeys, boolean[] keyValid, boolean causal,
+            float[] ctx, float[] scores) {
+        int qo = (t * heads + h) * hd;
+        int kb = kvh * hd;
+        int j = 0;
+        for (; j + 4 * L <= vecKeys; j += 4 * L) {
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            for (int i = 0; i < hd; i++) {
+                FloatVector q = FloatVector.broadcast(F, qs[qo + i]);
+                float[] row = keysT[kb + i];
+                s0 = s0.add(q.mul(FloatVector.fromArray(F, row, j)));
+                s1 = s1.add(q.mul(FloatVector.fromArray(F, row, j + L)));
+                s2 = s2.add(q.mul(FloatVector.fromArray(F, row, j + 2 * L)));
+                s3 = s3.add(q.mul(FloatVector.fromArray(F, row, j + 3 * L)));
+            }
+            s0.intoArray(scores, j);
+            s1.intoArray(scores, j + L);
+            s2.intoArray(scores, j + 2 * L);
+            s3.intoArray(scores, j + 3 * L);
+        }
+        for (; j + L <= vecKeys; j += L) {
+            FloatVector s0 = FloatVector.zero(F);
+            for (int i = 0; i < hd; i++) {
+                s0 = s0.add(FloatVector.broadcast(F, qs[qo + i]).mul(FloatVector.fromArray(F, keysT[kb + i], j)));
+            }
+            s0.intoArray(scores, j);
+        }
+        scalarScores(qs, qo, hd, keysT, kb, j, keyCount, scores, 0);
+        float inv = softmax(scores, 0, keyCount, keyValid, causal, pos0 + t, hd);
+        for (int i = 0; i < hd; i += L) {
+            FloatVector a0 = FloatVector.zero(F);
+            for (j = 0; j < keyCount; j++) {
+                float pj = scores[j] * inv;
+                if (pj != 0f) {
+                    a0 = a0.add(FloatVector.broadcast(F, pj).mul(FloatVector.fromArray(F, values[j * kvHeads + kvh], i)));
+                }
+            }
+            a0.intoArray(ctx, qo + i);
+        }
+    }
+
+    /**
+     * Query rows t..t+3, head h: the scores in tiles of 4 rows × 2 vectors of keys, then the
+     * context in tiles of 4 rows × 2 vectors of dimensions. A key whose weight is 0 for one row
+     * but not for another adds {@code 0·v} there, which leaves the sum as it was (it starts at +0
+     * and the values are finite), so the floats are those of skipping it.
+     */
+    private static void attend4(int heads, int hd, float[] qs, int t, int h, int pos0, float[][] keysT,
+            float[][] values, int kvHeads, int kvh, int keyCount, int vecKeys, int stride, boolean[] keyValid,
+            boolean causal, float[] ctx, float[] scores) {
+        int qd = heads * hd;
+        int q0 = t * qd + h * hd;
+        int q1 = q0 + qd;
+        int q2 = q1 + qd;
+        int q3 = q2 + qd;
+        int kb = kvh * hd;
+        int r1 = stride;
+        int r2 = 2 * stride;
+        int r3 = 3 * stride;
+        int j = 0;
+        for (; j + 2 * L <= vecKeys; j += 2 * L) {
+            FloatVector s00 = FloatVector.zero(F);
+            FloatVector s01 = s00;
+            FloatVector s10 = s00;
+            FloatVector s11 = s00;
+            FloatVector s20 = s00;
+            FloatVector s21 = s00;
+            FloatVector s30 = s00;
+            FloatVector s31 = s00;
+            for (int i = 0; i < hd; i++) {
+                float[] row = keysT[kb + i];
+                FloatVector k0 = FloatVector.fromArray(F, row, j);
+                FloatVector k1 = FloatVector.fromArray(F, row, j + L);
+                float a = qs[q0 + i];
+                float b = qs[q1 + i];
+                float c = qs[q2 + i];
+                float d = qs[q3 + i];
+                s00 = s00.add(k0.mul(a));
+                s01 = s01.add(k1.mul(a));
+                s10 = s10.add(k0.mul(b));
+                s11 = s11.add(k1.mul(b));
+                s20 = s20.add(k0.mul(c));
+                s21 = s21.add(k1.mul(c));
+                s30 = s30.add(k0.mul(d));
+                s31 = s31.add(k1.mul(d));
+            }
+            s00.intoArray(scores, j);
+            s01.intoArray(scores, j + L);
+            s10.intoArray(scores, r1 + j);
+            s11.intoArray(scores, r1 + j + L);
+            s20.intoArray(scores, r2 + j);
+            s21.intoArray(scores, r2 + j + L);
+            s30.intoArray(scores, r3 + j);
+            s31.intoArray(scores, r3 + j + L);
+        }
+        for (; j + L <= vecKeys; j += L) {
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            for (int i = 0; i < hd; i++) {
+                FloatVector k0 = FloatVector.fromArray(F, keysT[kb + i], j);
+                s0 = s0.add(k0.mul(qs[q0 + i]));
+                s1 = s1.add(k0.mul(qs[q1 + i]));
+                s2 = s2.add(k0.mul(qs[q2 + i]));
+                s3 = s3.add(k0.mul(qs[q3 + i]));
+            }
+            s0.intoArray(scores, j);
+            s1.intoArray(scores, r1 + j);
+            s2.intoArray(scores, r2 + j);
+            s3.intoArray(scores, r3 + j);
+        }
+        scalarScores(qs, q0, hd, keysT, kb, j, keyCount, scores, 0);
+        scalarScores(qs, q1, hd, keysT, kb, j, keyCount, scores, r1);
+        scalarScores(qs, q2, hd, keysT, kb, j, keyCount, scores, r2);
+        scalarScores(qs, q3, hd, keysT, kb, j, keyCount, scores, r3);
+        float inv0 = softmax(scores, 0, keyCount, keyValid, causal, pos0 + t, hd);
+        float inv1 = softmax(scores, r1, keyCount, keyValid, causal, pos0 + t + 1, hd);
+        float inv2 = softmax(scores, r2, keyCount, keyValid, causal, pos0 + t + 2, hd);
+        float inv3 = softmax(scores, r3, keyCount, keyValid, causal, pos0 + t + 3, hd);
+        int i = 0;
+        for (; i + 2 * L <= hd; i += 2 * L) {
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00;
+            FloatVector a10 = a00;
+            FloatVector a11 = a00;
+            FloatVector a20 = a00;
+            FloatVector a21 = a00;
+            FloatVector a30 = a00;
+            FloatVector a31 = a00;
+            for (j = 0; j < keyCount; j++) {
+                float p0 = scores[j] * inv0;
+                float p1 = scores[r1 + j] * inv1;
+                float p2 = scores[r2 + j] * inv2;
+                float p3 = scores[r3 + j] * inv3;
+                if (p0 == 0f && p1 == 0f && p2 == 0f && p3 == 0f) {
+                    continue;
+                }
+                float[] row = values[j * kvHeads + kvh];
+                FloatVector v0 = FloatVector.fromArray(F, row, i);
+                FloatVector v1 = FloatVector.fromArray(F, row, i + L);
+                a00 = a00.add(v0.mul(p0));
+                a01 = a01.add(v1.mul(p0));
+                a10 = a10.add(v0.mul(p1));
+                a11 = a11.add(v1.mul(p1));
+                a20 = a20.add(v0.mul(p2));
+                a21 = a21.add(v1.mul(p2));
+                a30 = a30.add(v0.mul(p3));
+                a31 = a31.add(v1.mul(p3));
+            }
+            a00.intoArray(ctx, q0 + i);
+            a01.intoArray(ctx, q0 + i + L);
+            a10.intoArray(ctx, q1 + i);
+            a11.intoArray(ctx, q1 + i + L);
+            a20.intoArray(ctx, q2 + i);
+            a21.intoArray(ctx, q2 + i + L);
+            a30.intoArray(ctx, q3 + i);
+            a31.intoArray(ctx, q3 + i + L);
+        }
+        for (; i < hd; i += L) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (j = 0; j < keyCount; j++) {
+                FloatVector v0 = FloatVector.fromArray(F, values[j * kvHeads + kvh], i);
+                a0 = a0.add(v0.mul(scores[j] * inv0));
+                a1 = a1.add(v0.mul(scores[r1 + j] * inv1));
+                a2 = a2.add(v0.mul(scores[r2 + j] * inv2));
+                a3 = a3.add(v0.mul(scores[r3 + j] * inv3));
+            }
+            a0.intoArray(ctx, q0 + i);
+            a1.intoArray(ctx, q1 + i);
+            a2.intoArray(ctx, q2 + i);
+            a3.intoArray(ctx, q3 + i);
+        }
+    }
+
+    /** Scores of keys j0..keyCount-1 for the query at qs[qo..] one by one, into scores[off + j]. */
+    private static void scalarScores(float[] qs, int qo, int hd, float[][] keysT, int kb, int j0, int keyCount,
+            float[] scores, int off) {
+        for (int j = j0; j < keyCount; j++) {
+            float sj = 0f;
+            for (int i = 0; i < hd; i++) {
+                sj += qs[qo + i] * keysT[kb + i][j];
+            }
+            scores[off + j] = sj;
+        }
+    }
+
+    /**
+     * Attention.core's softmax over scores[off..off+keyCount) for a query at position
+     * {@code pos}: scaled, masked, {@code exp(s - max)} in place; returns {@code 1 / Σ} (the sum
+     * in double, in order).
+     */
+    private static float softmax(float[] scores, int off, int keyCount, boolean[] keyValid, boolean causal, int pos,
+            int hd) {
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float max = -Float.MAX_VALUE;
+        for (int j = 0; j < keyCount; j++) {
+            boolean visible = (keyValid == null || keyValid[j]) && (!causal || j <= pos);
+            float sc = visible ? scores[off + j] * scale : -Float.MAX_VALUE;
+            scores[off + j] = sc;
+            if (sc > max) {
+                max = sc;
+            }
+        }
+        double sum = 0;
+        for (int j = 0; j < keyCount; j++) {
+            float e = (float) Math.exp(scores[off + j] - max);
+            scores[off + j] = e;
+            sum += e;
+        }
+        return (float) (1.0 / sum);
     }
 
     // ------------------------------------------------------------------ logits

@@ -50,6 +50,63 @@ class VectorKernelsTest {
     }
 
     @Test
+    void theAttentionKernelComputesThePortableFloats() {
+        Random rnd = new Random(11);
+        int l = VectorCode.L;
+        // heads, kv heads, head dim: grouped queries (8/4), one kv head per query head, a head of one vector
+        int[][] shapes = {{8, 4, 4 * l}, {2, 2, 2 * l}, {3, 1, l}};
+        for (int[] sh : shapes) {
+            int heads = sh[0];
+            int kvHeads = sh[1];
+            int hd = sh[2];
+            io.needle.model.Attention a = new io.needle.model.Attention(null, null, null, null, null, null, heads,
+                    kvHeads, hd);
+            io.needle.model.AttentionKernel kernel = VectorKernels.create().attention(a);
+            assertNotNull(kernel);
+            for (int keys : new int[] {1, 5, l, l + 1, 2 * l + 3, 3 * l, 61, 128}) {
+                // key rows exactly keys long (the scalar tail) and in whole vectors (the padded tail)
+                for (int room : new int[] {keys, (keys + l - 1) / l * l}) {
+                    float[][] keysT = new float[kvHeads * hd][room];
+                    float[][] values = new float[keys * kvHeads][hd];
+                    for (float[] r : keysT) {
+                        for (int j = 0; j < room; j++) {
+                            r[j] = j < keys ? (float) rnd.nextGaussian() : 1e30f; // the padding lanes are never read back
+                        }
+                    }
+                    for (float[] r : values) {
+                        for (int i = 0; i < hd; i++) {
+                            r[i] = (float) rnd.nextGaussian();
+                        }
+                    }
+                    boolean[] someMasked = new boolean[keys];
+                    for (int j = 0; j < keys; j++) {
+                        someMasked[j] = j % 3 != 1 || j == 0;
+                    }
+                    for (int rows : new int[] {1, 3, 4, 5, 8, 9}) {
+                        float[] qs = new float[rows * heads * hd];
+                        for (int i = 0; i < qs.length; i++) {
+                            qs[i] = (float) (rnd.nextGaussian() * (i % 7 == 0 ? 6 : 1)); // some weights round to 0
+                        }
+                        for (boolean[] valid : new boolean[][] {null, someMasked}) {
+                            for (boolean causal : new boolean[] {false, true}) {
+                                int pos0 = causal ? Math.max(0, keys - rows) : 0;
+                                float[] expected = new float[qs.length];
+                                a.core(qs, 0, rows, pos0, keysT, values, keys, valid, causal, expected,
+                                        new float[keys], new float[hd]);
+                                float[] actual = new float[qs.length];
+                                assertTrue(kernel.attend(qs, rows, pos0, keysT, values, keys, valid, causal, actual));
+                                String where = heads + "/" + kvHeads + "x" + hd + " keys " + keys + " room " + room
+                                        + " rows " + rows + (valid == null ? "" : " masked") + (causal ? " causal" : "");
+                                PortableReference.assertBits(expected, actual, where);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void int4KernelsComputeThePortableFloats() {
         Random rnd = new Random(5);
         // in, out, group: whole groups; a last partial group; out not a multiple of 4 vectors, nor of one
