@@ -1,9 +1,13 @@
 // Builds the npm package needle-java-wasm: stages the package files (src/, README.md,
 // package.json, needle.wasm from wasm-bridge, runtime.js patched from TeaVM's runtime, the SIMD
 // kernels needle-simd.wasm compiled from simd/needle-simd.wat and simd-bytes.js, the same bytes
-// as a JavaScript module) in
+// as a JavaScript module, the licenses: the repository's LICENSE and LICENSE-TEAVM) in
 // OUT/package and runs `npm pack` there, which writes OUT/needle-java-wasm-VERSION.tgz.
-// Usage: node scripts/build.mjs WASM_DIR OUT   (run by Maven in the package phase; any Node >= 18)
+// Usage: node scripts/build.mjs WASM_DIR OUT [--repository=URL]
+//   (run by Maven in the package phase with the root pom's needle.repository.url; any Node >= 18)
+// The staged package.json is the one to publish (docs/RELEASING.md: `npm publish` in OUT/package):
+// "private" dropped, "repository" from URL, and a prepublishOnly script that refuses to publish
+// while URL was not given. The source package.json stays private, so that it is never published.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -12,9 +16,22 @@ import { buildSimd } from "./build-simd.mjs";
 import { patchRuntime } from "./patch-runtime.mjs";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const [wasmDir, out] = process.argv.slice(2).map((p) => path.resolve(p));
-if (!wasmDir || !out) {
-  console.error("usage: node scripts/build.mjs WASM_DIR OUT");
+/** The staged package's prepublishOnly: no publishing without the repository's address. */
+const PUBLISH_CHECK = "node -e \"if (!require('./package.json').repository) { console.error("
+  + "'needle-java-wasm: not published: package.json has no repository. Set needle.repository.url in the root pom.xml "
+  + "(or -Dneedle.repository.url=...) and build again (docs/RELEASING.md)'); process.exit(1); }\"";
+const args = process.argv.slice(2);
+const options = args.filter((a) => a.startsWith("--"));
+const [wasmDir, out] = args.filter((a) => !a.startsWith("--")).map((p) => path.resolve(p));
+const repositoryOption = options.find((o) => o.startsWith("--repository="));
+if (!wasmDir || !out || options.length !== (repositoryOption ? 1 : 0)) {
+  console.error("usage: node scripts/build.mjs WASM_DIR OUT [--repository=URL]");
+  process.exit(2);
+}
+// empty when the owner has not set needle.repository.url (root pom.xml) yet
+const repositoryUrl = repositoryOption ? repositoryOption.slice("--repository=".length) : "";
+if (repositoryUrl && (!/^https:\/\/\S+[^/]$/.test(repositoryUrl) || repositoryUrl.endsWith(".git"))) {
+  console.error(`build.mjs: --repository=${repositoryUrl}: needle.repository.url must be the repository's https:// address, without a trailing slash or .git`);
   process.exit(2);
 }
 for (const f of ["needle.wasm", "needle-runtime.js"]) {
@@ -30,8 +47,15 @@ fs.mkdirSync(stage, { recursive: true });
 
 const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
 delete manifest.devDependencies; // the test tools are not the package's
+delete manifest.private; // the source folder is private; the staged package is the one to publish
+if (repositoryUrl) {
+  manifest.repository = { type: "git", url: `git+${repositoryUrl}.git`, directory: "npm-package" };
+}
+manifest.scripts = { prepublishOnly: PUBLISH_CHECK };
 fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
 fs.copyFileSync(path.join(root, "README.md"), path.join(stage, "README.md"));
+fs.copyFileSync(path.join(root, "..", "LICENSE"), path.join(stage, "LICENSE"));
+fs.copyFileSync(path.join(root, "LICENSE-TEAVM"), path.join(stage, "LICENSE-TEAVM"));
 for (const f of fs.readdirSync(path.join(root, "src"))) {
   fs.copyFileSync(path.join(root, "src", f), path.join(stage, f));
 }

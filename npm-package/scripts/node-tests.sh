@@ -50,5 +50,8 @@ cp "$here"/test/*.mjs "$here"/test/*.ts "$here"/test/tsconfig.json "$scratch/npm
 cp "$support"/*.mjs "$scratch/node-support/"
 
 cd "$scratch/npm-package"
+# NEEDLE_PACKAGE_STAGE: the staged package folder scripts/build.mjs packed (pack.test.mjs runs npm
+# pack --dry-run there); NEEDLE_REPOSITORY_ROOT: the checkout (the LICENSE the package must carry)
 export NEEDLE_SHARED="$shared" NEEDLE_NODE_FIXTURES="$fixtures" NEEDLE_TEST_TOOLS="$here/node_modules"
+export NEEDLE_PACKAGE_STAGE="$out/package" NEEDLE_REPOSITORY_ROOT="$(cd "$here/.." && pwd)"
 exec "$node" --test --test-reporter=tap --test-timeout=300000 "test/*.test.mjs"
