@@ -25,6 +25,13 @@ public final class DownloadException extends IOException {
          * of docs/spec/WEIGHTS.md), a missing or misshapen tensor, metadata that contradicts the tensors.
          */
         MODEL,
+        /**
+         * The file arrived whole but its hash is not the one expected: a sha256 the user pinned, or
+         * the hash the hub announced (Hugging Face's {@code X-Linked-Etag} / {@code ETag}); or a
+         * cached file no longer has its pinned sha256. The message names the file, both hashes and
+         * where the expected one came from; the downloaded bytes are deleted, never installed.
+         */
+        HASH_MISMATCH,
         /** Reading or writing the cache directory failed. */
         LOCAL_IO
     }

@@ -30,6 +30,14 @@ public interface DownloadListener {
     default void retrying(String file, String reason) {
     }
 
+    /**
+     * {@code file} passed its hash check and is about to be {@link #finished}: compared with a
+     * pinned sha256 or the hub's hash, or not verified because there was nothing to compare with
+     * ({@link Verification#status()}).
+     */
+    default void verified(Verification verification) {
+    }
+
     /** {@code file} is complete, checked and in place, {@code bytes} long. */
     default void finished(String file, long bytes) {
     }

@@ -31,6 +31,14 @@ import java.nio.file.StandardOpenOption;
  *       {@code Content-Range}, or Hugging Face's {@code X-Linked-Size}), then the caller's
  *       {@link Check} runs (for weights: the SafeTensors container parses and holds a model in
  *       the layout the engine reads);</li>
+ *   <li>the sha256 is computed while the bytes arrive and compared, before the check, with a
+ *       pinned sha256 when the caller gives one, else with the hash the hub announces: Hugging
+ *       Face's {@code X-Linked-Etag} (a large file's sha256, on its redirect to the CDN), or the
+ *       {@code ETag} of an answer that carries {@code X-Repo-Commit} (a small file's git blob
+ *       sha1); only answers from the host asked (the hub) count, never those of the CDN it
+ *       redirects to. A mismatch deletes the download ({@link DownloadException.Kind#HASH_MISMATCH});
+ *       without a pin or a hash the file is installed as {@link Verification.Status#NOT_VERIFIED}.
+ *       The installed file's sha256 goes to {@code TARGET.sha256} (the {@code sha256sum} format);</li>
  *   <li>when the connection breaks, the next attempt resumes with {@code Range} (guarded by
  *       {@code If-Range} with the ETag or Last-Modified of the first response, kept in
  *       {@code TARGET.part.etag}), also in a later run; a server that ignores the range sends the
@@ -47,6 +55,8 @@ final class Downloader {
     static final long MAX_BYTES = Integer.MAX_VALUE - 64;
     private static final int MAX_REDIRECTS = 10;
     private static final String USER_AGENT = "needle-java (+https://huggingface.co/Abdalrahman/needle-rs-safetensors)";
+    /** The suffix of the file beside an installed file that records its sha256. */
+    static final String SHA256_SUFFIX = ".sha256";
 
     /** Checks a downloaded file before it is moved into place. */
     @FunctionalInterface
@@ -73,11 +83,35 @@ final class Downloader {
         }
     }
 
+    /** One attempt's outcome: the body is in the part file; its hash and what the hub announced. */
+    private static final class Fetched {
+        boolean resumed;
+        ContentHash hash;
+        ExpectedHash announced;
+        /** Why the hub's answers gave no hash, when {@link #announced} is null. */
+        String noHash;
+    }
+
+    /** The connection that answers with the body, and what the answers on the way said. */
+    private static final class Opened {
+        HttpURLConnection connection;
+        long linkedSize = -1;
+        ExpectedHash announced;
+        String noHash;
+    }
+
+    /** As {@link #download(String, Path, DownloadListener, Check, ExpectedHash)} without a pinned hash. */
+    Verification download(String url, Path target, DownloadListener listener, Check check) throws DownloadException {
+        return download(url, target, listener, check, null);
+    }
+
     /**
      * Downloads {@code url} to {@code target} (see the class comment), telling {@code listener}
-     * how it goes.
+     * how it goes; the file must have the sha256 {@code pin} when it is not null, else the hash
+     * the hub announces, if any. Returns how it was verified.
      */
-    void download(String url, Path target, DownloadListener listener, Check check) throws DownloadException {
+    Verification download(String url, Path target, DownloadListener listener, Check check, ExpectedHash pin)
+            throws DownloadException {
         String name = target.getFileName().toString();
         Path part = sibling(target, ".part");
         Path validatorFile = sibling(target, ".part.etag");
@@ -98,15 +132,18 @@ final class Downloader {
                 delete(part);
                 have = 0;
             }
-            boolean resumed;
+            Fetched fetched;
             try {
-                resumed = fetch(url, name, part, validatorFile, have, validator, listener);
+                fetched = fetch(url, name, part, validatorFile, have, validator, listener, pin == null);
             } catch (Retry r) {
                 lastProblem = r.getMessage();
                 lastKind = r.kind;
                 continue;
             }
+            boolean resumed = fetched.resumed;
+            Verification verification;
             try {
+                verification = verify(name, url, part, fetched, pin);
                 check.check(part);
             } catch (DownloadException e) {
                 delete(part);
@@ -120,23 +157,78 @@ final class Downloader {
                 }
                 throw e;
             }
+            Path sidecar = sibling(target, SHA256_SUFFIX);
+            delete(sidecar); // never a record of the file being replaced
             moveIntoPlace(part, target);
             delete(validatorFile);
+            writeSha256(sidecar, verification.sha256(), name);
+            listener.verified(verification);
             listener.finished(name, size(target));
-            return;
+            return verification;
         }
         throw new DownloadException(lastKind, "could not download " + name + " from " + url + ": " + lastProblem
                 + " (" + attempts + " attempt" + (attempts == 1 ? "" : "s") + ")");
     }
 
     /**
-     * One attempt: request {@code url} (from byte {@code have} when resuming) and append the body
-     * to {@code part}. Returns whether the bytes were appended to an earlier partial download.
+     * Compares the downloaded file's hash with {@code pin}, else with the hash the hub announced;
+     * a mismatch is a {@link DownloadException.Kind#HASH_MISMATCH} naming both and the source.
      */
-    private boolean fetch(String url, String name, Path part, Path validatorFile, long have, String validator,
-            DownloadListener listener) throws DownloadException, Retry {
-        long[] linkedSize = {-1};
-        HttpURLConnection c = open(url, name, have, validator, linkedSize);
+    private static Verification verify(String name, String url, Path part, Fetched f, ExpectedHash pin)
+            throws DownloadException {
+        String sha256 = f.hash.sha256();
+        ExpectedHash announced = f.announced;
+        if (pin != null) {
+            boolean hubAgrees = announced != null && announced.algorithm == ExpectedHash.Algorithm.SHA256
+                    && announced.hex.equals(sha256);
+            if (!pin.hex.equals(sha256)) {
+                throw mismatch(name, url, pin, sha256, null, hubAgrees
+                        ? "; " + announced.source + " announces the sha256 that arrived: is the pin for another version?"
+                        : "");
+            }
+            String note = announced != null && announced.algorithm == ExpectedHash.Algorithm.SHA256 && !hubAgrees
+                    ? announced.source + " announces another sha256, " + announced.hex : null;
+            return new Verification(name, Verification.Status.PINNED, sha256, pin.algorithm.label, pin.hex, pin.source,
+                    note);
+        }
+        if (announced == null) {
+            return new Verification(name, Verification.Status.NOT_VERIFIED, sha256, null, null, null, f.noHash);
+        }
+        String actual;
+        if (announced.algorithm == ExpectedHash.Algorithm.SHA256) {
+            actual = sha256;
+        } else {
+            try {
+                actual = f.hash.gitBlobSha1(part);
+            } catch (IOException e) {
+                throw localError("cannot read " + part, e);
+            }
+        }
+        if (!announced.hex.equals(actual)) {
+            throw mismatch(name, url, announced, actual, sha256, "");
+        }
+        return new Verification(name, Verification.Status.HUB, sha256, announced.algorithm.label, announced.hex,
+                announced.source, null);
+    }
+
+    private static DownloadException mismatch(String name, String url, ExpectedHash expected, String actual,
+            String sha256, String more) {
+        boolean other = expected.algorithm != ExpectedHash.Algorithm.SHA256;
+        return new DownloadException(DownloadException.Kind.HASH_MISMATCH, name + " downloaded from " + url
+                + " does not have the expected " + expected.algorithm.label + ": expected " + expected.hex + " ("
+                + expected.source + "), got " + actual + (other && sha256 != null ? " (sha256 " + sha256 + ")" : "")
+                + "; the download was deleted, not installed" + more);
+    }
+
+    /**
+     * One attempt: request {@code url} (from byte {@code have} when resuming) and append the body
+     * to {@code part}, hashing it (with the git blob sha1 too when {@code mayWantGitSha1} and the
+     * hub announced one).
+     */
+    private Fetched fetch(String url, String name, Path part, Path validatorFile, long have, String validator,
+            DownloadListener listener, boolean mayWantGitSha1) throws DownloadException, Retry {
+        Opened o = open(url, name, have, validator);
+        HttpURLConnection c = o.connection;
         try {
             int status = responseCode(c);
             if (status == 416) {
@@ -170,9 +262,9 @@ final class Downloader {
                 total = length >= 0 ? length : -1;
             }
             if (total < 0) {
-                total = linkedSize[0];
-            } else if (linkedSize[0] >= 0 && linkedSize[0] != total) {
-                throw new Retry(DownloadException.Kind.INCOMPLETE, "the server announced " + linkedSize[0]
+                total = o.linkedSize;
+            } else if (o.linkedSize >= 0 && o.linkedSize != total) {
+                throw new Retry(DownloadException.Kind.INCOMPLETE, "the server announced " + o.linkedSize
                         + " bytes but sent a body of " + total);
             }
             if (total > MAX_BYTES) {
@@ -183,20 +275,37 @@ final class Downloader {
                 writeValidator(validatorFile, validatorOf(c));
             }
             listener.started(name, url, from, total);
-            long done = copyBody(c, name, part, from, total, listener);
+            ContentHash hash = ContentHash.start(mayWantGitSha1 && o.announced != null
+                    && o.announced.algorithm == ExpectedHash.Algorithm.GIT_BLOB_SHA1, total);
+            long done = copyBody(c, name, part, from, total, listener, hash);
             if (total >= 0 && done < total) {
                 throw new Retry(DownloadException.Kind.INCOMPLETE,
                         "the download was cut short: got " + done + " of " + total + " bytes");
             }
-            return from > 0;
+            Fetched f = new Fetched();
+            f.resumed = from > 0;
+            f.hash = hash;
+            f.announced = o.announced;
+            f.noHash = o.noHash;
+            return f;
         } finally {
             c.disconnect();
         }
     }
 
-    /** Writes the response body to {@code part} (appending from byte {@code from}); returns the bytes now on disk. */
+    /**
+     * Writes the response body to {@code part} (appending from byte {@code from}), feeding every
+     * byte of the file to {@code hash} (those already on disk first); returns the bytes now on disk.
+     */
     private long copyBody(HttpURLConnection c, String name, Path part, long from, long total,
-            DownloadListener listener) throws DownloadException, Retry {
+            DownloadListener listener, ContentHash hash) throws DownloadException, Retry {
+        if (from > 0) {
+            try {
+                hash.feed(part, from);
+            } catch (IOException e) {
+                throw localError("cannot read " + part, e);
+            }
+        }
         long done = from;
         boolean discard = false;
         StandardOpenOption mode = from > 0 ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING;
@@ -230,6 +339,7 @@ final class Downloader {
                     } catch (IOException e) {
                         throw localError("cannot write " + part, e);
                     }
+                    hash.update(buf, 0, n);
                     done += n;
                     listener.progress(name, done, total);
                 }
@@ -256,10 +366,17 @@ final class Downloader {
         }
     }
 
-    /** Opens the connection, following redirects by hand so the range headers go with every hop. */
-    private HttpURLConnection open(String url, String name, long from, String validator, long[] linkedSize)
-            throws DownloadException, Retry {
-        URL current = toUrl(url);
+    /**
+     * Opens the connection, following redirects by hand so the range headers go with every hop and
+     * the hub's own answers can be read: the hash it announces is taken from the answers of the
+     * host asked, up to the first redirect elsewhere (the CDN's answers never count).
+     */
+    private Opened open(String url, String name, long from, String validator) throws DownloadException, Retry {
+        URL first = toUrl(url);
+        URL current = first;
+        Opened o = new Opened();
+        boolean onHub = true;
+        boolean hashSeen = false;
         for (int hop = 0; ; hop++) {
             HttpURLConnection c;
             try {
@@ -290,14 +407,22 @@ final class Downloader {
             String linked = c.getHeaderField("X-Linked-Size");
             if (linked != null) {
                 try {
-                    linkedSize[0] = Long.parseLong(linked.trim());
+                    o.linkedSize = Long.parseLong(linked.trim());
                 } catch (NumberFormatException e) {
                     // not Hugging Face's header after all: ignore it
                 }
             }
+            onHub = onHub && sameOrigin(first, current);
+            if (onHub && !hashSeen) {
+                hashSeen = readAnnouncedHash(c, current, o);
+            }
             int status = responseCode(c);
             if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
-                return c;
+                if (!hashSeen) {
+                    o.noHash = first.getAuthority() + " sent no hash for it";
+                }
+                o.connection = c;
+                return o;
             }
             String location = c.getHeaderField("Location");
             c.disconnect();
@@ -322,6 +447,42 @@ final class Downloader {
             }
             current = next;
         }
+    }
+
+    /**
+     * Reads the hash an answer of the hub announces into {@code o}: {@code X-Linked-Etag}, else
+     * the {@code ETag} of an answer with {@code X-Repo-Commit} (Hugging Face's mark; a mirror's
+     * plain ETag is no hash). Returns whether the answer had such a header (usable or not).
+     */
+    private static boolean readAnnouncedHash(HttpURLConnection c, URL at, Opened o) {
+        String where = at.getAuthority();
+        String linked = c.getHeaderField("X-Linked-Etag");
+        String header;
+        String value;
+        if (linked != null && !linked.trim().isEmpty()) {
+            header = "X-Linked-Etag";
+            value = linked;
+        } else {
+            String etag = c.getHeaderField("ETag");
+            if (c.getHeaderField("X-Repo-Commit") == null || etag == null || etag.trim().isEmpty()) {
+                return false;
+            }
+            header = "ETag";
+            value = etag;
+        }
+        String source = "the " + header + " header of " + where;
+        o.announced = ExpectedHash.fromEtag(value, source);
+        if (o.announced == null) {
+            o.noHash = source + " is no sha256 or git blob sha1 ('" + value.trim() + "')";
+        }
+        return true;
+    }
+
+    /** Same scheme, host and port. */
+    private static boolean sameOrigin(URL a, URL b) {
+        int pa = a.getPort() < 0 ? a.getDefaultPort() : a.getPort();
+        int pb = b.getPort() < 0 ? b.getDefaultPort() : b.getPort();
+        return a.getProtocol().equalsIgnoreCase(b.getProtocol()) && a.getHost().equalsIgnoreCase(b.getHost()) && pa == pb;
     }
 
     /** The response status; failures to read it (a reset, a read time-out) are worth another attempt. */
@@ -405,6 +566,32 @@ final class Downloader {
             }
         } catch (IOException e) {
             throw localError("cannot write " + file, e);
+        }
+    }
+
+    /** Writes {@code sha256} for {@code name} to {@code file} in the {@code sha256sum} format. */
+    static void writeSha256(Path file, String sha256, String name) throws DownloadException {
+        try {
+            Files.write(file, (sha256 + "  " + name + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw localError("cannot write " + file, e);
+        }
+    }
+
+    /** The sha256 recorded in {@code file} (the first word of its first line), or null when there is none. */
+    static String readSha256(Path file) {
+        try {
+            if (!Files.isRegularFile(file) || Files.size(file) > 4096) {
+                return null;
+            }
+            String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).trim();
+            int end = 0;
+            while (end < text.length() && !Character.isWhitespace(text.charAt(end))) {
+                end++;
+            }
+            return ExpectedHash.sha256Hex(text.substring(0, end));
+        } catch (IOException e) {
+            return null;
         }
     }
 

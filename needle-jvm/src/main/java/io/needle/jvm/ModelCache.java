@@ -36,11 +36,23 @@ import java.util.Map;
  * {@value #DEFAULT_HUB_URL}.
  *
  * <p>Downloads go through a temporary {@code .part} file, are resumed after an interruption and
- * are checked (size; the weights must be a valid SafeTensors container holding a model in the
- * needle-rs layout of docs/spec/WEIGHTS.md, the vocabulary a valid {@code vocab.txt}) before they
- * take their final name; a file lock keeps two processes from
+ * are checked (size; the sha256, see below; the weights must be a valid SafeTensors container
+ * holding a model in the needle-rs layout of docs/spec/WEIGHTS.md, the vocabulary a valid
+ * {@code vocab.txt}) before they take their final name; a file lock keeps two processes from
  * downloading into the same directory at once. {@link #clear()} deletes only the files this class
  * writes, never anything else in the directory.
+ *
+ * <p><b>Integrity.</b> Each file's sha256 is computed while it downloads and compared with the
+ * sha256 pinned for it ({@link #withSha256}; {@link #fromEnvironment()} reads
+ * {@code NEEDLE_WEIGHTS_SHA256} and {@code NEEDLE_VOCAB_SHA256}), else with the hash the hub
+ * announces (Hugging Face: the {@code X-Linked-Etag} sha256 of the weights, the git blob sha1 in
+ * the {@code ETag} of the vocabulary); a mismatch is never installed. The sha256 of an installed
+ * file is recorded beside it in {@code NAME.sha256} ({@code sha256sum -c} reads it). A cached
+ * file is not hashed again on every load: with a pin, {@link #isComplete()} compares the pin with
+ * the recorded sha256 (a file without a record is hashed once), a file that differs is
+ * downloaded again, and {@link Needle#loadDefault(ModelCache, String, DownloadListener)} hashes
+ * the bytes it reads ({@link #checkPinned}); without a pin the cache is trusted as downloaded
+ * ({@link #recordedSha256} and {@link #sha256Of} check it on demand).
  */
 public final class ModelCache {
     /** Where the default model lives on Hugging Face; the file names are appended to it. */
@@ -53,37 +65,101 @@ public final class ModelCache {
     /** The sub-directory of the platform cache directory. */
     public static final String DIRECTORY_NAME = "needle-java";
 
+    /** The environment variable pinning the weights' sha256. */
+    public static final String WEIGHTS_SHA256_VARIABLE = "NEEDLE_WEIGHTS_SHA256";
+    /** The environment variable pinning the vocabulary's sha256. */
+    public static final String VOCAB_SHA256_VARIABLE = "NEEDLE_VOCAB_SHA256";
+
     private static final String LOCK_FILE = ".lock";
     private static final String[] PART_SUFFIXES = {".part", ".part.etag"};
 
     private final Path directory;
     private final Downloader downloader;
+    /** Pinned sha256 of the weights and of the vocabulary, or null. */
+    private final ExpectedHash weightsPin;
+    private final ExpectedHash vocabPin;
 
-    private ModelCache(Path directory, Downloader downloader) {
+    private ModelCache(Path directory, Downloader downloader, ExpectedHash weightsPin, ExpectedHash vocabPin) {
         this.directory = directory;
         this.downloader = downloader;
+        this.weightsPin = weightsPin;
+        this.vocabPin = vocabPin;
     }
 
     /** The cache in {@code directory} (created when something is downloaded). */
     public static ModelCache at(Path directory) {
-        return new ModelCache(directory.toAbsolutePath().normalize(), new Downloader());
+        return new ModelCache(directory.toAbsolutePath().normalize(), new Downloader(), null, null);
     }
 
     /** A cache whose downloader is configured by a test (time-outs, attempts, pauses). */
     static ModelCache at(Path directory, Downloader downloader) {
-        return new ModelCache(directory.toAbsolutePath().normalize(), downloader);
+        return new ModelCache(directory.toAbsolutePath().normalize(), downloader, null, null);
+    }
+
+    /**
+     * This cache with the sha256 of {@code file} ({@value #WEIGHTS_FILE} or {@value #VOCAB_FILE})
+     * pinned: a download must have it whatever the hub announces, and a cached file that does not
+     * is downloaded again (see the class comment). {@code sha256} null removes the pin;
+     * {@code source} names where the value came from in messages (null: "the pinned sha256").
+     *
+     * @throws IllegalArgumentException when {@code sha256} is not 64 hex digits, or {@code file}
+     *     is not one of the two
+     */
+    public ModelCache withSha256(String file, String sha256, String source) {
+        ExpectedHash pin = sha256 == null ? null
+                : ExpectedHash.pinned(sha256, source == null ? "the pinned sha256" : source);
+        if (WEIGHTS_FILE.equals(file)) {
+            return new ModelCache(directory, downloader, pin, vocabPin);
+        }
+        if (VOCAB_FILE.equals(file)) {
+            return new ModelCache(directory, downloader, weightsPin, pin);
+        }
+        throw new IllegalArgumentException("no file '" + file + "' in the model cache (" + WEIGHTS_FILE + " or "
+                + VOCAB_FILE + ")");
+    }
+
+    /**
+     * This cache with the pins of {@code env}: {@value #WEIGHTS_SHA256_VARIABLE} and
+     * {@value #VOCAB_SHA256_VARIABLE} when set and not empty (others are kept).
+     *
+     * @throws IllegalArgumentException naming the variable when its value is not a sha256
+     */
+    public ModelCache withSha256From(Map<String, String> env) {
+        ModelCache c = this;
+        String w = nonEmpty(env.get(WEIGHTS_SHA256_VARIABLE));
+        if (w != null) {
+            c = c.withSha256(WEIGHTS_FILE, w, WEIGHTS_SHA256_VARIABLE);
+        }
+        String v = nonEmpty(env.get(VOCAB_SHA256_VARIABLE));
+        if (v != null) {
+            c = c.withSha256(VOCAB_FILE, v, VOCAB_SHA256_VARIABLE);
+        }
+        return c;
+    }
+
+    /** The sha256 pinned for {@code file}, lower-case hex, or null. */
+    public String pinnedSha256(String file) {
+        ExpectedHash pin = pin(file);
+        return pin == null ? null : pin.hex;
+    }
+
+    private ExpectedHash pin(String file) {
+        return WEIGHTS_FILE.equals(file) ? weightsPin : VOCAB_FILE.equals(file) ? vocabPin : null;
     }
 
     /**
      * The cache of this user and machine: {@link #defaultDirectory} from the process environment
-     * and the {@code os.name} and {@code user.home} system properties.
+     * and the {@code os.name} and {@code user.home} system properties, with the sha256 pins of the
+     * environment ({@link #withSha256From}).
      *
      * @throws IllegalStateException when no directory can be found (no home directory and no
      *     {@code NEEDLE_HOME})
+     * @throws IllegalArgumentException when {@code NEEDLE_WEIGHTS_SHA256} or
+     *     {@code NEEDLE_VOCAB_SHA256} is set but not a sha256
      */
     public static ModelCache fromEnvironment() {
         return at(defaultDirectory(System.getenv(), System.getProperty("os.name", ""),
-                System.getProperty("user.home", "")));
+                System.getProperty("user.home", ""))).withSha256From(System.getenv());
     }
 
     /**
@@ -156,9 +232,52 @@ public final class ModelCache {
         return directory.resolve(VOCAB_FILE);
     }
 
-    /** True when both files are present (they were checked when downloaded). */
+    /**
+     * True when both files are present (they were checked when downloaded) and each pinned one's
+     * recorded sha256 ({@code NAME.sha256}) is its pin.
+     */
     public boolean isComplete() {
-        return Files.isRegularFile(weightsFile()) && Files.isRegularFile(vocabFile());
+        return Files.isRegularFile(weightsFile()) && Files.isRegularFile(vocabFile())
+                && matchesRecord(WEIGHTS_FILE) && matchesRecord(VOCAB_FILE);
+    }
+
+    private boolean matchesRecord(String name) {
+        ExpectedHash pin = pin(name);
+        return pin == null || pin.hex.equals(recordedSha256(name));
+    }
+
+    /**
+     * The sha256 recorded when {@code file} was downloaded ({@code NAME.sha256} beside it), or
+     * null when there is none (not downloaded, or by a version that kept no record).
+     */
+    public String recordedSha256(String file) {
+        return Downloader.readSha256(directory.resolve(file + Downloader.SHA256_SUFFIX));
+    }
+
+    /** The sha256 of a file, lower-case hex (read in blocks, not into memory as a whole). */
+    public static String sha256Of(Path file) throws IOException {
+        return ContentHash.sha256Of(file);
+    }
+
+    /**
+     * Checks the bytes read from the cached {@code file} against its pin, if it has one: the
+     * check of every load with a pin (the bytes are in memory already; hashing them takes tens of
+     * milliseconds for the 22 MB weights).
+     *
+     * @throws DownloadException of kind {@link DownloadException.Kind#HASH_MISMATCH} naming the
+     *     file, both hashes and the pin's source
+     */
+    public void checkPinned(String file, byte[] bytes) throws DownloadException {
+        ExpectedHash pin = pin(file);
+        if (pin == null) {
+            return;
+        }
+        String actual = ContentHash.sha256Of(bytes);
+        if (!pin.hex.equals(actual)) {
+            throw new DownloadException(DownloadException.Kind.HASH_MISMATCH, "the cached " + file + " in " + directory
+                    + " does not have the expected sha256: expected " + pin.hex + " (" + pin.source + "), got "
+                    + actual);
+        }
     }
 
     /** Unfinished downloads in the directory ({@code .part} files that the next download resumes). */
@@ -185,7 +304,9 @@ public final class ModelCache {
 
     /**
      * Downloads the vocabulary, then the weights, from {@code hubUrl}; with {@code force} also
-     * those already present (each replaced only once its new copy is complete and checked).
+     * those already present (each replaced only once its new copy is complete and checked). A
+     * present file with a pin is kept when its recorded sha256 is the pin (without a record: when
+     * its bytes hash to it, which records it), else downloaded again.
      *
      * @throws DownloadException when a file cannot be downloaded or fails its check
      */
@@ -202,11 +323,11 @@ public final class ModelCache {
             try (FileChannel channel = lockChannel(); FileLock lock = lock(channel)) {
                 for (String name : new String[] {VOCAB_FILE, WEIGHTS_FILE}) {
                     Path target = directory.resolve(name);
-                    if (!force && Files.isRegularFile(target)) {
+                    if (!force && Files.isRegularFile(target) && keepsPin(name, target)) {
                         continue; // present, or downloaded meanwhile by another process
                     }
                     downloader.download(base + name, target, l, name.equals(WEIGHTS_FILE)
-                            ? ModelCache::checkWeights : ModelCache::checkVocab);
+                            ? ModelCache::checkWeights : ModelCache::checkVocab, pin(name));
                 }
             } catch (DownloadException e) {
                 throw e;
@@ -218,8 +339,29 @@ public final class ModelCache {
     }
 
     /**
-     * Deletes the cached files, unfinished downloads and the lock file (nothing else, even when
-     * the directory holds other files). Returns the model files and unfinished downloads deleted.
+     * Whether the present {@code target} satisfies its pin: no pin, or the recorded sha256 is the
+     * pin; a file without a record is hashed, and recorded when it matches.
+     */
+    private boolean keepsPin(String name, Path target) throws IOException {
+        ExpectedHash pin = pin(name);
+        if (pin == null) {
+            return true;
+        }
+        String recorded = recordedSha256(name);
+        if (recorded != null) {
+            return recorded.equals(pin.hex);
+        }
+        if (!ContentHash.sha256Of(target).equals(pin.hex)) {
+            return false;
+        }
+        Downloader.writeSha256(directory.resolve(name + Downloader.SHA256_SUFFIX), pin.hex, name);
+        return true;
+    }
+
+    /**
+     * Deletes the cached files, their sha256 records, unfinished downloads and the lock file
+     * (nothing else, even when the directory holds other files). Returns the model files and
+     * unfinished downloads deleted.
      */
     public List<Path> clear() throws IOException {
         List<Path> removed = new ArrayList<>();
@@ -236,6 +378,9 @@ public final class ModelCache {
                 if (Files.deleteIfExists(p)) {
                     removed.add(p);
                 }
+            }
+            for (String name : new String[] {WEIGHTS_FILE, VOCAB_FILE}) {
+                Files.deleteIfExists(directory.resolve(name + Downloader.SHA256_SUFFIX));
             }
             Files.deleteIfExists(directory.resolve(LOCK_FILE));
         }

@@ -77,8 +77,11 @@ public final class Needle implements AutoCloseable {
 
     /** As {@link #load(Path, Path)}, with the given {@link Kernels} (chosen here, for good). */
     public static Needle load(Path weights, Path vocab, Kernels kernels) throws IOException {
-        byte[] weightBytes = readFile("weights", weights);
-        String vocabText = readText("vocab", vocab);
+        return load(weights, readFile("weights", weights), vocab, readFile("vocab", vocab), kernels);
+    }
+
+    private static Needle load(Path weights, byte[] weightBytes, Path vocab, byte[] vocabBytes, Kernels kernels) {
+        String vocabText = text("vocab", vocab, vocabBytes);
         // a file in another tensor layout is told which one is read (the engine's message)
         return new Needle(NeedleEngine.load(weightBytes, vocabText, kernels(kernels)), weights, vocab);
     }
@@ -112,9 +115,12 @@ public final class Needle implements AutoCloseable {
 
     /**
      * Loads the model in {@code cache}, downloading missing files from {@code hubUrl} (null: the
-     * Hugging Face default) and telling {@code listener} how the download goes.
+     * Hugging Face default) and telling {@code listener} how the download goes. A file with a
+     * pinned sha256 ({@link ModelCache#withSha256}) is downloaded again when its recorded sha256
+     * is not the pin, and its bytes are hashed at every load ({@link ModelCache#checkPinned}).
      *
-     * @throws DownloadException when the files are missing and cannot be downloaded
+     * @throws DownloadException when the files are missing and cannot be downloaded, or a cached
+     *     file does not have its pinned sha256 ({@link DownloadException.Kind#HASH_MISMATCH})
      * @throws IOException when a cached file cannot be read
      */
     public static Needle loadDefault(ModelCache cache, String hubUrl, DownloadListener listener) throws IOException {
@@ -126,8 +132,17 @@ public final class Needle implements AutoCloseable {
                         + " or set NEEDLE_HUB_URL", e);
             }
         }
+        byte[] weights = readFile("weights", cache.weightsFile());
+        byte[] vocab = readFile("vocab", cache.vocabFile());
         try {
-            return load(cache.weightsFile(), cache.vocabFile());
+            cache.checkPinned(ModelCache.WEIGHTS_FILE, weights);
+            cache.checkPinned(ModelCache.VOCAB_FILE, vocab);
+        } catch (DownloadException e) {
+            throw new DownloadException(e.kind(), e.getMessage() + "; download it again with"
+                    + " cache.download(hubUrl, listener, true), or clear the cache", e);
+        }
+        try {
+            return load(cache.weightsFile(), weights, cache.vocabFile(), vocab, Kernels.FASTEST);
         } catch (NeedleException e) {
             throw new NeedleException(e.kind(), e.getMessage() + " (in the model cache " + cache.directory()
                     + "; clear it to download the files again)");
@@ -198,8 +213,7 @@ public final class Needle implements AutoCloseable {
         }
     }
 
-    private static String readText(String what, Path file) throws IOException {
-        byte[] bytes = readFile(what, file);
+    private static String text(String what, Path file, byte[] bytes) {
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();

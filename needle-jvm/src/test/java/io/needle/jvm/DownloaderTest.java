@@ -53,6 +53,12 @@ class DownloaderTest {
     static final class Recorder implements DownloadListener {
         final List<String> log = new ArrayList<>();
         final List<long[]> progress = new ArrayList<>();
+        final List<Verification> verified = new ArrayList<>();
+
+        @Override
+        public void verified(Verification v) {
+            verified.add(v);
+        }
 
         @Override
         public void started(String file, String url, long from, long total) {

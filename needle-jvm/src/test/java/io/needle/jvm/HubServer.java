@@ -7,6 +7,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -20,10 +22,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A local stand-in for Hugging Face on 127.0.0.1 (never the real network), a minimal HTTP/1.1
  * server on a plain socket (one request per connection, so it can drop a connection mid-body):
  * serves files under
- * {@code /resolve/main/NAME} by redirecting to {@code /cdn/NAME} with {@code X-Linked-Size} (as the
- * hub does), and answers {@code /cdn/NAME} with Range support (206 + Content-Range, If-Range
- * against a strong ETag). Each file can misbehave on purpose: cut its first responses short, fail
- * with a status, ignore ranges, stall.
+ * {@code /resolve/main/NAME} by redirecting to {@code /cdn/NAME} with {@code X-Linked-Size},
+ * {@code X-Linked-Etag} (the sha256 of the file) and {@code X-Repo-Commit}, as the hub does for a
+ * large (LFS) file, and answers {@code /cdn/NAME} with Range support (206 + Content-Range,
+ * If-Range against a strong ETag). The CDN is on the same port, or on another one (another
+ * origin, as the real CDN is) with {@link #HubServer(boolean)}. A file served without the
+ * redirect answers as the hub does for a small file when {@link File#gitEtag} is set: its git blob
+ * sha1 as the ETag, with {@code X-Repo-Commit}. Each file can misbehave on purpose: cut its first
+ * responses short, fail with a status, ignore ranges, stall, serve other bytes than the hub
+ * announces ({@link File#tamper}), announce no hash.
  */
 public final class HubServer implements AutoCloseable {
 
@@ -39,6 +46,17 @@ public final class HubServer implements AutoCloseable {
         public volatile int errorStatus = 500;
         public volatile boolean ignoreRange;
         public volatile boolean redirect = true;
+        /**
+         * Announce the hash: X-Linked-Etag on the redirect; on a direct answer, X-Repo-Commit (the
+         * hub's mark that its ETag is the file's git blob sha1).
+         */
+        public volatile boolean announceHash = true;
+        /** Answer /resolve/main/NAME directly (no redirect) with the git blob sha1 as the ETag. */
+        public volatile boolean gitEtag;
+        /** The bytes whose hash is announced; null: {@link #bytes}. */
+        public volatile byte[] announcedBytes;
+        /** Headers the CDN adds to the body's answer (e.g. an X-Linked-Etag of its own), each ending with CRLF. */
+        public volatile String cdnHeaders = "";
         /** The next this-many responses stall this long after the headers and a few bytes. */
         public final AtomicInteger stallResponses = new AtomicInteger();
         public volatile long stallMs;
@@ -46,6 +64,50 @@ public final class HubServer implements AutoCloseable {
         File(byte[] bytes) {
             this.bytes = bytes;
         }
+
+        /** Serves {@code served} from now on while the hub goes on announcing the hash of the bytes served until now. */
+        public void tamper(byte[] served) {
+            announcedBytes = bytes;
+            bytes = served;
+        }
+
+        byte[] announced() {
+            byte[] a = announcedBytes;
+            return a == null ? bytes : a;
+        }
+    }
+
+    /** A commit id, as the hub sends in X-Repo-Commit. */
+    public static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
+
+    /** The sha256 of {@code bytes}, lower-case hex. */
+    public static String sha256(byte[] bytes) {
+        return hex(digest("SHA-256", bytes));
+    }
+
+    /** The git blob sha1 of {@code bytes} (what {@code git hash-object} prints). */
+    public static String gitBlobSha1(byte[] bytes) {
+        byte[] head = ("blob " + bytes.length + "\0").getBytes(StandardCharsets.US_ASCII);
+        byte[] all = new byte[head.length + bytes.length];
+        System.arraycopy(head, 0, all, 0, head.length);
+        System.arraycopy(bytes, 0, all, head.length, bytes.length);
+        return hex(digest("SHA-1", all));
+    }
+
+    private static byte[] digest(String algorithm, byte[] bytes) {
+        try {
+            return MessageDigest.getInstance(algorithm).digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String hex(byte[] d) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : d) {
+            sb.append(String.format("%02x", b));
+        }
+        return sb.toString();
     }
 
     /** A request as the server saw it. */
@@ -67,15 +129,28 @@ public final class HubServer implements AutoCloseable {
     }
 
     private final ServerSocket socket;
+    /** The CDN's own port (another origin), or null when the CDN paths are on {@link #socket}. */
+    private final ServerSocket cdnSocket;
     private final Thread acceptor;
     private final Map<String, File> files = new ConcurrentHashMap<>();
     public final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
 
     public HubServer() throws IOException {
+        this(false);
+    }
+
+    /** A hub whose CDN is on another port of 127.0.0.1 (another origin) when {@code cdnElsewhere}. */
+    public HubServer(boolean cdnElsewhere) throws IOException {
         socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        acceptor = new Thread(this::acceptLoop, "hub-server");
+        cdnSocket = cdnElsewhere ? new ServerSocket(0, 50, InetAddress.getLoopbackAddress()) : null;
+        acceptor = new Thread(() -> acceptLoop(socket), "hub-server");
         acceptor.setDaemon(true);
         acceptor.start();
+        if (cdnSocket != null) {
+            Thread cdn = new Thread(() -> acceptLoop(cdnSocket), "hub-cdn");
+            cdn.setDaemon(true);
+            cdn.start();
+        }
     }
 
     /** Serves {@code bytes} as {@code name}; returns its settings for misbehaviour. */
@@ -112,10 +187,10 @@ public final class HubServer implements AutoCloseable {
         return "http://127.0.0.1:" + port + "/resolve/main/";
     }
 
-    private void acceptLoop() {
-        while (!socket.isClosed()) {
+    private void acceptLoop(ServerSocket listening) {
+        while (!listening.isClosed()) {
             try {
-                Socket c = socket.accept();
+                Socket c = listening.accept();
                 Thread t = new Thread(() -> serve(c), "hub-connection");
                 t.setDaemon(true);
                 t.start();
@@ -157,8 +232,11 @@ public final class HubServer implements AutoCloseable {
             return;
         }
         if (path.startsWith("/resolve/main/") && f.redirect) {
-            head(os, 302, "Found", 0, "Location: /cdn/" + name + "\r\nX-Linked-Size: " + f.bytes.length
-                    + "\r\nETag: " + f.etag + "\r\n");
+            String location = cdnSocket == null ? "/cdn/" + name
+                    : "http://127.0.0.1:" + cdnSocket.getLocalPort() + "/cdn/" + name;
+            head(os, 302, "Found", 0, "Location: " + location + "\r\nX-Linked-Size: " + f.bytes.length
+                    + "\r\nETag: " + f.etag + "\r\n" + (f.announceHash ? "X-Repo-Commit: " + COMMIT
+                    + "\r\nX-Linked-Etag: \"" + sha256(f.announced()) + "\"\r\n" : ""));
             return;
         }
         if (f.errorResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
@@ -166,12 +244,15 @@ public final class HubServer implements AutoCloseable {
             return;
         }
         byte[] body = f.bytes;
-        String etag = f.etag;
+        boolean git = path.startsWith("/resolve/main/") && f.gitEtag;
+        String etag = git ? "\"" + gitBlobSha1(f.announced()) + "\"" : f.etag;
         int start = 0;
         String range = headers.get("range");
         String ifRange = headers.get("if-range");
         boolean partial = range != null && !f.ignoreRange && (ifRange == null || ifRange.equals(etag));
-        String extra = "ETag: " + etag + "\r\nAccept-Ranges: bytes\r\n";
+        String extra = "ETag: " + etag + "\r\nAccept-Ranges: bytes\r\n"
+                + (path.startsWith("/resolve/main/") && f.announceHash ? "X-Repo-Commit: " + COMMIT + "\r\n" : "")
+                + (path.startsWith("/cdn/") ? f.cdnHeaders : "");
         if (partial) {
             start = Integer.parseInt(range.substring("bytes=".length(), range.indexOf('-')));
             if (start >= body.length) {
@@ -224,6 +305,9 @@ public final class HubServer implements AutoCloseable {
     public void close() {
         try {
             socket.close();
+            if (cdnSocket != null) {
+                cdnSocket.close();
+            }
         } catch (IOException e) {
             // closed already
         }
