@@ -88,6 +88,20 @@ function weightBytes(weights) {
       + describe(weights));
 }
 
+/**
+ * How many leading bytes hold a SafeTensors file's 8-byte length prefix and JSON header (at most
+ * the whole file): all the engine reads before the file is copied into the linear memory. A prefix
+ * past the file or the format's cap gives the whole prefix only; the engine then names the problem.
+ */
+function headLength(bytes) {
+  if (bytes.length < 8) {
+    return bytes.length;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+  const n = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
+  return n <= bytes.length - 8 ? 8 + n : 8;
+}
+
 function vocabText(vocab) {
   if (vocab === undefined || vocab === null || typeof vocab === "string") {
     return vocab ?? null;
@@ -261,9 +275,9 @@ export class NeedleWasm {
    * Loads a model from the bytes of a .safetensors file and the text of vocab.txt. The bytes are
    * copied into the engine; the caller's array may be dropped. vocab may be omitted for
    * generate()-only use. Where the host has Wasm SIMD, the matrix products run in the package's
-   * SIMD kernels (needle-simd.wasm; the engine keeps a second copy of the quantized weights for
-   * them), with the same results as the portable kernels; `options.simd: false` keeps the
-   * portable kernels.
+   * SIMD kernels (needle-simd.wasm), with the same results as the portable kernels, and the
+   * engine's one copy of the weights is in the WebAssembly linear memory, where those kernels
+   * compute; `options.simd: false` keeps the portable kernels (the copy is then in the Wasm GC heap).
    */
   static load(weights, vocab, opts) {
     const r = requireReady();
@@ -272,11 +286,13 @@ export class NeedleWasm {
     if (opts !== undefined && (opts === null || typeof opts !== "object")) {
       throw input("the load options must be an object, got " + describe(opts));
     }
-    const simd = bool(opts?.simd, true, "simd");
-    // the kernels are chosen here, for good; the SIMD ones compute on a copy of the file in the
-    // linear memory, which the engine asks this function to make, in bulk
+    const simd = bool(opts?.simd, true, "simd") && r.simd;
+    // the kernels are chosen here, for good. The SIMD ones compute on the file in the linear
+    // memory: the engine reads the header from a small copy, reserves the block and asks this
+    // function to copy the whole file there, in bulk; no Java array of the file is made.
     const e = simd
-      ? call(() => r.loadSimd(bytes, v, (address) => new Int8Array(r.memory.buffer, address, bytes.length).set(bytes)))
+      ? call(() => r.loadSimd(bytes.subarray(0, headLength(bytes)), bytes.length, v,
+        (address) => new Int8Array(r.memory.buffer, address, bytes.length).set(bytes)))
       : call(() => r.load(bytes, v));
     return new NeedleWasm(constructToken, e);
   }

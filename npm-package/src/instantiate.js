@@ -69,13 +69,16 @@ function importsFor(module, simdModule) {
   const runtime = defaults(imports, {}, usesStringBuiltins(module));
   const memory = linkMemory(imports, module);
   imports.needleSimd = simdImports(simdModule, memory);
-  return { imports, runtime, memory };
+  return { imports, runtime, memory, simd: imports.needleSimd.available() === 1 };
 }
 
-/** The raw exports, and `memory`: the linear memory (api.js copies weights there for the SIMD kernels). */
-function rawExports(instance, runtime, memory) {
+/**
+ * The raw exports, `memory`: the linear memory (api.js copies weights there for the SIMD kernels),
+ * and `simd`: whether the SIMD kernels were instantiated.
+ */
+function rawExports(instance, runtime, memory, simd) {
   runtime.supplyExports(instance.exports);
-  const raw = { memory };
+  const raw = { memory, simd };
   for (const name of ["load", "loadSimd", "loadTokenizer", "normalizeTools"]) {
     const value = instance.exports[name];
     if (!(value instanceof WebAssembly.Global)) {
@@ -91,13 +94,13 @@ function rawExports(instance, runtime, memory) {
  * raw exports.
  */
 export async function instantiate(module, simdModule = null) {
-  const { imports, runtime, memory } = importsFor(module, simdModule);
+  const { imports, runtime, memory, simd } = importsFor(module, simdModule);
   const instance = await WebAssembly.instantiate(module, imports);
-  return rawExports(instance, runtime, memory);
+  return rawExports(instance, runtime, memory, simd);
 }
 
 /** The same, synchronously (for Cloudflare Workers, at global scope). */
 export function instantiateSync(module, simdModule = null) {
-  const { imports, runtime, memory } = importsFor(module, simdModule);
-  return rawExports(new WebAssembly.Instance(module, imports), runtime, memory);
+  const { imports, runtime, memory, simd } = importsFor(module, simdModule);
+  return rawExports(new WebAssembly.Instance(module, imports), runtime, memory, simd);
 }

@@ -36,6 +36,28 @@ final class LinearMemory {
         }
     }
 
+    /** Copies n bytes from byte {@code at} of this block to dst[from..from+n). */
+    void getBytes(int at, byte[] dst, int from, int n) {
+        int a = address + at;
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            int v = Address.fromInt(a + i).getInt();
+            int p = from + i;
+            dst[p] = (byte) v;
+            dst[p + 1] = (byte) (v >> 8);
+            dst[p + 2] = (byte) (v >> 16);
+            dst[p + 3] = (byte) (v >> 24);
+        }
+        for (; i < n; i++) {
+            dst[from + i] = Address.fromInt(a + i).getByte();
+        }
+    }
+
+    /** The 16-bit value at byte {@code at}. */
+    short getShort(int at) {
+        return Address.fromInt(address + at).getShort();
+    }
+
     /** Stores the byte v at byte {@code at}. */
     void putByte(int at, byte v) {
         Address.fromInt(address + at).putByte(v);

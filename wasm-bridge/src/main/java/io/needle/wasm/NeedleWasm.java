@@ -9,6 +9,7 @@ import io.needle.engine.RunResult;
 import io.needle.engine.TokenListener;
 import io.needle.engine.ToolScore;
 import io.needle.json.Json;
+import io.needle.safetensors.SafeTensors;
 import io.needle.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,7 +40,6 @@ import org.teavm.jso.JSProperty;
  */
 public final class NeedleWasm {
     private NeedleEngine engine; // null after free()
-    private byte[] weights; // the weight file (the engine's own array); null after free()
     private LinearMemory simdFile; // the weight file in the linear memory, for the SIMD kernels
     private boolean simd; // the SIMD kernels are installed
     /**
@@ -49,9 +49,8 @@ public final class NeedleWasm {
      */
     private static LinearMemory spareFile;
 
-    private NeedleWasm(NeedleEngine engine, byte[] weights) {
+    private NeedleWasm(NeedleEngine engine) {
         this.engine = engine;
-        this.weights = weights;
     }
 
     /**
@@ -62,7 +61,7 @@ public final class NeedleWasm {
      */
     @JSExport
     public static NeedleWasm load(byte[] weights, String vocabText) {
-        return WasmError.guard(() -> new NeedleWasm(NeedleEngine.load(weights, vocabText), weights));
+        return WasmError.guard(() -> new NeedleWasm(NeedleEngine.load(weights, vocabText)));
     }
 
     /**
@@ -91,32 +90,54 @@ public final class NeedleWasm {
 
     /**
      * Loads an engine whose matrix products run in the Wasm SIMD kernels of npm-package's
-     * needle-simd.wasm (see {@link SimdKernels}), chosen here for good: the quantized weights and
-     * the embedding are in the linear memory, where that module computes. {@code filler} copies the
-     * file there in bulk once the block is reserved. Where the host lacks Wasm SIMD this is
-     * {@link #load} (the portable kernels, the same tokens); {@link #isSimd} tells which.
+     * needle-simd.wasm (see {@link SimdKernels}), chosen here for good, with <b>one copy of the
+     * weights</b>: the file is only in the linear memory, where that module computes on it, and
+     * never in a Java array. {@code head} is the file's first bytes (its 8-byte length prefix and
+     * JSON header; fewer when the file is shorter), {@code length} the whole file's length; once
+     * the header is read and checked, {@code filler} copies the whole file, in bulk, into the block
+     * reserved at the address it is given. A file with a layer the kernels do not take (see
+     * {@link SimdKernels#takesAll}) is then also copied into a Java array for the portable kernels.
+     * Only where the host has Wasm SIMD ({@link SimdKernels#available}; the package checks it and
+     * uses {@link #load} elsewhere).
      */
     @JSExport
-    public static NeedleWasm loadSimd(byte[] weights, String vocabText, FileFiller filler) {
+    public static NeedleWasm loadSimd(byte[] head, int length, String vocabText, FileFiller filler) {
         return WasmError.guard(() -> {
             if (!SimdKernels.available()) {
-                return new NeedleWasm(NeedleEngine.load(weights, vocabText), weights);
+                throw new NeedleException(NeedleException.Kind.INPUT,
+                        "the Wasm SIMD kernels are not available on this host: load the weights with load()");
             }
-            LinearMemory[] file = new LinearMemory[1];
-            SimdKernels kernels = new SimdKernels(weights, model -> {
-                file[0] = fileMemory(SimdKernels.fileBlockBytes(weights, model));
-                if (filler != null) {
-                    filler.fill(file[0].address);
-                } else {
-                    file[0].putBytes(0, weights, 0, weights.length);
+            if (head == null || filler == null) {
+                throw new NeedleException(NeedleException.Kind.WEIGHTS, "no weight bytes given");
+            }
+            LinearMemoryFile source = new LinearMemoryFile(head, length);
+            SafeTensors st = SafeTensors.parse(source); // the header only, from head
+            LinearMemory block = fileMemory(SimdKernels.fileBlockBytes(st));
+            try {
+                filler.fill(block.address);
+                source.filled(block);
+                byte[] copy = null;
+                if (!SimdKernels.takesAll(st)) {
+                    copy = new byte[length];
+                    block.getBytes(0, copy, 0, length);
+                    st = SafeTensors.parse(copy);
                 }
-                return file[0];
-            });
-            NeedleWasm w = new NeedleWasm(NeedleEngine.load(weights, vocabText, kernels), weights);
-            w.simdFile = file[0];
-            w.simd = file[0] != null;
-            return w;
+                NeedleWasm w = new NeedleWasm(NeedleEngine.load(st, vocabText, new SimdKernels(block, length, copy)));
+                w.simdFile = block;
+                w.simd = true;
+                return w;
+            } catch (RuntimeException e) {
+                spare(block); // a failed load (a bad tensor, a vocabulary that does not fit) does not grow the memory
+                throw e;
+            }
         });
+    }
+
+    /** Keeps a weight-file block no engine uses any more for the next load (the larger one of two). */
+    private static void spare(LinearMemory block) {
+        if (spareFile == null || block.size > spareFile.size) {
+            spareFile = block;
+        }
     }
 
     private static LinearMemory fileMemory(int size) {
@@ -315,12 +336,11 @@ public final class NeedleWasm {
     @JSExport
     public void free() {
         engine = null; // the linear memory of the SIMD kernels is released with the engine (GC)
-        if (simdFile != null && (spareFile == null || simdFile.size > spareFile.size)) {
-            spareFile = simdFile;
+        if (simdFile != null) {
+            spare(simdFile);
         }
         simd = false;
         simdFile = null;
-        weights = null;
     }
 
     private NeedleEngine engine() {

@@ -8,13 +8,17 @@ import io.needle.model.Int4Linear;
 import io.needle.model.Kernels;
 import io.needle.model.Linear;
 import io.needle.model.LogitsKernel;
-import io.needle.model.NeedleModel;
+import io.needle.safetensors.DType;
+import io.needle.safetensors.SafeTensors;
+import io.needle.safetensors.TensorInfo;
 
 /**
  * The Wasm SIMD kernels for one model, installed when it loads ({@link NeedleWasm#loadSimd}). The
- * weight file is in the linear memory too ({@code file}: the npm package copies it there in bulk), where
+ * weight file is in the linear memory ({@code file}: the npm package copies it there in bulk), where
  * needle-simd.wasm computes on it: the INT4 linears read their packed nibbles in place, the BF16
- * embedding is re-laid there in blocks of 16 rows, the group scales are copied as floats. Per
+ * embedding is re-laid there in blocks of 16 rows (the row look-ups of the encoder's and the
+ * decoder's input read it there too), the group scales are copied after the file as floats. Usually
+ * this is the only copy of the weights: the engine has none in Java ({@link #takesAll}). Per
  * call only the activations are copied in and the results out (and, for the encoder's attention,
  * the keys and values of the call). The floats are the portable
  * kernels' own, bit for bit (see npm-package/simd/needle-simd.wat), so the tokens are the same.
@@ -25,58 +29,64 @@ import io.needle.model.NeedleModel;
  * multiplied by 0 as in {@link Int4Linear}), with a last group shorter than g when in is not a
  * multiple of 32, or one odd group when in is odd and below 32.
  *
- * <p>Layers the module does not handle (an output width that is not a multiple of 16, a non-BF16
- * embedding) keep the portable Java kernels. The work buffers are shared by all layers (one call
- * at a time: the engine is single-threaded).
+ * <p>Layers the module does not handle (an output width that is not a multiple of 16, an F16
+ * embedding, a vocabulary that is not a multiple of 16) keep the portable Java kernels, which need
+ * the file as a Java array too ({@code fileBytes}: only for such files). The work buffers are
+ * shared by all layers (one call at a time: the engine is single-threaded).
  */
 final class SimdKernels implements Kernels {
-    private FileBlock block; // until prepare: it may hold the caller's bytes (the JS filler)
-    private LinearMemory file; // the weight file's bytes, then room for the group scales (from prepare)
-    private final byte[] fileBytes; // the same bytes as the engine's byte[]
+    private final LinearMemory file; // the weight file's bytes from byte 0, then room for the group scales
+    private final byte[] fileBytes; // the same bytes as a Java array, or null (the usual case: one copy)
     private int scalesNext; // where the next layer's scales go in file
     private SimdLogitsKernel logits; // made once: the table is re-laid in place
     private LinearMemory in = new LinearMemory(0); // activations in: x, h, ids
     private LinearMemory out = new LinearMemory(0); // results out: y, logits
     private LinearMemory scratch = new LinearMemory(0); // an unpacked weight group
 
-    /** Reserves the linear-memory block of a model's file and scales and fills it with the file's bytes. */
-    interface FileBlock {
-        LinearMemory reserve(NeedleModel model);
+    /**
+     * Kernels over the weight file in {@code file} (its {@code fileLength} bytes from byte 0, then
+     * {@link #scalesBytes} of room for the group scales: one block, as TeaVM's linear-memory
+     * allocator is slow with many small ones); {@code fileBytes}: the engine's Java array of the
+     * same file, or null when the engine reads it from {@code file} only.
+     */
+    SimdKernels(LinearMemory file, int fileLength, byte[] fileBytes) {
+        this.file = file;
+        this.fileBytes = fileBytes;
+        this.scalesNext = align(fileLength);
     }
 
     /**
-     * Kernels over a copy of {@code fileBytes} (the engine's weight file) in the linear memory,
-     * followed by {@link #scalesBytes} of room for the layers' group scales (one block: TeaVM's
-     * linear-memory allocator is slow with many small ones); {@code block} reserves and fills it
-     * when the model is known ({@link #prepare}).
+     * True when these kernels take every layer of the file that reads its large tensors (every I4
+     * matrix, a 16-bit embedding), from the header alone: the engine then needs no Java copy of the
+     * file. A malformed file answers true: the loader reports it the same way either way.
      */
-    SimdKernels(byte[] fileBytes, FileBlock block) {
-        this.fileBytes = fileBytes;
-        this.block = block;
-        this.scalesNext = align(fileBytes.length);
+    static boolean takesAll(SafeTensors st) {
+        for (TensorInfo t : st.tensors()) {
+            if (t.dtype() == DType.I4 && t.rank() == 2 && t.dim(1) % 16 != 0) {
+                return false;
+            }
+        }
+        TensorInfo e = st.get("embedding");
+        if (e == null || e.rank() != 2 || e.dtype() == DType.F32) {
+            return true;
+        }
+        return e.dtype() == DType.BF16 && e.dim(0) % 16 == 0;
     }
 
-    @Override
-    public void prepare(NeedleModel model) {
-        file = block.reserve(model);
-        block = null; // let the caller's bytes go
-    }
-
-    /** The room the group scales of {@code model}'s INT4 linears take after the file. */
-    static int scalesBytes(NeedleModel model) {
+    /** The room the group scales take after the file: every {@code .scale} tensor as floats. */
+    static int scalesBytes(SafeTensors st) {
         int n = 0;
-        for (Linear l : model.linears()) {
-            if (l instanceof Int4Linear) {
-                Int4Linear q = (Int4Linear) l;
-                n += align(4 * ((q.in() + q.groupSize() - 1) / q.groupSize()) * q.out());
+        for (TensorInfo t : st.tensors()) {
+            if (t.name().endsWith(".scale")) {
+                n += align(4 * (int) t.elementCount());
             }
         }
         return n;
     }
 
     /** The file plus the scales' room (see {@link #scalesBytes}). */
-    static int fileBlockBytes(byte[] fileBytes, NeedleModel model) {
-        return align(fileBytes.length) + scalesBytes(model);
+    static int fileBlockBytes(SafeTensors st) {
+        return align(st.length()) + scalesBytes(st);
     }
 
     private static int align(int n) {
@@ -107,7 +117,7 @@ final class SimdKernels implements Kernels {
             scalesAt = 0;
         }
         scales.putFloats(scalesAt, linear.scales(), scaleCount);
-        if (linear.packedBytes() == fileBytes) {
+        if (linear.packedBytes() == null || linear.packedBytes() == fileBytes) { // the file's, in the block
             return new SimdInt4Kernel(this, file, linear.packedOffset(), scales, scalesAt, rows, cols, group);
         }
         LinearMemory packed = new LinearMemory(packedBytes);
@@ -130,11 +140,14 @@ final class SimdKernels implements Kernels {
         }
         int vocab = embedding.vocab();
         int dim = embedding.dim();
-        if (embedding.bytes() == fileBytes && vocab % 16 == 0) {
+        if ((embedding.bytes() == null || embedding.bytes() == fileBytes) && vocab % 16 == 0) {
             // in place: block b takes the bytes of rows 16b..16b+15
             SimdModule.blockRows(file.address + embedding.offset(), vocab, dim, scratch(32 * dim).address);
             logits = new SimdLogitsKernel(this, file, embedding.offset(), vocab, dim);
             return logits;
+        }
+        if (embedding.bytes() == null) {
+            return null; // not reached: takesAll sends such files the Java array too
         }
         int blocks = (vocab + 15) / 16;
         LinearMemory table = new LinearMemory(blocks * 32 * dim);

@@ -32,6 +32,22 @@ final class SimdLogitsKernel implements LogitsKernel {
         lm.getFloats(4 * from, logits, from, to - from);
     }
 
+    /**
+     * out[off + i] = E[token][i] * scale, read from the blocked table (row v: block v/16, value i
+     * at slot i*16 + v%16), as Embedding.lookup computes it from the file's bytes.
+     */
+    @Override
+    public boolean lookup(int token, float scale, float[] out, int off) {
+        if (token < 0 || token >= vocab) {
+            throw new IllegalArgumentException("token id " + token + " outside the vocabulary");
+        }
+        int p = table - memory.address + (token >> 4) * 32 * dim + 2 * (token & 15);
+        for (int i = 0; i < dim; i++, p += 32) {
+            out[off + i] = Float.intBitsToFloat(memory.getShort(p) << 16) * scale;
+        }
+        return true;
+    }
+
     @Override
     public void logitsAt(float[] h, float[] logits, int[] ids, int count) {
         if (count <= 0) {
