@@ -8,12 +8,17 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code needle cache [show | dir | clear]}: the model cache that holds the default model.
+ * {@code needle cache [show | dir | clear | verify]}: the model cache that holds the default model.
  * <ul>
  *   <li>{@code show} (the default): the directory, the hub it downloads from, then one line per
- *       file, {@code NAME: N bytes} or {@code NAME: not downloaded}, and any unfinished download;</li>
+ *       file, {@code NAME: N bytes} (plus {@code , sha256 HEX} when its hash was recorded at
+ *       download) or {@code NAME: not downloaded}, and any unfinished download;</li>
  *   <li>{@code dir}: the directory alone, one line (for scripts);</li>
- *   <li>{@code clear}: deletes the model files and unfinished downloads, nothing else.</li>
+ *   <li>{@code clear}: deletes the model files, their hash records and unfinished downloads,
+ *       nothing else;</li>
+ *   <li>{@code verify}: hashes the cached files again and compares them with the sha256 recorded
+ *       at download and with the pins of NEEDLE_WEIGHTS_SHA256 / NEEDLE_VOCAB_SHA256: one line per
+ *       file, or an error (exit 1) naming the file that differs.</li>
  * </ul>
  */
 final class CacheCommand {
@@ -38,8 +43,11 @@ final class CacheCommand {
             case "clear":
                 clear(cache, out);
                 break;
+            case "verify":
+                verify(ModelFiles.pinned(cache, inputs.env(), null, null), out);
+                break;
             default:
-                throw CliException.usage("'cache': unknown action '" + action + "' (show, dir or clear)");
+                throw CliException.usage("'cache': unknown action '" + action + "' (show, dir, clear or verify)");
         }
         out.flush();
         return Main.EXIT_OK;
@@ -49,7 +57,9 @@ final class CacheCommand {
         out.print("directory: " + cache.directory() + "\n");
         out.print("hub: " + hub + "\n");
         for (Path f : new Path[] {cache.weightsFile(), cache.vocabFile()}) {
-            out.print(f.getFileName() + ": " + (Files.isRegularFile(f) ? size(f) + " bytes" : "not downloaded") + "\n");
+            String recorded = cache.recordedSha256(f.getFileName().toString());
+            out.print(f.getFileName() + ": " + (Files.isRegularFile(f) ? size(f) + " bytes"
+                    + (recorded == null ? "" : ", sha256 " + recorded) : "not downloaded") + "\n");
         }
         for (Path part : cache.partialDownloads()) {
             out.print("unfinished download: " + part.getFileName() + " (" + size(part)
@@ -67,6 +77,48 @@ final class CacheCommand {
         out.print(removed.isEmpty() ? "nothing to remove in " + cache.directory() + "\n"
                 : "removed " + removed.size() + " file" + (removed.size() == 1 ? "" : "s") + " from "
                         + cache.directory() + "\n");
+    }
+
+    /** Hashes each cached file; prints a line per file, or fails naming the first that differs. */
+    private static void verify(ModelCache cache, PrintStream out) {
+        StringBuilder lines = new StringBuilder();
+        for (Path f : new Path[] {cache.weightsFile(), cache.vocabFile()}) {
+            String name = f.getFileName().toString();
+            if (!Files.isRegularFile(f)) {
+                lines.append(name).append(": not downloaded\n");
+                continue;
+            }
+            String actual;
+            try {
+                actual = ModelCache.sha256Of(f);
+            } catch (IOException e) {
+                throw CliException.error("cannot read " + f + ": " + e.getMessage());
+            }
+            String recorded = cache.recordedSha256(name);
+            String pin = cache.pinnedSha256(name);
+            String variable = name.equals(ModelCache.WEIGHTS_FILE) ? ModelCache.WEIGHTS_SHA256_VARIABLE
+                    : ModelCache.VOCAB_SHA256_VARIABLE;
+            if (recorded != null && !recorded.equals(actual)) {
+                throw CliException.error("the cached " + name + " in " + cache.directory() + " has sha256 " + actual
+                        + ", not the " + recorded + " recorded when it was downloaded: it changed since; 'needle"
+                        + " download --force' downloads it again");
+            }
+            if (pin != null && !pin.equals(actual)) {
+                throw CliException.error("the cached " + name + " in " + cache.directory() + " has sha256 " + actual
+                        + ", not the " + pin + " of " + variable + "; 'needle download' downloads the pinned one");
+            }
+            lines.append(name).append(": sha256 ").append(actual);
+            if (recorded != null) {
+                lines.append(", as recorded at download");
+            } else {
+                lines.append(", no record to compare with (downloaded by an older version)");
+            }
+            if (pin != null) {
+                lines.append(", as ").append(variable).append(" pins");
+            }
+            lines.append('\n');
+        }
+        out.print(lines);
     }
 
     private static long size(Path f) {

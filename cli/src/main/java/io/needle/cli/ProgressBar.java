@@ -1,6 +1,8 @@
 package io.needle.cli;
 
 import io.needle.jvm.DownloadListener;
+import io.needle.jvm.ModelCache;
+import io.needle.jvm.Verification;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Map;
@@ -12,7 +14,11 @@ import java.util.Map;
  *   needle.safetensors  [##########          ]  50%  11.2/22.3 MB  4.1 MB/s
  * </pre>
  * Elsewhere (a log, a pipe, CI) it prints a line at the start, at 25%, 50% and 75%, and at the end,
- * so logs stay readable.
+ * so logs stay readable. After each file, one line says how its hash was checked:
+ * <pre>
+ * needle: verified needle.safetensors: sha256 3f… matches the X-Linked-Etag header of huggingface.co
+ * needle: vocab.txt was not verified: mirror.local sent no hash for it (sha256 9a…); pin it with --vocab-sha256 or NEEDLE_VOCAB_SHA256
+ * </pre>
  */
 final class ProgressBar implements DownloadListener {
     private static final int WIDTH = 20;
@@ -25,6 +31,8 @@ final class ProgressBar implements DownloadListener {
     private long lastDrawNs;
     private int lastQuarter;
     private boolean drawn;
+    /** The line about the file's hash, printed after the "downloaded" line. */
+    private String verifiedLine;
 
     ProgressBar(PrintStream err, boolean interactive) {
         this.err = err;
@@ -77,6 +85,22 @@ final class ProgressBar implements DownloadListener {
     }
 
     @Override
+    public void verified(Verification v) {
+        verifiedLine = verifiedLine(v);
+    }
+
+    /** The line that says how a file's hash was checked. */
+    static String verifiedLine(Verification v) {
+        if (v.status() != Verification.Status.NOT_VERIFIED) {
+            return "needle: verified " + v.describe();
+        }
+        boolean weights = v.file().equals(ModelCache.WEIGHTS_FILE);
+        return "needle: " + v.file() + " was not verified: " + v.note() + " (sha256 " + v.sha256() + "); pin it with --"
+                + (weights ? "weights" : "vocab") + "-sha256 or "
+                + (weights ? ModelCache.WEIGHTS_SHA256_VARIABLE : ModelCache.VOCAB_SHA256_VARIABLE);
+    }
+
+    @Override
     public void finished(String file, long bytes) {
         long now = System.nanoTime();
         if (interactive) {
@@ -87,6 +111,10 @@ final class ProgressBar implements DownloadListener {
         line("needle: downloaded " + file + ": " + megabytes(bytes) + " MB in "
                 + String.format(Locale.ROOT, "%.1f", seconds) + " s (" + megabytes((long) ((bytes - from) / seconds))
                 + " MB/s)");
+        if (verifiedLine != null) {
+            line(verifiedLine);
+            verifiedLine = null;
+        }
     }
 
     private void draw(String file, long done, long total, long now) {

@@ -23,11 +23,12 @@ import java.util.Map;
  */
 final class RunCommand {
     private static final List<String> VALUE_OPTIONS =
-            List.of("weights", "vocab", "hub-url", "query", "tools", "max-new-tokens");
+            List.of("weights", "vocab", "hub-url", "weights-sha256", "vocab-sha256", "query", "tools", "max-new-tokens");
     private static final List<String> FLAGS = List.of("no-constrain", "stream", "json", "timings", ModelFiles.PORTABLE);
     private static final List<String> RUN_FLAGS = List.of("no-constrain", "stream", "json", "timings", "jsonl",
             "require-call", ModelFiles.PORTABLE);
-    private static final List<String> LEGACY_VALUE_OPTIONS = List.of("max-new-tokens", "weights", "vocab", "hub-url");
+    private static final List<String> LEGACY_VALUE_OPTIONS = List.of("max-new-tokens", "weights", "vocab", "hub-url",
+            "weights-sha256", "vocab-sha256");
 
     private RunCommand() {
     }
@@ -59,9 +60,10 @@ final class RunCommand {
             }
             return execute(a, a.value("weights"), a.value("vocab"), p.get(0), p.get(1), inputs, out, err);
         }
-        if (p.size() == 4 && (a.value("weights") != null || a.value("vocab") != null || a.value("hub-url") != null)) {
-            throw CliException.usage("--weights, --vocab and --hub-url go with needle QUERY TOOLS, not with the"
-                    + " 4-argument form (see needle --help)");
+        if (p.size() == 4 && (a.value("weights") != null || a.value("vocab") != null || a.value("hub-url") != null
+                || a.value("weights-sha256") != null || a.value("vocab-sha256") != null)) {
+            throw CliException.usage("--weights, --vocab, --hub-url and the --*-sha256 pins go with needle QUERY TOOLS,"
+                    + " not with the 4-argument form (see needle --help)");
         }
         if (p.size() != 4) {
             if (!p.isEmpty() && !Files.isRegularFile(pathOrEmpty(p.get(0)))) {
@@ -144,8 +146,7 @@ final class RunCommand {
         if (weightsPath == null && vocabPath == null) {
             requireJsonTools(tools); // before a possible download of the default model
         }
-        NeedleEngine engine = ModelFiles.resolve(a.command(), weightsPath, vocabPath, a.value("hub-url"), inputs, err)
-                .load(a.flag(ModelFiles.PORTABLE));
+        NeedleEngine engine = ModelFiles.resolve(a, weightsPath, vocabPath, inputs, err).load(a.flag(ModelFiles.PORTABLE));
         if (stream) {
             options.listener(new TokenListener() {
                 @Override

@@ -100,12 +100,16 @@ final class Usage {
                   one line with the URL once it listens, then runs until stopped; one line
                   per request on stderr. With $NEEDLE_API_KEY set, requests need the header
                   "Authorization: Bearer $NEEDLE_API_KEY". See README.md.
-              download [--hub-url URL] [--force]
+              download [--hub-url URL] [--force] [--weights-sha256 H] [--vocab-sha256 H]
                   Download the default model into the model cache now (progress on stderr) and
-                  print the paths of the two files. --force downloads them again.
-              cache [show | dir | clear]
-                  show (default): the cache directory, the hub and the files; dir: the
-                  directory alone; clear: delete the downloaded model files.
+                  print the paths of the two files. --force downloads them again. Each file's
+                  hash is checked (see Integrity below); --weights-sha256 and --vocab-sha256
+                  pin the sha256 a file must have (also on run, retrieve, needle QUERY TOOLS).
+              cache [show | dir | clear | verify]
+                  show (default): the cache directory, the hub and the files (with the sha256
+                  recorded at download); dir: the directory alone; clear: delete the downloaded
+                  model files; verify: hash the cached files again and compare them with the
+                  recorded sha256 and the pins (exit 1 when one differs).
               demo
                   Smoke test, no network or files needed: a small model with RANDOM weights,
                   built in memory, runs the whole pipeline on example tools (meaningless calls).
@@ -130,5 +134,11 @@ final class Usage {
             (macOS ~/Library/Caches/needle-java, Windows %LOCALAPPDATA%\\needle-java).
             Hub: --hub-url or $NEEDLE_HUB_URL, else
             https://huggingface.co/Abdalrahman/needle-rs-safetensors/resolve/main/
+            Integrity: a downloaded file must have the sha256 pinned by --weights-sha256 /
+            --vocab-sha256 or $NEEDLE_WEIGHTS_SHA256 / $NEEDLE_VOCAB_SHA256 (a pinned cached file
+            is hashed again at every load), else the hash the hub announces (Hugging Face: the
+            weights' sha256 in X-Linked-Etag, the vocabulary's git blob sha1 in its ETag); a file
+            that differs is deleted, never installed (exit 1). Without either, stderr says the
+            file was not verified.
             """;
 }

@@ -201,7 +201,8 @@ class DefaultModelTest {
         Files.write(cacheDir.resolve("needle.safetensors.part"), new byte[10]);
         EnvCli full = needle("cache", "show").ok();
         assertEquals("directory: " + cacheDir + "\nhub: " + hub.base() + "\nneedle.safetensors: " + WEIGHTS.length
-                + " bytes\nvocab.txt: " + VOCAB.length + " bytes\nunfinished download: needle.safetensors.part"
+                + " bytes, sha256 " + HubServer.sha256(WEIGHTS) + "\nvocab.txt: " + VOCAB.length + " bytes, sha256 "
+                + HubServer.sha256(VOCAB) + "\nunfinished download: needle.safetensors.part"
                 + " (10 bytes; the next download resumes it)\n", full.out);
         Files.write(cacheDir.resolve("mine.txt"), new byte[1]);
         assertEquals("removed 3 files from " + cacheDir + "\n", needle("cache", "clear").ok().out);
