@@ -27,7 +27,9 @@ const PATH_BREAKERS = /[/\\?#\u2215\u2044\u29F8\u29F9\u2216]/u;
 /** Dot-like characters (after NFKC: "．" "‥" "…" "﹒" have become "."; "｡" "︒" have become "。"). */
 const ONLY_DOTS = /^[.\u3002]+$/u;
 const CONTROL = /[\p{Cc}\u2028\u2029]/u;
-const PERCENT_ENCODED = /%[0-9A-Fa-f]{2}/;
+/** Percent-encoding, and IIS's %uXXXX. */
+const PERCENT_ENCODED = /%[0-9A-Fa-f]{2}|%u[0-9A-Fa-f]{4}/i;
+const PERCENT_ANYWHERE = new RegExp(PERCENT_ENCODED.source, "gi");
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u; // with the u flag, a pair is one code point and does not match
 
 /**
@@ -56,7 +58,8 @@ export function parseAddress(template, label = `"${template}"`) {
     throw new Error(`${label} has a fragment (#…), which is never sent`);
   }
   if (!/^https?:\/\//i.test(template)) {
-    throw new Error(/^[a-z][a-z0-9+.-]*:/i.test(template) ? `${label} is not http(s)` : `${label} is not an absolute URL`);
+    const otherScheme = /^[a-z][a-z0-9+.-]*:/i.test(template) && !/^https?:/i.test(template);
+    throw new Error(otherScheme ? `${label} is not http(s)` : `${label} is not an absolute URL`);
   }
   // each placeholder becomes a marker that URL parsing keeps as it is (lower-case letters and digits)
   let base = "needleslot";
@@ -147,25 +150,17 @@ export function parseAddress(template, label = `"${template}"`) {
 export function fillAddress(address, values, maxValueLength, extraQuery = []) {
   const path = [];
   for (const segment of address.segments) {
-    let encoded = "";
-    let view = ""; // the segment as a server that decodes and normalizes it would read it
-    for (const piece of segment) {
-      if (typeof piece === "string") {
-        encoded += piece;
-        view += decodedLiteral(piece);
-        continue;
+    const filled = fillPieces(segment, values, "path", maxValueLength);
+    if ("refused" in filled) return filled;
+    if (segment.some((p) => typeof p !== "string")) {
+      // the segment as a server that decodes and normalizes it would read it, ";params" left out
+      const view = filled.texts.map((t, i) => (typeof segment[i] === "string" ? decodedLiteral(t) : t)).join("").normalize("NFKC");
+      const name = view.split(";")[0].trim();
+      if (name === "" || ONLY_DOTS.test(name)) {
+        return { refused: `the path segment would be ${quote(view)}, ${name === "" ? "empty" : "a dot segment"} before any ";": not sent` };
       }
-      const value = values[piece.param];
-      const why = placeholderRefusal(piece.param, value, "path", maxValueLength);
-      if (why !== null) return { refused: why };
-      const text = textOf(value);
-      encoded += encodeURIComponent(text);
-      view += text.normalize("NFKC");
     }
-    if (segment.some((p) => typeof p !== "string") && ONLY_DOTS.test(view.split(";")[0].trim())) {
-      return { refused: `the path segment would be ${quote(view)}, a dot segment that climbs the path: not sent` };
-    }
-    path.push(encoded);
+    path.push(filled.encoded);
   }
   const pathText = "/" + path.join("/");
   let queryText = null;
@@ -179,17 +174,9 @@ export function fillAddress(address, values, maxValueLength, extraQuery = []) {
         shown.push(pair.name);
         continue;
       }
-      let value = "";
-      for (const piece of pair.value) {
-        if (typeof piece === "string") {
-          value += piece;
-          continue;
-        }
-        const v = values[piece.param];
-        const why = placeholderRefusal(piece.param, v, "query", maxValueLength);
-        if (why !== null) return { refused: why };
-        value += encodeURIComponent(textOf(v));
-      }
+      const filled = fillPieces(pair.value, values, "query", maxValueLength);
+      if ("refused" in filled) return filled;
+      const value = filled.encoded;
       sent.push(pair.name + "=" + value);
       shown.push(pair.name + "=" + (pair.literal && value !== "" ? "***" : value));
     }
@@ -212,6 +199,47 @@ export function fillAddress(address, values, maxValueLength, extraQuery = []) {
     return { refused: `the filled address would be read as ${url.origin}${url.pathname}, not as built: not sent` };
   }
   return { url, shown: address.origin + pathText + (shownQuery === null ? "" : "?" + shownQuery) };
+}
+
+/**
+ * The pieces of a path segment or a query value filled: { encoded, texts: each piece as written
+ * (literal) or as the value's text }, or { refused }. Besides each value's own checks, a value
+ * may not complete percent-encoding with the text around it ("%2" then "e").
+ * @param {Piece[]} pieces
+ * @param {Record<string, unknown>} values
+ * @param {"path" | "query"} where
+ * @param {number} maxValueLength
+ * @returns {{ encoded: string, texts: string[] } | { refused: string }}
+ */
+function fillPieces(pieces, values, where, maxValueLength) {
+  const texts = [];
+  let encoded = "";
+  for (const piece of pieces) {
+    if (typeof piece === "string") {
+      texts.push(piece);
+      encoded += piece;
+      continue;
+    }
+    const value = values[piece.param];
+    const why = placeholderRefusal(piece.param, value, where, maxValueLength);
+    if (why !== null) return { refused: why };
+    const text = textOf(value);
+    texts.push(text);
+    encoded += encodeURIComponent(text);
+  }
+  for (let i = 0; i < pieces.length; i++) {
+    if (typeof pieces[i] === "string") continue;
+    const before = texts.slice(0, i).join("").slice(-5).normalize("NFKC");
+    const own = texts[i].normalize("NFKC");
+    const around = before + own + texts.slice(i + 1).join("").slice(0, 5).normalize("NFKC");
+    const straddling = [...around.matchAll(PERCENT_ANYWHERE)]
+      .find((m) => m.index < before.length + own.length && m.index + m[0].length > before.length);
+    if (straddling !== undefined) {
+      const name = /** @type {{ param: string }} */ (pieces[i]).param;
+      return { refused: `the value of "${name}" would make percent-encoding (${quote(straddling[0])}) with the text around it` };
+    }
+  }
+  return { encoded, texts };
 }
 
 /**

@@ -121,8 +121,9 @@ export async function fileServer(files) {
 }
 
 /**
- * A backend that records every request ({method, path, query, headers, body}) and answers JSON
- * (per path: { status, json } or { text } or { hang: true }; default 200 with what it got).
+ * A backend that records every request ({method, path, query, headers, body, url: the request
+ * target as sent}) and answers JSON (per path: { status, json } or { text } or { hang: true },
+ * with { headers } more headers; default 200 with what it got).
  */
 export async function recordingBackend() {
   const received = [];
@@ -138,16 +139,17 @@ export async function recordingBackend() {
         query: Object.fromEntries(url.searchParams),
         headers: req.headers,
         body: Buffer.concat(chunks).toString("utf8"),
+        url: req.url,
       };
       received.push(record);
       const a = answers[url.pathname] ?? {};
       if (a.hang) return; // never answers (the Worker's timeout must fire)
       if (a.text !== undefined) {
-        res.writeHead(a.status ?? 200, { "content-type": "text/plain" }).end(a.text);
+        res.writeHead(a.status ?? 200, { "content-type": "text/plain", ...a.headers }).end(a.text);
         return;
       }
       const body = JSON.stringify(a.json ?? { handled: record.path, method: record.method, got: gotOf(record) });
-      res.writeHead(a.status ?? 200, { "content-type": "application/json" }).end(body);
+      res.writeHead(a.status ?? 200, { "content-type": "application/json", ...a.headers }).end(body);
     });
   });
   const base = await listen(server);
