@@ -118,6 +118,109 @@ class LauncherTest {
         assertEquals("", r3.err);
     }
 
+    @Test
+    void withJava25TheBuildMakesAnAotCacheThatRunsUseSilently() throws Exception {
+        assumeTrue(!System.getProperty("os.name", "").toLowerCase().contains("win"), "bash launcher: not on Windows");
+        Path jdk = jdkAtLeast(25);
+        assumeTrue(jdk != null, "no JDK 25 or later on this machine (java.home, /usr/lib/jvm): the AOT-cache path "
+                + "of the launcher cannot run here; the class-data sharing path is tested above");
+        Path script = Paths.get(System.getProperty("user.dir")).getParent().resolve("needle");
+        // an AOT cache takes classes from jar files only: every class folder of this test's class path as a jar
+        Path jar = classPathJar(tmp.resolve("needle-test.jar"));
+        Map<String, String> java25 = Map.of("JAVA_HOME", jdk.toString(), "NEEDLE_JAVA_OPTS", "");
+        Path cache = tmp.resolve("needle-test.aot");
+        // the build's step (cli/pom.xml): the training commands, with the cache written beside the jar
+        Map<String, String> train = new java.util.HashMap<>(java25);
+        train.put("NEEDLE_CDS_TRAIN", "1");
+        Result t = exec(List.of(script.toString()), jar, "", train);
+        assertEquals(0, t.status, t.out + t.err);
+        assertTrue(t.out.contains("class-data sharing training run: ok"), t.out);
+        assertTrue(Files.size(cache) > 1_000_000, "the AOT cache " + cache);
+        assertTrue(!Files.exists(tmp.resolve("needle-test.jsa")), "no Java 17 archive from a Java 25 build");
+
+        String vocab = Cli.fixtureString("tokenizer/vocab.txt");
+        String expected = Cli.run("tokenize", "--vocab", vocab, "hello").ok().out;
+        Result r = exec(List.of(script.toString(), "tokenize", "--vocab", vocab, "hello"), jar, "", java25);
+        assertEquals(0, r.status, r.err);
+        assertEquals(expected, r.out);
+        assertEquals("", r.err, "the JVM's AOT messages are off");
+        // the cache is mapped (the JVM says so when its aot log is turned back on)
+        Result logged = exec(List.of(script.toString(), "tokenize", "--vocab", vocab, "hello"), jar, "",
+                Map.of("JAVA_HOME", jdk.toString(), "NEEDLE_JAVA_OPTS", "-Xlog:aot=info"));
+        assertEquals(0, logged.status, logged.err);
+        assertTrue(logged.out.contains("Opened AOT cache " + cache), logged.out);
+        // a broken cache, newer than the jar: ignored without a word
+        Files.write(cache, "not an AOT cache".getBytes(StandardCharsets.UTF_8));
+        Files.setLastModifiedTime(cache, java.nio.file.attribute.FileTime.fromMillis(
+                Files.getLastModifiedTime(jar).toMillis() + 60_000));
+        Result broken = exec(List.of(script.toString(), "tokenize", "--vocab", vocab, "hello"), jar, "", java25);
+        assertEquals(0, broken.status, broken.err);
+        assertEquals(expected, broken.out);
+        assertEquals("", broken.err);
+    }
+
+    /** A JDK of at least {@code feature}: this test's own, or one under /usr/lib/jvm; null if none. */
+    private static Path jdkAtLeast(int feature) throws IOException {
+        List<Path> homes = new ArrayList<>();
+        homes.add(Paths.get(System.getProperty("java.home")));
+        Path lib = Paths.get("/usr/lib/jvm");
+        if (Files.isDirectory(lib)) {
+            try (java.util.stream.Stream<Path> s = Files.list(lib)) {
+                s.sorted().forEach(homes::add);
+            }
+        }
+        for (Path home : homes) {
+            Path release = home.resolve("release");
+            if (!Files.isExecutable(home.resolve("bin/java")) || !Files.isRegularFile(release)) {
+                continue;
+            }
+            for (String line : Files.readAllLines(release, StandardCharsets.UTF_8)) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("^JAVA_VERSION=\"(\\d+)").matcher(line);
+                if (m.find() && Integer.parseInt(m.group(1)) >= feature) {
+                    return home;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A jar whose manifest runs Main with the command line's modules on its class path (the cli,
+     * the engine, needle-jvm, needle-synthetic), their class folders packed as jars.
+     */
+    private static Path classPathJar(Path jar) throws Exception {
+        StringBuilder classPath = new StringBuilder();
+        int n = 0;
+        for (Class<?> c : List.of(Main.class, NeedleEngine.class, io.needle.jvm.Needle.class,
+                io.needle.synthetic.ModelWriter.class)) {
+            Path p = Paths.get(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (Files.isDirectory(p)) {
+                Path packed = jar.resolveSibling("classes-" + (n++) + ".jar");
+                try (OutputStream os = Files.newOutputStream(packed); JarOutputStream j = new JarOutputStream(os);
+                        java.util.stream.Stream<Path> files = Files.walk(p)) {
+                    for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
+                        j.putNextEntry(new java.util.jar.JarEntry(p.relativize(f).toString().replace('\\', '/')));
+                        j.write(Files.readAllBytes(f));
+                        j.closeEntry();
+                    }
+                }
+                p = packed;
+            } else if (!Files.isRegularFile(p)) {
+                continue;
+            }
+            classPath.append(classPath.length() == 0 ? "" : " ").append(p.toUri());
+        }
+        Manifest mf = new Manifest();
+        Attributes a = mf.getMainAttributes();
+        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        a.put(Attributes.Name.MAIN_CLASS, Main.class.getName());
+        a.put(Attributes.Name.CLASS_PATH, classPath.toString());
+        try (OutputStream os = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(os, mf)) {
+            j.flush();
+        }
+        return jar;
+    }
+
     /** A jar with only a manifest: Main-Class and a Class-Path of the compiled cli and engine classes. */
     private static Path launcherJar(Path jar) throws Exception {
         Manifest mf = new Manifest();
@@ -146,10 +249,11 @@ class LauncherTest {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile());
         Map<String, String> env = pb.environment();
         env.remove("NEEDLE_VECTOR");
-        env.putAll(extraEnv);
+        env.remove("NEEDLE_CDS_TRAIN");
         env.put("NEEDLE_JAR", jar.toString());
         env.put("NEEDLE_JAVA_OPTS", "-Xss2m -Dneedle.test=1");
         env.put("JAVA_HOME", System.getProperty("java.home"));
+        env.putAll(extraEnv);
         Process p = pb.start();
         try (OutputStream os = p.getOutputStream()) {
             os.write(stdin.getBytes(StandardCharsets.UTF_8));
@@ -158,7 +262,7 @@ class LauncherTest {
         Thread t = new Thread(() -> copy(p.getErrorStream(), err));
         t.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the launcher finished");
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the launcher finished");
         t.join();
         return new Result(p.exitValue(), out, err.toString(StandardCharsets.UTF_8));
     }
