@@ -1,7 +1,16 @@
 // downloadModel(): fetches the weights and vocabulary (Hugging Face by default) with progress
-// reports, keeping them in the Cache API where there is one (browsers, service workers) so that a
-// second visit reads them from the cache instead of the network.
+// reports, checks each file's hash while it arrives, and keeps them in the Cache API where there
+// is one (browsers, service workers) so that a second visit reads them from the cache instead of
+// the network.
+//
+// The hash: a sha256 the caller pins (weightsSha256, vocabSha256) always wins; otherwise the one
+// the hub announces on its own answers (never on those of the CDN it redirects to): Hugging
+// Face's X-Linked-Etag (a large file's sha256, on the redirect), or the ETag of an answer that
+// carries X-Repo-Commit (a small file's git blob sha1, 40 hex digits: not a sha256). The
+// redirect is followed by hand to read it; where fetch hides redirects (browsers: an opaque
+// answer) the file is reported not verified unless pinned. A mismatch is an error, never cached.
 import { NeedleError } from "./api.js";
+import { createHash, gitBlobSha1 } from "./digest.js";
 
 const REPOSITORY = "https://huggingface.co/Abdalrahman/needle-rs-safetensors/resolve/main/";
 /** The INT4 Needle weights needle-rs publishes (about 22 MB). */
@@ -11,12 +20,21 @@ export const DEFAULT_VOCAB_URL = REPOSITORY + "vocab.txt";
 /** The Cache API cache downloadModel() uses unless told otherwise. */
 export const DEFAULT_CACHE_NAME = "needle-java-wasm";
 
+const MAX_REDIRECTS = 10;
+/** Headers of a cached copy: the sha256 of its bytes and how they were verified when downloaded. */
+const SHA256_HEADER = "x-needle-sha256";
+const INTEGRITY_HEADER = "x-needle-integrity";
+
 /**
- * Downloads weights and vocabulary; resolves to { weights: Uint8Array, vocab: string }, ready for
- * NeedleWasm.load(weights, vocab). Options (all optional): weightsUrl, vocabUrl, onProgress(p)
- * with p = { file: "weights" | "vocab", url, loaded, total (null when unknown), fromCache, done },
- * cache (false: never read or write the cache), cacheName, caches (a CacheStorage; default
- * globalThis.caches, absent in Node), fetch (default globalThis.fetch), signal (an AbortSignal).
+ * Downloads weights and vocabulary; resolves to { weights: Uint8Array, vocab: string, integrity },
+ * ready for NeedleWasm.load(weights, vocab). Options (all optional): weightsUrl, vocabUrl (null:
+ * that file is not downloaded, and is null in the result),
+ * weightsSha256 and vocabSha256 (a pinned sha256, or { sha256, source } with the name messages
+ * give it), onProgress(p) with p = { file: "weights" | "vocab", url, loaded, total (null when
+ * unknown), fromCache, done }, cache (false: never read or write the cache), cacheName, caches (a
+ * CacheStorage; default globalThis.caches, absent in Node), fetch (default globalThis.fetch),
+ * signal (an AbortSignal). integrity: { weights, vocab }, each { status: "pinned" | "hub" |
+ * "not_verified", sha256, algorithm, expected, source, note, fromCache }.
  */
 export async function downloadModel(options = {}) {
   if (options === null || typeof options !== "object") {
@@ -35,6 +53,7 @@ export async function downloadModel(options = {}) {
   if (onProgress !== undefined && typeof onProgress !== "function") {
     throw new NeedleError("INPUT", "onProgress must be a function");
   }
+  const pins = { weights: pinOf(options.weightsSha256, "weightsSha256"), vocab: pinOf(options.vocabSha256, "vocabSha256") };
   if (typeof fetchFn !== "function") {
     throw new NeedleError("DOWNLOAD", "there is no fetch() here to download with; pass options.fetch");
   }
@@ -46,56 +65,225 @@ export async function downloadModel(options = {}) {
       store = null; // no usable cache (private mode, opaque origin): download every time
     }
   }
-  const get = (url, file) => fetchBytes({ url: String(url), file, store, fetchFn, signal, onProgress });
-  const [weights, vocabBytes] = await Promise.all([get(weightsUrl, "weights"), get(vocabUrl, "vocab")]);
-  let vocab;
-  try {
-    vocab = new TextDecoder("utf-8", { fatal: true }).decode(vocabBytes);
-  } catch {
-    throw new NeedleError("VOCAB", "the vocabulary downloaded from " + vocabUrl + " is not UTF-8 text");
+  const get = (url, file) => url === null ? { bytes: null, integrity: null }
+    : fetchBytes({ url: String(url), file, pin: pins[file], store, fetchFn, signal, onProgress });
+  const [weights, vocabFile] = await Promise.all([get(weightsUrl, "weights"), get(vocabUrl, "vocab")]);
+  let vocab = null;
+  if (vocabFile.bytes !== null) {
+    try {
+      vocab = new TextDecoder("utf-8", { fatal: true }).decode(vocabFile.bytes);
+    } catch {
+      throw new NeedleError("VOCAB", "the vocabulary downloaded from " + vocabUrl + " is not UTF-8 text");
+    }
   }
-  return { weights, vocab };
+  return { weights: weights.bytes, vocab, integrity: { weights: weights.integrity, vocab: vocabFile.integrity } };
 }
 
-async function fetchBytes({ url, file, store, fetchFn, signal, onProgress }) {
+/** A pinned sha256 option as { hex, source }, or null; a value that is no sha256 is an INPUT error. */
+function pinOf(value, name) {
+  if (value === undefined || value === null) {
+    return null;
+  }
+  const given = typeof value === "object" ? value.sha256 : value;
+  const source = typeof value === "object" && typeof value.source === "string" ? value.source : "options." + name;
+  const hex = typeof given === "string" ? given.trim().toLowerCase() : "";
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
+    throw new NeedleError("INPUT", `${source} must be a sha256: 64 hex digits, got ${JSON.stringify(given)}`);
+  }
+  return { hex, source };
+}
+
+async function fetchBytes({ url, file, pin, store, fetchFn, signal, onProgress }) {
   const report = (loaded, total, fromCache, done) =>
     onProgress?.({ file, url, loaded, total, fromCache, done });
   if (store !== null) {
     const hit = await store.match(url).catch(() => undefined);
     if (hit) {
-      const bytes = await readBody(hit, url, (loaded, total) => report(loaded, total, true, false));
-      report(bytes.length, bytes.length, true, true);
-      return bytes;
+      const cached = await fromCache(hit, url, pin, (loaded, total) => report(loaded, total, true, false));
+      if (cached !== null) {
+        report(cached.bytes.length, cached.bytes.length, true, true);
+        return cached;
+      }
+      // changed since it was stored, stored by a version that kept no hash, or not the pinned file
     }
   }
-  let response;
-  try {
-    response = await fetchFn(url, { signal });
-  } catch (e) {
-    throw new NeedleError("DOWNLOAD", "could not download " + url + ": " + (e?.message ?? e), { cause: e });
+  const { response, announced, noHash } = await fetchFromHub(url, fetchFn, signal);
+  const hash = createHash("sha256");
+  const bytes = await readBody(response, url, (loaded, total) => report(loaded, total, false, false), hash);
+  const sha256 = await hash.hex();
+  const integrity = await verify(file, url, bytes, sha256, pin, announced, noHash);
+  report(bytes.length, bytes.length, false, true);
+  if (store !== null) {
+    const { fromCache: _, ...record } = integrity;
+    const copy = new Response(bytes, {
+      headers: {
+        "content-type": "application/octet-stream",
+        "content-length": String(bytes.length),
+        [SHA256_HEADER]: sha256,
+        [INTEGRITY_HEADER]: JSON.stringify(record),
+      },
+    });
+    await store.put(url, copy).catch(() => {}); // a full or unavailable cache only costs the next visit
   }
+  return { bytes, integrity };
+}
+
+/**
+ * A cached copy, hashed again as it is read: { bytes, integrity } when its sha256 is the one
+ * recorded when it was stored (and the pin, if any), else null.
+ */
+async function fromCache(hit, url, pin, progress) {
+  const recorded = hit.headers.get(SHA256_HEADER);
+  if (recorded === null) {
+    await hit.body?.cancel().catch(() => {});
+    return null;
+  }
+  const hash = createHash("sha256");
+  const bytes = await readBody(hit, url, progress, hash);
+  const sha256 = await hash.hex();
+  if (sha256 !== recorded || (pin !== null && pin.hex !== sha256)) {
+    return null;
+  }
+  let integrity;
+  if (pin !== null) {
+    integrity = { status: "pinned", sha256, algorithm: "sha256", expected: pin.hex, source: pin.source, note: null };
+  } else {
+    try {
+      integrity = { ...JSON.parse(hit.headers.get(INTEGRITY_HEADER)), sha256 };
+    } catch {
+      integrity = { status: "not_verified", sha256, algorithm: null, expected: null, source: null, note: "cached without a record" };
+    }
+  }
+  return { bytes, integrity: { ...integrity, fromCache: true } };
+}
+
+/**
+ * Requests `url`, following redirects by hand so that the hub's own answers can be read: the hash
+ * it announces is taken from the answers of the URL's origin, up to the first redirect elsewhere.
+ * Resolves to { response (the body's), announced ({ algorithm, hex, source } or null), noHash }.
+ */
+async function fetchFromHub(url, fetchFn, signal) {
+  let current;
+  try {
+    current = new URL(url);
+  } catch {
+    throw new NeedleError("DOWNLOAD", "could not download " + url + ": not a valid URL");
+  }
+  const origin = current.origin;
+  const hubHost = current.host;
+  let onHub = true;
+  let seen = null; // { announced, noHash } once an answer of the hub carried a hash header
+  for (let hop = 0; ; hop++) {
+    let response;
+    try {
+      response = await fetchFn(current.href, { signal, redirect: "manual" });
+    } catch (e) {
+      throw new NeedleError("DOWNLOAD", "could not download " + url + ": " + (e?.message ?? e), { cause: e });
+    }
+    if (response.type === "opaqueredirect") {
+      // a browser: the redirect and its headers are hidden; let fetch follow it
+      try {
+        response = await fetchFn(current.href, { signal });
+      } catch (e) {
+        throw new NeedleError("DOWNLOAD", "could not download " + url + ": " + (e?.message ?? e), { cause: e });
+      }
+      return finish(response, url, seen, "the hub's redirect cannot be read here (fetch hides it)");
+    }
+    onHub = onHub && current.origin === origin;
+    if (onHub && seen === null) {
+      seen = announcedBy(response, current.host);
+    }
+    const location = response.headers.get("location");
+    if (![301, 302, 303, 307, 308].includes(response.status) || location === null) {
+      return finish(response, url, seen, hubHost + " sent no hash for it");
+    }
+    await response.body?.cancel().catch(() => {});
+    if (hop + 1 > MAX_REDIRECTS) {
+      throw new NeedleError("DOWNLOAD", "could not download " + url + ": more than " + MAX_REDIRECTS + " redirects");
+    }
+    let next;
+    try {
+      next = new URL(location, current);
+    } catch {
+      throw new NeedleError("DOWNLOAD", "could not download " + url + ": bad redirect to " + JSON.stringify(location));
+    }
+    if (current.protocol === "https:" && next.protocol !== "https:") {
+      throw new NeedleError("DOWNLOAD", "could not download " + url + ": refusing a redirect from https to " + next.protocol);
+    }
+    current = next;
+  }
+}
+
+function finish(response, url, seen, noHashReason) {
   if (!response.ok) {
     throw new NeedleError("DOWNLOAD", "could not download " + url + ": HTTP " + response.status
         + (response.statusText ? " " + response.statusText : ""));
   }
-  const bytes = await readBody(response, url, (loaded, total) => report(loaded, total, false, false));
-  report(bytes.length, bytes.length, false, true);
-  if (store !== null) {
-    const copy = new Response(bytes, {
-      headers: { "content-type": "application/octet-stream", "content-length": String(bytes.length) },
-    });
-    await store.put(url, copy).catch(() => {}); // a full or unavailable cache only costs the next visit
-  }
-  return bytes;
+  return { response, announced: seen?.announced ?? null, noHash: seen?.noHash ?? (seen === null ? noHashReason : null) };
 }
 
-/** The whole body as one Uint8Array, reporting progress per chunk. */
-async function readBody(response, url, progress) {
+/**
+ * What one answer of the hub announces: X-Linked-Etag, else the ETag of an answer carrying
+ * X-Repo-Commit (Hugging Face's mark; a mirror's plain ETag is no hash); null without either.
+ */
+function announcedBy(response, host) {
+  const linked = response.headers.get("x-linked-etag");
+  let header;
+  let value;
+  if (linked !== null && linked.trim() !== "") {
+    header = "X-Linked-Etag";
+    value = linked;
+  } else {
+    const etag = response.headers.get("etag");
+    if (response.headers.get("x-repo-commit") === null || etag === null || etag.trim() === "") {
+      return null;
+    }
+    header = "ETag";
+    value = etag;
+  }
+  const source = `the ${header} header of ${host}`;
+  // as huggingface_hub reads it: without a weak W/ prefix and the quotes
+  const hex = value.trim().replace(/^W\//i, "").replace(/^"(.*)"$/, "$1").toLowerCase();
+  const algorithm = /^[0-9a-f]{64}$/.test(hex) ? "sha256" : /^[0-9a-f]{40}$/.test(hex) ? "git blob sha1" : null;
+  if (algorithm === null) {
+    return { announced: null, noHash: `${source} is no sha256 or git blob sha1 (${JSON.stringify(value.trim())})` };
+  }
+  return { announced: { algorithm, hex, source }, noHash: null };
+}
+
+/** The file's integrity record, or a DOWNLOAD error naming both hashes and the expected one's source. */
+async function verify(file, url, bytes, sha256, pin, announced, noHash) {
+  const what = file === "weights" ? "the weights downloaded from " + url + " do" : "the vocabulary downloaded from " + url + " does";
+  const refuse = (expected, actual, more) => new NeedleError("DOWNLOAD", `${what} not have the expected ${expected.algorithm}:`
+      + ` expected ${expected.hex} (${expected.source}), got ${actual}`
+      + (expected.algorithm === "sha256" ? "" : ` (sha256 ${sha256})`) + "; they were discarded, not cached" + more);
+  if (pin !== null) {
+    const hubAgrees = announced?.algorithm === "sha256" && announced.hex === sha256;
+    if (pin.hex !== sha256) {
+      throw refuse({ ...pin, algorithm: "sha256" }, sha256,
+        hubAgrees ? `; ${announced.source} announces the sha256 that arrived: is the pin for another version?` : "");
+    }
+    const note = announced?.algorithm === "sha256" && !hubAgrees ? `${announced.source} announces another sha256, ${announced.hex}` : null;
+    return { status: "pinned", sha256, algorithm: "sha256", expected: pin.hex, source: pin.source, note, fromCache: false };
+  }
+  if (announced === null) {
+    return { status: "not_verified", sha256, algorithm: null, expected: null, source: null, note: noHash, fromCache: false };
+  }
+  const actual = announced.algorithm === "sha256" ? sha256 : await gitBlobSha1(bytes);
+  if (actual !== announced.hex) {
+    throw refuse(announced, actual, "");
+  }
+  return { status: "hub", sha256, algorithm: announced.algorithm, expected: announced.hex, source: announced.source, note: null, fromCache: false };
+}
+
+/** The whole body as one Uint8Array, fed to `hash` and reporting progress per chunk. */
+async function readBody(response, url, progress, hash) {
   const header = Number(response.headers.get("content-length"));
   const total = Number.isSafeInteger(header) && header > 0 ? header : null;
   try {
     if (!response.body) {
       const bytes = new Uint8Array(await response.arrayBuffer());
+      hash.update(bytes);
       progress(bytes.length, total ?? bytes.length);
       return bytes;
     }
@@ -116,6 +304,7 @@ async function readBody(response, url, progress) {
         buffer = bigger;
       }
       buffer.set(value, loaded);
+      hash.update(value);
       loaded += value.length;
       progress(loaded, total === null ? null : Math.max(total, loaded));
     }

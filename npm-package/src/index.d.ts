@@ -364,11 +364,40 @@ export interface ModelCache {
   put(url: string, response: Response): Promise<void>;
 }
 
+/** A sha256 the file must have: 64 hex digits, or with the name messages give its source. */
+export type PinnedSha256 = string | { sha256: string; source?: string };
+
+/** How a downloaded file's hash was checked. */
+export interface FileIntegrity {
+  /**
+   * "pinned": it has the sha256 pinned by the options; "hub": the hash the hub announced
+   * (Hugging Face's X-Linked-Etag sha256, or the git blob sha1 ETag of a small file);
+   * "not_verified": there was nothing to compare with (`note` says why).
+   */
+  status: "pinned" | "hub" | "not_verified";
+  /** The sha256 of the bytes, lower-case hex. */
+  sha256: string;
+  /** "sha256" or "git blob sha1"; null when not verified. */
+  algorithm: "sha256" | "git blob sha1" | null;
+  /** The value compared with; null when not verified. */
+  expected: string | null;
+  /** Where it came from, e.g. "options.weightsSha256" or "the X-Linked-Etag header of huggingface.co". */
+  source: string | null;
+  /** Why it was not verified, or that the hub announced another hash than the pin. */
+  note: string | null;
+  /** Read from the Cache API (hashed again as it was read). */
+  fromCache: boolean;
+}
+
 export interface DownloadOptions {
-  /** Default: DEFAULT_WEIGHTS_URL (Hugging Face, Abdalrahman/needle-rs-safetensors). */
-  weightsUrl?: string | URL;
-  /** Default: DEFAULT_VOCAB_URL. */
-  vocabUrl?: string | URL;
+  /** Default: DEFAULT_WEIGHTS_URL (Hugging Face, Abdalrahman/needle-rs-safetensors); null: do not download it. */
+  weightsUrl?: string | URL | null;
+  /** Default: DEFAULT_VOCAB_URL; null: do not download it. */
+  vocabUrl?: string | URL | null;
+  /** The weights must have this sha256, whatever the hub announces. */
+  weightsSha256?: PinnedSha256;
+  /** The vocabulary must have this sha256, whatever the hub announces. */
+  vocabSha256?: PinnedSha256;
   onProgress?: (progress: DownloadProgress) => void;
   /** Read and write the Cache API when there is one (default true). */
   cache?: boolean;
@@ -381,8 +410,19 @@ export interface DownloadOptions {
   signal?: AbortSignal;
 }
 
-/** Downloads weights and vocabulary, with progress reports, from the Cache API when present. */
-export function downloadModel(options?: DownloadOptions): Promise<{ weights: Uint8Array; vocab: string }>;
+/**
+ * Downloads weights and vocabulary, with progress reports, from the Cache API when present, each
+ * checked against its pinned sha256 or the hash the hub announces (a mismatch rejects with a
+ * DOWNLOAD NeedleError naming both hashes and where the expected one came from).
+ */
+export function downloadModel(options?: DownloadOptions): Promise<{
+  /** null when weightsUrl is null. */
+  weights: Uint8Array;
+  /** null when vocabUrl is null. */
+  vocab: string;
+  /** A file not downloaded (its URL null) has null here. */
+  integrity: { weights: FileIntegrity; vocab: FileIntegrity };
+}>;
 
 export const DEFAULT_WEIGHTS_URL: string;
 export const DEFAULT_VOCAB_URL: string;

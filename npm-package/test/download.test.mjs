@@ -124,6 +124,17 @@ test("a cache that fails is only a cache miss", async () => {
   assert.equal(got.weights.length, weights.length);
 });
 
+test("a URL of null skips that file; a server that announces no hash gives files reported not verified", async () => {
+  hits.length = 0;
+  const got = await downloadModel({ weightsUrl: null, vocabUrl: `${base}/v/only.txt`, cache: false });
+  assert.equal(got.weights, null);
+  assert.equal(got.vocab, vocab.toString("utf8"));
+  assert.equal(got.integrity.weights, null);
+  assert.equal(got.integrity.vocab.status, "not_verified");
+  assert.equal(got.integrity.vocab.note, `${new URL(base).host} sent no hash for it`);
+  assert.deepEqual(hits, ["/v/only.txt"]);
+});
+
 test("HTTP errors and unreachable servers are DOWNLOAD errors naming the URL", async () => {
   await assert.rejects(downloadModel({ weightsUrl: `${base}/missing`, vocabUrl: `${base}/v/x`, cache: false }),
     (e) => e instanceof NeedleError && e.kind === "DOWNLOAD" && /\/missing: HTTP 404/.test(e.message));

@@ -19,6 +19,7 @@ import type {
   DetailedOptions,
   DownloadOptions,
   DownloadProgress,
+  FileIntegrity,
   GenerateOptions,
   InitInput,
   LoadOptions,
@@ -26,6 +27,7 @@ import type {
   ModelCacheStorage,
   ModelConfig,
   NeedleErrorKind,
+  PinnedSha256,
   NormalizedTool,
   NormalizedTools,
   RunOptions,
@@ -210,9 +212,16 @@ export async function usage(weights: Uint8Array, vocab: string): Promise<void> {
     caches: standIn,
     fetch,
     signal: AbortSignal.timeout(60_000),
+    weightsSha256: "0".repeat(64),
+    vocabSha256: { sha256: "0".repeat(64), source: "VOCAB_SHA256" },
   };
   const files: { weights: Uint8Array; vocab: string } = await downloadModel(downloadOptions);
-  await downloadModel({ caches: browserCaches });
+  const integrity: FileIntegrity = (await downloadModel({ caches: browserCaches })).integrity.weights;
+  const status: "pinned" | "hub" | "not_verified" = integrity.status;
+  const expected: string | null = integrity.expected;
+  const pin: PinnedSha256 = integrity.sha256;
+  void [status, expected, pin, integrity.algorithm, integrity.source, integrity.note, integrity.fromCache];
+  await downloadModel({ vocabUrl: null });
   await downloadModel();
 
   void [ready, json, modelText, renamed, badForm, simd, text, numbers, complete, streamed, batch, ranking, back,
