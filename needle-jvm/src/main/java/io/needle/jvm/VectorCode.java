@@ -765,7 +765,7 @@ final class VectorCode {
         private final int vocab;
         private final int dim;
         private final int blocks; // whole blocks of L rows
-        private volatile short[] blocked; // [blocks][dim][L], made on first use
+        private final short[] blocked; // [blocks][dim][L], made at load
         private final Embedding portable; // the portable loops on the same bytes, while the vector code is cold
         private final byte[] bytes;
         private final int offset;
@@ -788,25 +788,24 @@ final class VectorCode {
             offset = e.offset();
             portable = Embedding.ofHalf(vocab, dim, Embedding.Format.BF16, bytes, offset);
             work = ThreadLocal.withInitial(Work::new);
+            blocked = block(bytes, offset, blocks, dim);
         }
 
-        /** The blocked copy, made by the first call that uses it (not at load: a load stays as cheap as before). */
-        private short[] blocked() {
-            short[] b = blocked;
-            if (b == null) {
-                synchronized (this) {
-                    b = blocked;
-                    if (b == null) {
-                        b = new short[blocks * dim * L];
-                        for (int v = 0; v < blocks * L; v++) {
-                            int p = offset + 2 * v * dim;
-                            int q = (v / L) * dim * L + v % L;
-                            for (int i = 0; i < dim; i++, p += 2, q += L) {
-                                b[q] = (short) ((bytes[p] & 0xff) | (bytes[p + 1] << 8));
-                            }
-                        }
-                        blocked = b;
-                    }
+        /**
+         * The blocked copy, made at load (the kernels' prepare): a re-layout of the whole table
+         * (8.4 MB, a few ms) is load work, not part of a request's first decode step.
+         */
+        short[] blocked() {
+            return blocked;
+        }
+
+        private static short[] block(byte[] bytes, int offset, int blocks, int dim) {
+            short[] b = new short[blocks * dim * L];
+            for (int v = 0; v < blocks * L; v++) {
+                int p = offset + 2 * v * dim;
+                int q = (v / L) * dim * L + v % L;
+                for (int i = 0; i < dim; i++, p += 2, q += L) {
+                    b[q] = (short) ((bytes[p] & 0xff) | (bytes[p + 1] << 8));
                 }
             }
             return b;
