@@ -3,7 +3,7 @@
 // (needle-java-wasm, the "workerd" entry) and dispatches them to the tools' backends.
 //
 //   POST /route     {query, tools?, max_new_tokens?} → {calls, text, complete, timings}
-//   POST /dispatch  {query}                          → {calls, text, complete, timings, results: [{call, dispatched, status, response, reason?}]}
+//   POST /dispatch  {query}                          → {calls, text, complete, timings, results: [{call, dispatched, status, response, reason?, request?}]}
 //   GET  /health                                     → {status, model, catalogue, limits}
 //   POST /v1/chat/completions, GET /v1/models[/needle] → OpenAI's chat completions API (openai.js)
 //
