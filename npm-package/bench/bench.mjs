@@ -10,8 +10,13 @@
 //   3. prints the three engines, their ratios, whether each produced the JVM's token ids, the
 //      roofline fractions, and the Node process's memory (peak RSS, and RSS after one engine).
 //
+// The JVM side runs its fastest one-thread kernels (--jvm-kernels vector, the default: java with
+// --add-modules jdk.incubator.vector, `needle bench --kernels vector --threads 1`), or the portable
+// Java loops (--jvm-kernels portable: the same code TeaVM compiles to Wasm).
+//
 // Usage (Node 22+, Wasm GC): node npm-package/bench/bench.mjs [--jar cli/target/needle-cli.jar]
 //          [--package npm-package/target/package] [--runs 7] [--warmup 3] [--quick] [--json FILE]
+//          [--jvm-kernels vector|portable]
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -31,6 +36,9 @@ const pkg = path.resolve(opt("package", path.join(repo, "npm-package", "target",
 const runs = Number(opt("runs", quick ? "3" : "7"));
 const warmup = Number(opt("warmup", quick ? "1" : "3"));
 const jsonOut = opt("json", null);
+// the JVM's kernels: vector (the Vector API, java --add-modules jdk.incubator.vector; the JVM's
+// fastest one-thread path, the default) or portable (the same Java loops TeaVM compiles)
+const jvmKernels = opt("jvm-kernels", "vector");
 
 if (args.includes("--cold-child")) {
   await coldChild(opt("cold-child"));
@@ -38,7 +46,8 @@ if (args.includes("--cold-child")) {
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "needle-bench-"));
-const javaArgs = ["-jar", jar, "bench", "--json", "--save", dir, "--runs", String(runs), "--warmup", String(warmup)];
+const javaArgs = [...(jvmKernels === "vector" ? ["--add-modules", "jdk.incubator.vector"] : []), "-jar", jar, "bench",
+  "--json", "--save", dir, "--kernels", jvmKernels, "--threads", "1", "--runs", String(runs), "--warmup", String(warmup)];
 if (quick) javaArgs.push("--quick");
 console.log("JVM: java " + javaArgs.join(" "));
 const jvm = JSON.parse(execFileSync("java", javaArgs, { encoding: "utf8", maxBuffer: 1 << 24 }));
@@ -113,7 +122,7 @@ const peaks = await wasmPeaks();
 const cold = coldRuns(jvm.workloads.find((w) => w.name === "weather"), quick ? 3 : 5);
 const f = (v, d = 1) => v.toFixed(d);
 const x = (a, b) => (a / b).toFixed(2) + "x";
-console.log(`\nneedle bench, same run: JVM ${jvm.java} vs Wasm (Node ${process.version}; SIMD kernels ${simdActive ? "on" : "NOT AVAILABLE"}); `
+console.log(`\nneedle bench, same run: JVM ${jvm.java} (${jvmKernels} kernels, one thread) vs Wasm (Node ${process.version}; SIMD kernels ${simdActive ? "on" : "NOT AVAILABLE"}); `
   + `${jvm.model}; medians of ${runs} after ${warmup}; eos ignored`);
 console.log("workload   engine     enc.tok  load ms  encode ms  enc tok/s  steps  decode ms  dec tok/s  end-to-end ms  same tokens");
 for (const row of results) {

@@ -1,0 +1,360 @@
+// The Worker's request timed in Node and in workerd in one run, and the memory a loaded model adds
+// to the workerd isolate and process while 8 requests run at once (issue 14.4; BENCHMARKS.md,
+// "The Worker in workerd").
+//
+//   1. bundles the Worker as `wrangler deploy` would (offline: --dry-run) in a scratch project with
+//      the staged npm package, and serves the bundle with workerd alone (no wrangler dev, no
+//      inspector client attached while timing) on 127.0.0.1; the weights and vocabulary come from
+//      a local file server, as from R2 or a URL;
+//   2. loads the same package in this Node process (the package's Node entry) with the same files;
+//   3. times the same request both ways, alternating: POST /route {query} over the bundled
+//      catalogue (src/catalogue.json) in workerd, engine.runDetailed(query, the catalogue's tools,
+//      {maxNewTokens}) in Node (the call /route makes); medians after warm-up runs. The workerd
+//      figure is the client's wall clock (workerd's own clocks stand still while code runs); the
+//      HTTP round trip of /health is printed beside it;
+//   4. memory: workerd's RSS (its process) and its isolate's heap usage (V8's used heap plus the
+//      ArrayBuffers and Wasm memories, through workerd's inspector after a full collection)
+//      before the model, and while 8 requests run at once after it loaded (the RSS peak sampled
+//      every 5 ms, the isolate between two of those requests).
+//
+// Usage: node worker/bench/bench.mjs [--package npm-package/target/package] [--jar cli/target/needle-cli.jar]
+//          [--weights W --vocab V] [--src worker/src] [--runs 9] [--warmup 4] [--max-new-tokens 32] [--query TEXT]
+//          [--json FILE] [--smaps (prints workerd's largest mappings after the load)]
+// Without --weights, the full-size random model (ModelWriter.fullSize(), seed 1, as `needle bench`)
+// is written with the jar's classes, and the real vocabulary is ../shared/fixtures/tokenizer/vocab.txt.
+import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const workerDir = path.dirname(here);
+const repo = path.dirname(workerDir);
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf("--" + name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const pkg = path.resolve(opt("package", path.join(repo, "npm-package", "target", "package")));
+const jar = path.resolve(opt("jar", path.join(repo, "cli", "target", "needle-cli.jar")));
+const runs = Number(opt("runs", "9"));
+const warmup = Number(opt("warmup", "4"));
+const maxNewTokens = Number(opt("max-new-tokens", "32"));
+const query = opt("query", "What's the weather in Paris?");
+const jsonOut = opt("json", null);
+const CONCURRENT = 8;
+const PER_CLIENT = 3; // requests each of the 8 clients sends in the memory phase
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "needle-worker-bench-"));
+const children = [];
+const cleanup = () => {
+  for (const c of children) {
+    if (c.exitCode === null) c.kill("SIGTERM");
+  }
+  fs.rmSync(work, { recursive: true, force: true });
+};
+process.on("exit", cleanup);
+
+// ---- the model files
+let weightsPath = opt("weights", null);
+let vocabPath = opt("vocab", path.join(repo, "..", "shared", "fixtures", "tokenizer", "vocab.txt"));
+if (weightsPath === null) {
+  weightsPath = path.join(work, "fullsize.safetensors");
+  const gen = path.join(work, "WriteFullSize.java");
+  fs.writeFileSync(gen, `public class WriteFullSize {
+  public static void main(String[] a) throws Exception {
+    java.nio.file.Files.write(java.nio.file.Paths.get(a[0]), io.needle.synthetic.ModelWriter.fullSize().seed(1).build());
+  }
+}
+`);
+  execFileSync("java", ["-cp", jar, gen, weightsPath], { stdio: "inherit" });
+}
+weightsPath = path.resolve(weightsPath);
+vocabPath = path.resolve(vocabPath);
+const weights = fs.readFileSync(weightsPath);
+const vocab = fs.readFileSync(vocabPath, "utf8");
+
+// ---- the bundle: a scratch copy of the Worker with the staged package, bundled offline
+const project = path.join(work, "worker");
+fs.cpSync(path.resolve(opt("src", path.join(workerDir, "src"))), path.join(project, "src"), { recursive: true });
+fs.copyFileSync(path.join(workerDir, "wrangler.jsonc"), path.join(project, "wrangler.jsonc"));
+fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "needle-worker-bench", private: true, type: "module" }));
+fs.cpSync(pkg, path.join(project, "node_modules", "needle-java-wasm"), { recursive: true });
+const nowhere = "http://127.0.0.1:9";
+execFileSync(process.execPath, [path.join(workerDir, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", "dist"], {
+  cwd: project,
+  stdio: ["ignore", "ignore", "inherit"],
+  env: {
+    ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false", WRANGLER_HIDE_BANNER: "true",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false", CLOUDFLARE_API_BASE_URL: nowhere + "/client/v4", npm_config_registry: nowhere + "/",
+    XDG_CONFIG_HOME: path.join(work, "config"), WRANGLER_LOG_PATH: path.join(work, "wrangler-logs"), NO_COLOR: "1", CI: "true",
+  },
+});
+const projectVars = JSON.parse(fs.readFileSync(path.join(workerDir, "wrangler.jsonc"), "utf8")
+  .split("\n").filter((l) => !l.trim().startsWith("//")).join("\n"));
+
+// ---- the files, served on 127.0.0.1
+const files = http.createServer((req, res) => {
+  const body = req.url === "/needle.safetensors" ? weights : req.url === "/vocab.txt" ? Buffer.from(vocab) : null;
+  res.writeHead(body ? 200 : 404, { "content-length": body ? body.length : 0 });
+  res.end(body ?? undefined);
+});
+const filesUrl = await listen(files);
+
+// ---- workerd alone, serving the bundle
+const port = await freePort();
+const inspectorPort = await freePort();
+const vars = { ...projectVars.vars, WEIGHTS_URL: filesUrl + "/needle.safetensors", VOCAB_URL: filesUrl + "/vocab.txt",
+  MODEL_CACHE_SECONDS: "0", MAX_NEW_TOKENS: String(maxNewTokens) };
+const wasmModules = fs.readdirSync(path.join(project, "dist")).filter((f) => f.endsWith(".wasm"))
+  .map((f) => `(name = "${f}", wasm = embed "dist/${f}")`);
+fs.writeFileSync(path.join(project, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .worker), (name = "loopback", network = (allow = ["local"])) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ]
+);
+const worker :Workerd.Worker = (
+  modules = [ (name = "index.js", esModule = embed "dist/index.js"), ${wasmModules.join(", ")} ],
+  compatibilityDate = "${projectVars.compatibility_date}",
+  bindings = [ ${Object.entries(vars).map(([k, v]) => `(name = "${k}", text = ${JSON.stringify(String(v))})`).join(", ")} ],
+  globalOutbound = "loopback",
+);
+`);
+const workerd = spawn(path.join(workerDir, "node_modules", ".bin", "workerd"),
+  ["serve", "--inspector-addr=127.0.0.1:" + inspectorPort, path.join(project, "config.capnp")], { stdio: ["ignore", "pipe", "pipe"] });
+children.push(workerd);
+let log = "";
+process.on("uncaughtException", (e) => {
+  console.error(e, "\nworkerd " + (workerd.exitCode === null ? "running" : "exited " + workerd.exitCode) + ":\n" + log);
+  process.exit(1);
+});
+workerd.stdout.on("data", (d) => { log += d; });
+workerd.stderr.on("data", (d) => { log += d; });
+const url = `http://127.0.0.1:${port}`;
+for (let i = 0; ; i++) {
+  try {
+    await request("GET", url + "/health");
+    break;
+  } catch (e) {
+    if (i > 300 || workerd.exitCode !== null) throw new Error("workerd does not answer:\n" + log + e);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// ---- Node: the same package, the same files
+const { default: init, NeedleWasm } = await import(pathToFileURL(path.join(pkg, "index.js")).href);
+await init();
+const catalogue = JSON.parse(fs.readFileSync(path.join(workerDir, "src", "catalogue.json"), "utf8"));
+const toolsText = JSON.stringify(catalogue.tools.map(({ backend: _, ...tool }) => tool));
+// the Wasm linear memory the load adds (the weights, one copy, and the kernels' buffers): V8 counts a
+// Wasm memory as external memory in Node; workerd's inspector does not report it, and it is the
+// same size there (the same package, model and code)
+const externalBefore = process.memoryUsage().external;
+const engine = NeedleWasm.load(new Uint8Array(weights), vocab);
+engine.runDetailed(query, toolsText, { maxNewTokens }); // the kernels' buffers grow on the first request
+const linearMemory = process.memoryUsage().external - externalBefore;
+
+// ---- memory before the model (workerd)
+const rssBefore = workerdRss();
+const isolateBefore = await isolateMemory();
+
+// ---- the first request loads the model in workerd
+let t0 = performance.now();
+const first = await request("POST", url + "/route", { query });
+const firstMs = performance.now() - t0;
+if (first.status !== 200) throw new Error("/route failed: " + JSON.stringify(first.body) + log);
+const health = (await request("GET", url + "/health")).body;
+const rssLoaded = workerdRss();
+if (args.includes("--smaps")) {
+  // the largest mappings of workerd's memory after the load (a diagnosis aid)
+  const maps = [];
+  let cur = null;
+  for (const line of fs.readFileSync(`/proc/${workerd.pid}/smaps`, "utf8").split("\n")) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+      cur = { head: line, rss: 0 };
+      maps.push(cur);
+    } else if (line.startsWith("Rss:")) {
+      cur.rss = Number(line.split(/\s+/)[1]);
+    }
+  }
+  maps.sort((a, b) => b.rss - a.rss);
+  console.log(maps.slice(0, 15).map((m) => `${(m.rss / 1024).toFixed(1)} MiB  ${m.head}`).join("\n"));
+}
+const isolateLoaded = await isolateMemory();
+
+// ---- timing, alternating
+const nodeMs = [];
+const workerdMs = [];
+const healthMs = [];
+let nodeResult;
+for (let i = -warmup; i < runs; i++) {
+  t0 = performance.now();
+  nodeResult = engine.runDetailed(query, toolsText, { maxNewTokens });
+  const n = performance.now() - t0;
+  t0 = performance.now();
+  const r = await request("POST", url + "/route", { query });
+  const w = performance.now() - t0;
+  t0 = performance.now();
+  await request("GET", url + "/health");
+  const h = performance.now() - t0;
+  if (r.body.text !== nodeResult.text) {
+    throw new Error(`workerd answered ${JSON.stringify(r.body.text)}, Node ${JSON.stringify(nodeResult.text)}`);
+  }
+  if (i >= 0) {
+    nodeMs.push(n);
+    workerdMs.push(w);
+    healthMs.push(h);
+  }
+}
+const median = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+// a longer tail of workerd runs: does its code get faster (tier-up) with more requests?
+const tail = [];
+for (let i = 0; i < 3 * runs; i++) {
+  t0 = performance.now();
+  await request("POST", url + "/route", { query });
+  tail.push(performance.now() - t0);
+}
+
+const rssWarm = workerdRss();
+
+// ---- memory while 8 requests run at once
+let rssPeak = 0;
+const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, workerdRss()); }, 5);
+let isolateDuring = null;
+const clients = [];
+for (let c = 0; c < CONCURRENT; c++) {
+  clients.push((async () => {
+    for (let k = 0; k < PER_CLIENT; k++) {
+      const r = await request("POST", url + "/route", { query });
+      if (r.status !== 200) throw new Error("/route under load: " + JSON.stringify(r.body));
+    }
+  })());
+}
+await new Promise((r) => setTimeout(r, 200)); // all 8 are in workerd by now
+isolateDuring = await isolateMemory(); // answered between two of the requests, the others waiting
+await Promise.all(clients);
+clearInterval(sampler);
+rssPeak = Math.max(rssPeak, workerdRss());
+const rssAfter = workerdRss();
+
+const f = (v, d = 1) => v.toFixed(d);
+const mib = (b) => (b / 1048576).toFixed(1) + " MiB";
+const nodeMed = median(nodeMs);
+const workerdMed = median(workerdMs);
+const isolateAdded = isolateDuring.total - isolateBefore.total + linearMemory;
+console.log(`\nThe Worker's request in Node and in workerd, same run: Node ${process.version}, workerd ${execFileSync(path.join(workerDir, "node_modules", ".bin", "workerd"), ["--version"], { encoding: "utf8" }).trim()}; `
+  + `load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+console.log(`model ${path.basename(weightsPath)} (${mib(weights.length)}), vocabulary ${vocabPath}; SIMD kernels: Node ${engine.simd}, workerd ${health.model?.simd}`);
+console.log(`request: /route ${JSON.stringify(query)} over the bundled catalogue (${catalogue.tools.length} tools): `
+  + `${nodeResult.timings.prefillTokens} encoder tokens, ${nodeResult.timings.decodeTokens} decode steps (max ${maxNewTokens}); same text both ways`);
+console.log(`medians of ${runs} after ${warmup}, alternating: Node ${f(nodeMed)} ms (encode ${f(nodeResult.timings.encodeMs)} ms, decode ${f(nodeResult.timings.decodeMs)} ms in the last run), `
+  + `workerd ${f(workerdMed)} ms (client wall clock; /health round trip ${f(median(healthMs))} ms); workerd/Node ${f(workerdMed / nodeMed, 2)}x`);
+console.log(`workerd over ${tail.length} more requests: first third ${f(median(tail.slice(0, runs)))} ms, last third ${f(median(tail.slice(-runs)))} ms; `
+  + `the first request (download + load + run) ${f(firstMs, 0)} ms (engine load ${health.model?.load_ms} ms)`);
+console.log(`memory, workerd: the model adds to the isolate +${mib(isolateAdded)} while ${CONCURRENT} requests run at once: `
+  + `V8 heap used ${mib(isolateBefore.used)} before the model, ${mib(isolateDuring.used)} then (+${mib(isolateDuring.used - isolateBefore.used)}; ArrayBuffers `
+  + `+${mib(isolateDuring.buffers - isolateBefore.buffers)}), plus the Wasm linear memory the load adds (+${mib(linearMemory)}, measured in Node); `
+  + `process RSS ${mib(rssBefore)} before, peak ${mib(rssPeak)} during: +${mib(rssPeak - rssBefore)} (after: ${mib(rssAfter)})`);
+console.log(`  on the way: after the model loaded (one request) isolate +${mib(isolateLoaded.total - isolateBefore.total)}, RSS +${mib(rssLoaded - rssBefore)}; `
+  + `after the ${warmup + runs + tail.length} timed requests RSS +${mib(rssWarm - rssBefore)}`);
+if (jsonOut) {
+  fs.writeFileSync(jsonOut, JSON.stringify({
+    node: process.version, loadavg: os.loadavg(), runs, warmup, query, maxNewTokens, simd: { node: engine.simd, workerd: health.model?.simd },
+    prefillTokens: nodeResult.timings.prefillTokens, decodeTokens: nodeResult.timings.decodeTokens,
+    linearMemory, nodeMs, workerdMs, healthMs, tail, firstMs, isolateBefore, isolateLoaded, isolateDuring, rssBefore, rssLoaded, rssWarm, rssPeak, rssAfter,
+  }, null, 1));
+}
+engine.free();
+files.close();
+workerd.kill("SIGTERM");
+process.exit(0);
+
+// ---- helpers
+
+function listen(server) {
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${server.address().port}`)));
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = http.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** One HTTP request on a fresh connection (no keep-alive: workerd closes idle ones): { status, body }. */
+function request(method, target, body) {
+  const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = http.request(target, {
+      method, agent: false, timeout: 120_000,
+      headers: data === null ? {} : { "content-type": "application/json", "content-length": data.length },
+    }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let parsed;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = text;
+        }
+        resolve({ status: res.statusCode, body: parsed });
+      });
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(method + " " + target + ": no answer in 120 s")));
+    req.on("error", reject);
+    req.end(data ?? undefined);
+  });
+}
+
+/** workerd's resident set in bytes. */
+function workerdRss() {
+  return 1024 * Number(/^VmRSS:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${workerd.pid}/status`, "utf8"))[1]);
+}
+
+/**
+ * The isolate's memory through workerd's inspector: a heap snapshot (V8 takes it after a full
+ * collection; its chunks are dropped), then Runtime.getHeapUsage: { used, buffers, total }.
+ */
+async function isolateMemory() {
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+  const { WebSocket } = await import(path.join(workerDir, "node_modules", "ws", "wrapper.mjs"));
+  const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { headers: { origin: "http://127.0.0.1" } });
+  try {
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    const pending = new Map();
+    ws.on("message", (data) => {
+      const m = JSON.parse(data);
+      pending.get(m.id)?.(m);
+    });
+    let id = 0;
+    const send = (method, params = {}) => new Promise((resolve, reject) => {
+      const n = ++id;
+      const timer = setTimeout(() => reject(new Error(method + ": no answer from the inspector")), 120_000);
+      pending.set(n, (m) => {
+        clearTimeout(timer);
+        resolve(m.result);
+      });
+      ws.send(JSON.stringify({ id: n, method, params }));
+    });
+    await send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+    const u = await send("Runtime.getHeapUsage");
+    return { used: u.usedSize, buffers: u.backingStorageSize ?? 0, total: u.usedSize + (u.backingStorageSize ?? 0), heapTotal: u.totalSize };
+  } finally {
+    ws.close();
+  }
+}
