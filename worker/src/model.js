@@ -64,6 +64,7 @@ async function load(settings, env) {
     weights_bytes: weights.length,
     download_ms: downloadMs,
     load_ms: Math.round(loaded.loadMs * 1000) / 1000,
+    simd: loaded.simd, // the package's Wasm SIMD kernels (one copy of the weights, in the linear memory)
     config: {
       vocab_size: config.vocab_size,
       d_model: config.d_model,
