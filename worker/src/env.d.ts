@@ -4,6 +4,10 @@
 interface Env {
   WEIGHTS_URL?: string;
   VOCAB_URL?: string;
+  /** The sha256 the weights must have (64 hex digits), whatever the hub announces. */
+  WEIGHTS_SHA256?: string;
+  /** The sha256 the vocabulary must have. */
+  VOCAB_SHA256?: string;
   MODEL_CACHE_SECONDS?: string | number;
   MAX_NEW_TOKENS?: string | number;
   MAX_BODY_BYTES?: string | number;

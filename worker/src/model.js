@@ -3,6 +3,12 @@
 // the next ones. Requests arriving while it loads wait for the same load (one download). A failed
 // load is remembered for LOAD_RETRY_SECONDS (those requests fail at once with the same error), then
 // the next request tries again.
+//
+// Integrity: each file must have the sha256 pinned by WEIGHTS_SHA256 / VOCAB_SHA256 when set;
+// otherwise a URL's file is checked against the hash its hub announces (the package's
+// downloadModel: Hugging Face's X-Linked-Etag, or the git blob sha1 ETag of a small file), and an
+// r2: file is not verified. A mismatch fails the load (503, kind DOWNLOAD); /health tells how
+// each loaded file was verified.
 
 import { downloadModel, NeedleError, NeedleWasm } from "needle-java-wasm";
 
@@ -56,7 +62,7 @@ export function modelStatus() {
 
 async function load(settings, env) {
   const started = Date.now();
-  const { weights, vocab } = await modelFiles(settings, env);
+  const { weights, vocab, integrity } = await modelFiles(settings, env);
   const downloadMs = Date.now() - started;
   const loaded = NeedleWasm.load(weights, vocab); // copies the bytes: ours are dropped after this
   const config = loaded.config;
@@ -76,35 +82,78 @@ async function load(settings, env) {
       contrastive_dim: config.contrastive_dim,
       source: config.source,
     },
+    integrity: { weights: integrityReport(integrity.weights), vocab: integrityReport(integrity.vocab) },
   };
   return loaded;
 }
 
+/** How a file was verified, for /health (snake_case, as the rest of it). */
+function integrityReport(i) {
+  return {
+    status: i.status, sha256: i.sha256, algorithm: i.algorithm, expected: i.expected, source: i.source, note: i.note,
+    from_cache: i.fromCache,
+  };
+}
+
 /**
- * { weights: Uint8Array, vocab: string }. Two URLs: the package's downloadModel, which keeps the
- * files in the data center's Cache API for MODEL_CACHE_SECONDS (0: no cache). Otherwise each file
- * on its own: r2:KEY from the MODEL_BUCKET binding, a URL with a plain fetch.
+ * { weights: Uint8Array, vocab: string, integrity: { weights, vocab } }. URLs go through the
+ * package's downloadModel, which checks their hashes and keeps the files in the data center's Cache
+ * API for MODEL_CACHE_SECONDS (0: no cache); r2:KEY is read from the MODEL_BUCKET binding, hashed
+ * as it is read.
  */
 async function modelFiles(settings, env) {
   const { weightsUrl, vocabUrl, modelCacheSeconds } = settings;
-  if (!isR2(weightsUrl) && !isR2(vocabUrl)) {
+  const pins = {
+    weights: settings.weightsSha256 === null ? undefined : { sha256: settings.weightsSha256, source: "WEIGHTS_SHA256" },
+    vocab: settings.vocabSha256 === null ? undefined : { sha256: settings.vocabSha256, source: "VOCAB_SHA256" },
+  };
+  let downloaded = null;
+  if (!isR2(weightsUrl) || !isR2(vocabUrl)) {
     const cache = modelCacheSeconds > 0 && typeof caches !== "undefined" && typeof caches.open === "function";
-    return downloadModel({
-      weightsUrl,
-      vocabUrl,
+    downloaded = downloadModel({
+      weightsUrl: isR2(weightsUrl) ? null : weightsUrl,
+      vocabUrl: isR2(vocabUrl) ? null : vocabUrl,
+      weightsSha256: pins.weights,
+      vocabSha256: pins.vocab,
       cache,
       caches: cache ? cachesKeepingFor(modelCacheSeconds) : undefined,
       cacheName: "needle-worker-model",
     });
   }
-  const [weights, vocab] = await Promise.all([fileBytes(weightsUrl, env), fileBytes(vocabUrl, env)]);
-  let text;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(vocab);
-  } catch {
-    throw new NeedleError("VOCAB", `the vocabulary from ${vocabUrl} is not UTF-8 text`);
+  const [files, weightsR2, vocabR2] = await Promise.all([
+    downloaded,
+    isR2(weightsUrl) ? r2File(weightsUrl, env, pins.weights) : null,
+    isR2(vocabUrl) ? r2File(vocabUrl, env, pins.vocab) : null,
+  ]);
+  let vocab = files?.vocab ?? null;
+  if (vocabR2 !== null) {
+    try {
+      vocab = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(vocabR2.bytes);
+    } catch {
+      throw new NeedleError("VOCAB", `the vocabulary from ${vocabUrl} is not UTF-8 text`);
+    }
   }
-  return { weights, vocab: text };
+  return {
+    weights: present(weightsR2?.bytes ?? files?.weights),
+    vocab: present(vocab),
+    integrity: {
+      weights: present(weightsR2?.integrity ?? files?.integrity.weights),
+      vocab: present(vocabR2?.integrity ?? files?.integrity.vocab),
+    },
+  };
+}
+
+/**
+ * `value`, which the branches above always set (from R2 or from the download).
+ * @template T
+ * @param {T | null | undefined} value
+ * @returns {T}
+ */
+function present(value) {
+  if (value === null || value === undefined) {
+    throw new NeedleError("INTERNAL", "a model file was neither downloaded nor read from R2");
+  }
+  return value;
 }
 
 const isR2 = (source) => source.startsWith("r2:");
@@ -129,28 +178,52 @@ function cachesKeepingFor(seconds) {
   };
 }
 
-async function fileBytes(source, env) {
-  if (isR2(source)) {
-    const key = source.slice(3);
-    let object;
-    try {
-      object = await env.MODEL_BUCKET.get(key);
-    } catch (e) {
-      throw new NeedleError("DOWNLOAD", `could not read ${key} from the R2 bucket MODEL_BUCKET: ${e?.message ?? e}`);
-    }
-    if (object === null) {
-      throw new NeedleError("DOWNLOAD", `the R2 bucket MODEL_BUCKET has no object ${key}`);
-    }
-    return new Uint8Array(await object.arrayBuffer());
-  }
-  let response;
+/**
+ * An object of the MODEL_BUCKET binding: { bytes, integrity }, its sha256 computed as it is read
+ * (Workers' crypto.DigestStream) and compared with `pin` ({ sha256, source }) when there is one.
+ */
+async function r2File(source, env, pin) {
+  const key = source.slice(3);
+  let object;
   try {
-    response = await fetch(source);
+    object = await env.MODEL_BUCKET.get(key);
   } catch (e) {
-    throw new NeedleError("DOWNLOAD", `could not download ${source}: ${e?.message ?? e}`);
+    throw new NeedleError("DOWNLOAD", `could not read ${key} from the R2 bucket MODEL_BUCKET: ${e?.message ?? e}`);
   }
-  if (!response.ok) {
-    throw new NeedleError("DOWNLOAD", `could not download ${source}: HTTP ${response.status}`);
+  if (object === null) {
+    throw new NeedleError("DOWNLOAD", `the R2 bucket MODEL_BUCKET has no object ${key}`);
   }
-  return new Uint8Array(await response.arrayBuffer());
+  const bytes = new Uint8Array(object.size);
+  const digest = new crypto.DigestStream("SHA-256");
+  const writer = digest.getWriter();
+  const reader = object.body.getReader();
+  let at = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
+      }
+      if (at + value.length > bytes.length) {
+        throw new Error(`the object is larger than the ${bytes.length} bytes R2 announced`);
+      }
+      bytes.set(value, at);
+      at += value.length;
+      await writer.write(value);
+    }
+    await writer.close();
+  } catch (e) {
+    throw new NeedleError("DOWNLOAD", `could not read ${key} from the R2 bucket MODEL_BUCKET: ${e?.message ?? e}`);
+  }
+  if (at !== bytes.length) {
+    throw new NeedleError("DOWNLOAD", `could not read ${key} from the R2 bucket MODEL_BUCKET: got ${at} of ${bytes.length} bytes`);
+  }
+  const sha256 = [...new Uint8Array(await digest.digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  if (pin === undefined) {
+    return { bytes, integrity: { status: "not_verified", sha256, algorithm: null, expected: null, source: null, note: "an R2 object: nothing announces its hash", fromCache: false } };
+  }
+  if (pin.sha256 !== sha256) {
+    throw new NeedleError("DOWNLOAD", `${source} does not have the expected sha256: expected ${pin.sha256} (${pin.source}), got ${sha256}; it was not loaded`);
+  }
+  return { bytes, integrity: { status: "pinned", sha256, algorithm: "sha256", expected: pin.sha256, source: pin.source, note: null, fromCache: false } };
 }

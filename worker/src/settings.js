@@ -34,6 +34,8 @@ function read(env) {
   return {
     weightsUrl: modelSource(env, "WEIGHTS_URL", DEFAULT_WEIGHTS_URL),
     vocabUrl: modelSource(env, "VOCAB_URL", DEFAULT_VOCAB_URL),
+    weightsSha256: sha256(env, "WEIGHTS_SHA256"),
+    vocabSha256: sha256(env, "VOCAB_SHA256"),
     modelCacheSeconds: integer(env, "MODEL_CACHE_SECONDS", 86_400, 0, 365 * 86_400),
     maxNewTokens: integer(env, "MAX_NEW_TOKENS", MODEL_MAX_NEW_TOKENS, 0, MODEL_MAX_NEW_TOKENS),
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", 64 * 1024, 1, 100 * 1024 * 1024),
@@ -75,6 +77,22 @@ function modelSource(env, name, fallback) {
     throw configError(`${name} = "${value}" is not an http(s) URL`);
   }
   return value;
+}
+
+/**
+ * A pinned sha256 of a model file (64 hex digits, any case), or null when unset or empty: the file
+ * must have it, whatever the hub announces (model.js).
+ */
+function sha256(env, name) {
+  const raw = env[name];
+  if (raw === undefined || raw === "") {
+    return null;
+  }
+  const hex = typeof raw === "string" ? raw.trim().toLowerCase() : "";
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
+    throw configError(`${name} must be a sha256 (64 hex digits), got ${JSON.stringify(raw)}`);
+  }
+  return hex;
 }
 
 function integer(env, name, fallback, min, max) {

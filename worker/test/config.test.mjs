@@ -1,13 +1,17 @@
 // Configuration in workerd: a bad catalogue answers every endpoint with a 500 JSON error naming
 // the problem (and no stack trace); with MODEL_CACHE_SECONDS, a new isolate reads the model from the
-// Cache API instead of downloading it again; r2:KEY reads the model from an R2 bucket.
+// Cache API instead of downloading it again; r2:KEY reads the model from an R2 bucket (hashed as
+// it is read, checked against a pin).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { assertError, fileServer, get, jvmRun, model, post, startWorker, WORK, WRANGLER, wranglerEnv } from "./helpers.mjs";
+
+const sha256 = (bytes) => crypto.createHash("sha256").update(bytes).digest("hex");
 
 test("a catalogue naming a service binding that does not exist: 500 configuration_error everywhere", async (t) => {
   const worker = await startWorker({
@@ -70,7 +74,10 @@ test("r2:KEY: the model from the R2 bucket bound as MODEL_BUCKET (local R2, fill
   const worker = await startWorker({
     name: "r2",
     keepState: true,
-    vars: { WEIGHTS_URL: "r2:models/needle.safetensors", VOCAB_URL: "r2:models/vocab.txt", MAX_NEW_TOKENS: "40", CATALOGUE: [] },
+    vars: {
+      WEIGHTS_URL: "r2:models/needle.safetensors", VOCAB_URL: "r2:models/vocab.txt", MAX_NEW_TOKENS: "40", CATALOGUE: [],
+      VOCAB_SHA256: sha256(fs.readFileSync(m.vocab)), // R2 announces no hash: only a pin verifies an object
+    },
     config: { r2_buckets: [{ binding: "MODEL_BUCKET", bucket_name: "needle-model" }] },
   });
   t.after(() => worker.stop());
@@ -86,6 +93,12 @@ test("r2:KEY: the model from the R2 bucket bound as MODEL_BUCKET (local R2, fill
   assert.equal(health.state, "loaded");
   assert.equal(health.weights, "r2:models/needle.safetensors");
   assert.equal(health.weights_bytes, fs.statSync(m.weights).size);
+  assert.deepEqual(health.integrity.weights, {
+    status: "not_verified", sha256: sha256(fs.readFileSync(m.weights)), algorithm: null, expected: null, source: null,
+    note: "an R2 object: nothing announces its hash", from_cache: false,
+  });
+  assert.equal(health.integrity.vocab.status, "pinned");
+  assert.equal(health.integrity.vocab.source, "VOCAB_SHA256");
 });
 
 test("API_TOKEN: /route and /dispatch want the bearer token (401 JSON otherwise); /health stays open", async (t) => {
