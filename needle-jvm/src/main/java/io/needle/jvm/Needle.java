@@ -128,8 +128,9 @@ public final class Needle implements AutoCloseable {
             try {
                 cache.ensure(hubUrl, listener);
             } catch (DownloadException e) {
-                throw new DownloadException(e.kind(), e.getMessage() + "; pass the files to Needle.load(weights, vocab),"
-                        + " or set NEEDLE_HUB_URL", e);
+                // a hash mismatch is not a network problem: no mirror or file hint
+                throw e.kind() == DownloadException.Kind.HASH_MISMATCH ? e : new DownloadException(e.kind(),
+                        e.getMessage() + "; pass the files to Needle.load(weights, vocab), or set NEEDLE_HUB_URL", e);
             }
         }
         byte[] weights = readFile("weights", cache.weightsFile());

@@ -194,6 +194,12 @@ class ModelCacheIntegrityTest {
         try (Needle n = Needle.loadDefault(ModelCache.at(tmp), hub.base(), DownloadListener.NONE)) {
             assertEquals(tmp.resolve(W).toAbsolutePath().normalize(), n.weightsFile());
         }
+        // a pin the hub's file does not have: the download's own message, without a network hint
+        ModelCache other = ModelCache.at(tmp.resolve("other")).withSha256(W, HubServer.sha256(OTHER), "pin");
+        e = assertThrows(DownloadException.class, () -> Needle.loadDefault(other, hub.base(), DownloadListener.NONE));
+        assertEquals(DownloadException.Kind.HASH_MISMATCH, e.kind());
+        assertTrue(e.getMessage().contains("; the download was deleted, not installed; "), e.getMessage());
+        assertFalse(e.getMessage().contains("NEEDLE_HUB_URL"), e.getMessage());
         // force downloads it again and the pinned load works
         cache.download(hub.base(), DownloadListener.NONE, true);
         Needle.loadDefault(cache, hub.base(), DownloadListener.NONE).close();
