@@ -440,6 +440,7 @@
     (local $qp i32) (local $kp i32) (local $sp i32) (local $vp i32) (local $op i32) (local $vRow i32)
     (local $qi v128) (local $acc v128) (local $s f32) (local $max f32) (local $e f32) (local $p f32)
     (local $sum f64) (local $inv f32) (local $last i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $kRow i32) (local $pv v128)
     (local.set $group (i32.div_u (local.get $heads) (local.get $kvHeads)))
     (local.set $vRow (i32.shl (i32.mul (local.get $kvHeads) (local.get $hd)) (i32.const 2)))
     (local.set $t (i32.const 0))
@@ -456,28 +457,67 @@
             (local.set $qp (i32.add (local.get $q) (i32.shl
               (i32.add (i32.mul (local.get $t) (i32.mul (local.get $heads) (local.get $hd)))
                 (i32.mul (local.get $h) (local.get $hd))) (i32.const 2))))
-            ;; scores, four keys per lane group
-            (memory.fill (local.get $sc) (i32.const 0) (i32.shl (local.get $stride) (i32.const 2)))
+            ;; scores: blocks of 16 keys with their sums in 4 registers over the dimensions in
+            ;; order (each score 0 + q0*k0 + q1*k1 + ..., as Attention's loop), then the last keys
+            ;; four at a time through the scores buffer
+            (local.set $kRow (i32.shl (local.get $stride) (i32.const 2)))
             (local.set $kp (i32.add (local.get $kT)
               (i32.shl (i32.mul (i32.mul (local.get $kvh) (local.get $hd)) (local.get $stride)) (i32.const 2))))
-            (local.set $i (i32.const 0))
-            (block $idone
-              (loop $dims
-                (br_if $idone (i32.ge_s (local.get $i) (local.get $hd)))
-                (local.set $qi (v128.load32_splat (i32.add (local.get $qp) (i32.shl (local.get $i) (i32.const 2)))))
-                (local.set $sp (local.get $sc))
-                (local.set $j (i32.const 0))
-                (block $jdone
-                  (loop $keyLoop
-                    (br_if $jdone (i32.ge_s (local.get $j) (local.get $stride)))
-                    (v128.store (local.get $sp) (f32x4.add (v128.load (local.get $sp))
-                      (f32x4.mul (local.get $qi) (v128.load (local.get $kp)))))
-                    (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
-                    (local.set $kp (i32.add (local.get $kp) (i32.const 16)))
-                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
-                    (br $keyLoop)))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $dims)))
+            (local.set $j (i32.const 0))
+            (block $bdone
+              (loop $blocks
+                (br_if $bdone (i32.gt_s (i32.add (local.get $j) (i32.const 16)) (local.get $stride)))
+                (local.set $a0 (v128.const i32x4 0 0 0 0))
+                (local.set $a1 (v128.const i32x4 0 0 0 0))
+                (local.set $a2 (v128.const i32x4 0 0 0 0))
+                (local.set $a3 (v128.const i32x4 0 0 0 0))
+                (local.set $sp (i32.add (local.get $kp) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $i (i32.const 0))
+                (block $bidone
+                  (loop $bdims
+                    (br_if $bidone (i32.ge_s (local.get $i) (local.get $hd)))
+                    (local.set $qi (v128.load32_splat (i32.add (local.get $qp) (i32.shl (local.get $i) (i32.const 2)))))
+                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $qi) (v128.load offset=0 (local.get $sp)))))
+                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $qi) (v128.load offset=16 (local.get $sp)))))
+                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $qi) (v128.load offset=32 (local.get $sp)))))
+                    (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $qi) (v128.load offset=48 (local.get $sp)))))
+                    (local.set $sp (i32.add (local.get $sp) (local.get $kRow)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $bdims)))
+                (local.set $sp (i32.add (local.get $sc) (i32.shl (local.get $j) (i32.const 2))))
+                (v128.store offset=0 (local.get $sp) (local.get $a0))
+                (v128.store offset=16 (local.get $sp) (local.get $a1))
+                (v128.store offset=32 (local.get $sp) (local.get $a2))
+                (v128.store offset=48 (local.get $sp) (local.get $a3))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $blocks)))
+            (if (i32.lt_s (local.get $j) (local.get $stride))
+              (then
+                (memory.fill (i32.add (local.get $sc) (i32.shl (local.get $j) (i32.const 2))) (i32.const 0)
+                  (i32.shl (i32.sub (local.get $stride) (local.get $j)) (i32.const 2)))
+                (local.set $last (local.get $j)) ;; (reused below as the first key of the rest)
+                (local.set $i (i32.const 0))
+                (block $idone
+                  (loop $dims
+                    (br_if $idone (i32.ge_s (local.get $i) (local.get $hd)))
+                    (local.set $qi (v128.load32_splat (i32.add (local.get $qp) (i32.shl (local.get $i) (i32.const 2)))))
+                    (local.set $sp (i32.add (local.get $sc) (i32.shl (local.get $last) (i32.const 2))))
+                    (local.set $vp (i32.add (local.get $kp) (i32.add (i32.mul (local.get $i) (local.get $kRow))
+                      (i32.shl (local.get $last) (i32.const 2)))))
+                    (local.set $j (local.get $last))
+                    (block $jdone
+                      (loop $keyLoop
+                        (br_if $jdone (i32.ge_s (local.get $j) (local.get $stride)))
+                        (v128.store (local.get $sp) (f32x4.add (v128.load (local.get $sp))
+                          (f32x4.mul (local.get $qi) (v128.load (local.get $vp)))))
+                        (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+                        (local.set $vp (i32.add (local.get $vp) (i32.const 16)))
+                        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                        (br $keyLoop)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $dims)))
+                ;; the causal mask's last visible key again
+                (local.set $last (select (i32.add (local.get $pos0) (local.get $t)) (local.get $keys) (local.get $causal)))))
             ;; mask, scale, max
             (local.set $max (f32.const -0x1.fffffep+127))
             (local.set $j (i32.const 0))
@@ -517,10 +557,44 @@
                 (f32.store (local.get $sp) (f32.mul (f32.load (local.get $sp)) (local.get $inv)))
                 (local.set $j (i32.add (local.get $j) (i32.const 1)))
                 (br $probs)))
-            ;; weighted values, four dimensions per lane group
+            ;; weighted values: 16 dimensions per pass (4 registers), then four at a time; each
+            ;; dimension a sum over the keys in order, skipping p == 0, as Attention's loop
             (local.set $op (i32.sub (local.get $qp) (local.get $q)))
             (local.set $op (i32.add (local.get $ctx) (local.get $op)))
             (local.set $i (i32.const 0))
+            (block $w16done
+              (loop $w16
+                (br_if $w16done (i32.gt_s (i32.add (local.get $i) (i32.const 16)) (local.get $hd)))
+                (local.set $a0 (v128.const i32x4 0 0 0 0))
+                (local.set $a1 (v128.const i32x4 0 0 0 0))
+                (local.set $a2 (v128.const i32x4 0 0 0 0))
+                (local.set $a3 (v128.const i32x4 0 0 0 0))
+                (local.set $vp (i32.add (local.get $v) (i32.shl
+                  (i32.add (i32.mul (local.get $kvh) (local.get $hd)) (local.get $i)) (i32.const 2))))
+                (local.set $sp (local.get $sc))
+                (local.set $j (i32.const 0))
+                (block $v16done
+                  (loop $v16
+                    (br_if $v16done (i32.ge_s (local.get $j) (local.get $keys)))
+                    (local.set $p (f32.load (local.get $sp)))
+                    (if (f32.ne (local.get $p) (f32.const 0))
+                      (then
+                        (local.set $pv (f32x4.splat (local.get $p)))
+                        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $pv) (v128.load offset=0 (local.get $vp)))))
+                        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $pv) (v128.load offset=16 (local.get $vp)))))
+                        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $pv) (v128.load offset=32 (local.get $vp)))))
+                        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $pv) (v128.load offset=48 (local.get $vp)))))))
+                    (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
+                    (local.set $vp (i32.add (local.get $vp) (local.get $vRow)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $v16)))
+                (local.set $sp (i32.add (local.get $op) (i32.shl (local.get $i) (i32.const 2))))
+                (v128.store offset=0 (local.get $sp) (local.get $a0))
+                (v128.store offset=16 (local.get $sp) (local.get $a1))
+                (v128.store offset=32 (local.get $sp) (local.get $a2))
+                (v128.store offset=48 (local.get $sp) (local.get $a3))
+                (local.set $i (i32.add (local.get $i) (i32.const 16)))
+                (br $w16)))
             (block $wdone
               (loop $wdims
                 (br_if $wdone (i32.ge_s (local.get $i) (local.get $hd)))

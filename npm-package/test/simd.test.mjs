@@ -182,7 +182,9 @@ function attendReference(q, kT, v, valid, rows, keys, stride, heads, kvHeads, hd
 describe("needle-simd.wasm attention: bit for bit Attention.attend", () => {
   // the encoder's shape (62 tokens, 8/4 heads of 64), masked keys, causal rows from a later position
   for (const [rows, keys, heads, kvHeads, hd, causal, pos0] of [[62, 62, 8, 4, 64, 0, 0], [5, 7, 4, 2, 8, 1, 0],
-    [3, 10, 4, 4, 12, 1, 7], [17, 33, 2, 1, 16, 0, 0]]) {
+    [3, 10, 4, 4, 12, 1, 7], [17, 33, 2, 1, 16, 0, 0],
+    // blocks of 16 keys and of 16 dimensions with the four-wide rest after them, causal
+    [6, 41, 4, 2, 20, 1, 35], [4, 130, 2, 2, 36, 0, 0]]) {
     test(`attend: ${rows} rows, ${keys} keys, heads ${heads}/${kvHeads} of ${hd}${causal ? ", causal" : ""}`, async () => {
       const { k, memory, alloc } = await kernels();
       const rnd = random(rows * 31 + keys);
