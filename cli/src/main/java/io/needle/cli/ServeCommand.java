@@ -45,7 +45,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * One line per request goes to stderr.
  */
 final class ServeCommand {
-    private static final List<String> VALUE_OPTIONS = List.of("weights", "vocab", "hub-url", "host", "port");
+    private static final List<String> VALUE_OPTIONS = List.of("weights", "vocab", "hub-url", "weights-sha256",
+            "vocab-sha256", "host", "port");
     private static final List<String> FLAGS = List.of(ModelFiles.PORTABLE);
     static final String DEFAULT_HOST = "127.0.0.1";
     static final int DEFAULT_PORT = 8080;

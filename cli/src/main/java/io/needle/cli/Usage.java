@@ -93,6 +93,7 @@ final class Usage {
                   full logits every step; --batch: also 8 requests run one by one and as one
                   runBatch (same tokens checked), with the throughput ratio.
               serve [--weights W --vocab V] [--host H] [--port N] [--portable]
+                  [--hub-url URL] [--weights-sha256 H] [--vocab-sha256 H]
                   OpenAI's chat completions API for the openai SDKs (baseURL
                   http://H:N/v1): POST /v1/chat/completions (tools, tool_choice, stream...),
                   GET /v1/models; the model is "needle". Default 127.0.0.1:8080 (--port 0:

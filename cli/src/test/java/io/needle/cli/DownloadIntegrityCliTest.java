@@ -129,6 +129,10 @@ class DownloadIntegrityCliTest {
                 "does not have the expected sha256: expected " + HubServer.sha256(OTHER) + " (--weights-sha256), got "
                         + sha);
         assertNothingInstalled(W);
+        // needle serve takes the same options: a wrong pin and it never listens
+        needle("serve", "--port", "0", "--weights-sha256", HubServer.sha256(OTHER)).fails(Main.EXIT_ERROR,
+                "(--weights-sha256), got " + sha);
+        assertNothingInstalled(W);
         // the variable; the option wins over it
         env.put("NEEDLE_WEIGHTS_SHA256", HubServer.sha256(OTHER));
         needle("download").fails(Main.EXIT_ERROR, "(NEEDLE_WEIGHTS_SHA256), got " + sha);
