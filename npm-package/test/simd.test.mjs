@@ -184,7 +184,9 @@ describe("needle-simd.wasm attention: bit for bit Attention.attend", () => {
   for (const [rows, keys, heads, kvHeads, hd, causal, pos0] of [[62, 62, 8, 4, 64, 0, 0], [5, 7, 4, 2, 8, 1, 0],
     [3, 10, 4, 4, 12, 1, 7], [17, 33, 2, 1, 16, 0, 0],
     // blocks of 16 keys and of 16 dimensions with the four-wide rest after them, causal
-    [6, 41, 4, 2, 20, 1, 35], [4, 130, 2, 2, 36, 0, 0]]) {
+    [6, 41, 4, 2, 20, 1, 35], [4, 130, 2, 2, 36, 0, 0],
+    // one query row: a decoder step's cross-attention and self-attention
+    [1, 40, 8, 4, 64, 0, 0], [1, 20, 4, 2, 16, 1, 19]]) {
     test(`attend: ${rows} rows, ${keys} keys, heads ${heads}/${kvHeads} of ${hd}${causal ? ", causal" : ""}`, async () => {
       const { k, memory, alloc } = await kernels();
       const rnd = random(rows * 31 + keys);
