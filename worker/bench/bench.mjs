@@ -19,7 +19,7 @@
 //
 // Usage: node worker/bench/bench.mjs [--package npm-package/target/package] [--jar cli/target/needle-cli.jar]
 //          [--weights W --vocab V] [--src worker/src] [--runs 9] [--warmup 4] [--max-new-tokens 32] [--query TEXT]
-//          [--json FILE] [--smaps (prints workerd's largest mappings after the load)]
+//          [--json FILE] [--concurrent 8] [--smaps (prints workerd's largest mappings after the load)]
 // Without --weights, the full-size random model (ModelWriter.fullSize(), seed 1, as `needle bench`)
 // is written with the jar's classes, and the real vocabulary is ../shared/fixtures/tokenizer/vocab.txt.
 import { execFileSync, spawn } from "node:child_process";
@@ -44,7 +44,7 @@ const warmup = Number(opt("warmup", "4"));
 const maxNewTokens = Number(opt("max-new-tokens", "32"));
 const query = opt("query", "What's the weather in Paris?");
 const jsonOut = opt("json", null);
-const CONCURRENT = 8;
+const CONCURRENT = Number(opt("concurrent", "8"));
 const PER_CLIENT = 3; // requests each of the 8 clients sends in the memory phase
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "needle-worker-bench-"));
@@ -151,13 +151,15 @@ const toolsText = JSON.stringify(catalogue.tools.map(({ backend: _, ...tool }) =
 // the Wasm linear memory the load adds (the weights, one copy, and the kernels' buffers): V8 counts a
 // Wasm memory as external memory in Node; workerd's inspector does not report it, and it is the
 // same size there (the same package, model and code)
-const externalBefore = process.memoryUsage().external;
-const engine = NeedleWasm.load(new Uint8Array(weights), vocab);
+const outsideBuffers = () => { const u = process.memoryUsage(); return u.external - u.arrayBuffers; };
+const externalBefore = outsideBuffers();
+const engine = NeedleWasm.load(weights, vocab);
 engine.runDetailed(query, toolsText, { maxNewTokens }); // the kernels' buffers grow on the first request
-const linearMemory = process.memoryUsage().external - externalBefore;
+const linearMemory = outsideBuffers() - externalBefore;
 
 // ---- memory before the model (workerd)
 const rssBefore = workerdRss();
+const smapsBefore = args.includes("--smaps") ? largestMappings() : "";
 const isolateBefore = await isolateMemory();
 
 // ---- the first request loads the model in workerd
@@ -168,19 +170,7 @@ if (first.status !== 200) throw new Error("/route failed: " + JSON.stringify(fir
 const health = (await request("GET", url + "/health")).body;
 const rssLoaded = workerdRss();
 if (args.includes("--smaps")) {
-  // the largest mappings of workerd's memory after the load (a diagnosis aid)
-  const maps = [];
-  let cur = null;
-  for (const line of fs.readFileSync(`/proc/${workerd.pid}/smaps`, "utf8").split("\n")) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
-      cur = { head: line, rss: 0 };
-      maps.push(cur);
-    } else if (line.startsWith("Rss:")) {
-      cur.rss = Number(line.split(/\s+/)[1]);
-    }
-  }
-  maps.sort((a, b) => b.rss - a.rss);
-  console.log(maps.slice(0, 15).map((m) => `${(m.rss / 1024).toFixed(1)} MiB  ${m.head}`).join("\n"));
+  console.log("workerd's largest mappings before the model:\n" + smapsBefore + "\nafter the load:\n" + largestMappings());
 }
 const isolateLoaded = await isolateMemory();
 
@@ -221,6 +211,7 @@ for (let i = 0; i < 3 * runs; i++) {
 }
 
 const rssWarm = workerdRss();
+const isolateWarm = await isolateMemory();
 
 // ---- memory while 8 requests run at once
 let rssPeak = 0;
@@ -261,12 +252,12 @@ console.log(`memory, workerd: the model adds to the isolate +${mib(isolateAdded)
   + `+${mib(isolateDuring.buffers - isolateBefore.buffers)}), plus the Wasm linear memory the load adds (+${mib(linearMemory)}, measured in Node); `
   + `process RSS ${mib(rssBefore)} before, peak ${mib(rssPeak)} during: +${mib(rssPeak - rssBefore)} (after: ${mib(rssAfter)})`);
 console.log(`  on the way: after the model loaded (one request) isolate +${mib(isolateLoaded.total - isolateBefore.total)}, RSS +${mib(rssLoaded - rssBefore)}; `
-  + `after the ${warmup + runs + tail.length} timed requests RSS +${mib(rssWarm - rssBefore)}`);
+  + `after the ${warmup + runs + tail.length} timed requests isolate heap +${mib(isolateWarm.used - isolateBefore.used)}, RSS +${mib(rssWarm - rssBefore)}`);
 if (jsonOut) {
   fs.writeFileSync(jsonOut, JSON.stringify({
     node: process.version, loadavg: os.loadavg(), runs, warmup, query, maxNewTokens, simd: { node: engine.simd, workerd: health.model?.simd },
     prefillTokens: nodeResult.timings.prefillTokens, decodeTokens: nodeResult.timings.decodeTokens,
-    linearMemory, nodeMs, workerdMs, healthMs, tail, firstMs, isolateBefore, isolateLoaded, isolateDuring, rssBefore, rssLoaded, rssWarm, rssPeak, rssAfter,
+    linearMemory, nodeMs, workerdMs, healthMs, tail, firstMs, isolateBefore, isolateLoaded, isolateWarm, isolateDuring, rssBefore, rssLoaded, rssWarm, rssPeak, rssAfter,
   }, null, 1));
 }
 engine.free();
@@ -316,6 +307,23 @@ function request(method, target, body) {
     req.on("error", reject);
     req.end(data ?? undefined);
   });
+}
+
+/** workerd's 12 largest mappings by resident size, one a line (a diagnosis aid: --smaps). */
+function largestMappings() {
+  const maps = [];
+  let cur = null;
+  for (const line of fs.readFileSync(`/proc/${workerd.pid}/smaps`, "utf8").split("\n")) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+      const [from, to] = line.split(" ")[0].split("-").map((x) => parseInt(x, 16));
+      cur = { head: line.replace(/\s+/g, " "), size: to - from, rss: 0 };
+      maps.push(cur);
+    } else if (line.startsWith("Rss:")) {
+      cur.rss = Number(line.split(/\s+/)[1]) * 1024;
+    }
+  }
+  maps.sort((a, b) => b.rss - a.rss);
+  return maps.slice(0, 12).map((m) => `  ${(m.rss / 1048576).toFixed(1)} of ${(m.size / 1048576).toFixed(1)} MiB  ${m.head}`).join("\n");
 }
 
 /** workerd's resident set in bytes. */
