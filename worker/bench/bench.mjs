@@ -12,10 +12,12 @@
 //      {maxNewTokens}) in Node (the call /route makes); medians after warm-up runs. The workerd
 //      figure is the client's wall clock (workerd's own clocks stand still while code runs); the
 //      HTTP round trip of /health is printed beside it;
-//   4. memory: workerd's RSS (its process) and its isolate's heap usage (V8's used heap plus the
-//      ArrayBuffers and Wasm memories, through workerd's inspector after a full collection)
-//      before the model, and while 8 requests run at once after it loaded (the RSS peak sampled
-//      every 5 ms, the isolate between two of those requests).
+//   4. memory: workerd's RSS (its process) and what the model adds to its isolate (objects and
+//      linear memory: the live objects of a heap snapshot through workerd's inspector (V8 takes it
+//      after a full collection), plus the Wasm linear memory the load adds (measured in Node, the
+//      same package and model: the inspector does not report a Wasm memory)) before the model, and
+//      while 8 requests run at once after it loaded (the RSS peak sampled every 5 ms, the snapshot
+//      between two of those requests).
 //
 // Usage: node worker/bench/bench.mjs [--package npm-package/target/package] [--jar cli/target/needle-cli.jar]
 //          [--weights W --vocab V] [--src worker/src] [--runs 9] [--warmup 4] [--max-new-tokens 32] [--query TEXT]
@@ -172,7 +174,7 @@ const rssLoaded = workerdRss();
 if (args.includes("--smaps")) {
   console.log("workerd's largest mappings before the model:\n" + smapsBefore + "\nafter the load:\n" + largestMappings());
 }
-const isolateLoaded = await isolateMemory();
+const isolateLoaded = await isolateMemory(args.includes("--heap-by-name"));
 
 // ---- timing, alternating
 const nodeMs = [];
@@ -227,7 +229,7 @@ for (let c = 0; c < CONCURRENT; c++) {
   })());
 }
 await new Promise((r) => setTimeout(r, 200)); // all 8 are in workerd by now
-isolateDuring = await isolateMemory(); // answered between two of the requests, the others waiting
+isolateDuring = await isolateMemory(args.includes("--heap-by-name")); // the others waiting
 await Promise.all(clients);
 clearInterval(sampler);
 rssPeak = Math.max(rssPeak, workerdRss());
@@ -237,7 +239,7 @@ const f = (v, d = 1) => v.toFixed(d);
 const mib = (b) => (b / 1048576).toFixed(1) + " MiB";
 const nodeMed = median(nodeMs);
 const workerdMed = median(workerdMs);
-const isolateAdded = isolateDuring.total - isolateBefore.total + linearMemory;
+const isolateAdded = isolateDuring.objects - isolateBefore.objects + linearMemory;
 console.log(`\nThe Worker's request in Node and in workerd, same run: Node ${process.version}, workerd ${execFileSync(path.join(workerDir, "node_modules", ".bin", "workerd"), ["--version"], { encoding: "utf8" }).trim()}; `
   + `load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 console.log(`model ${path.basename(weightsPath)} (${mib(weights.length)}), vocabulary ${vocabPath}; SIMD kernels: Node ${engine.simd}, workerd ${health.model?.simd}`);
@@ -248,11 +250,12 @@ console.log(`medians of ${runs} after ${warmup}, alternating: Node ${f(nodeMed)}
 console.log(`workerd over ${tail.length} more requests: first third ${f(median(tail.slice(0, runs)))} ms, last third ${f(median(tail.slice(-runs)))} ms; `
   + `the first request (download + load + run) ${f(firstMs, 0)} ms (engine load ${health.model?.load_ms} ms)`);
 console.log(`memory, workerd: the model adds to the isolate +${mib(isolateAdded)} while ${CONCURRENT} requests run at once: `
-  + `V8 heap used ${mib(isolateBefore.used)} before the model, ${mib(isolateDuring.used)} then (+${mib(isolateDuring.used - isolateBefore.used)}; ArrayBuffers `
-  + `+${mib(isolateDuring.buffers - isolateBefore.buffers)}), plus the Wasm linear memory the load adds (+${mib(linearMemory)}, measured in Node); `
+  + `live objects ${mib(isolateBefore.objects)} before the model, ${mib(isolateDuring.objects)} then (+${mib(isolateDuring.objects - isolateBefore.objects)}; `
+  + `a heap snapshot after a full collection), plus the Wasm linear memory the load adds (+${mib(linearMemory)}, measured in Node); `
+  + `V8's heap in use (with garbage made since that collection) +${mib(isolateDuring.used - isolateBefore.used)}; `
   + `process RSS ${mib(rssBefore)} before, peak ${mib(rssPeak)} during: +${mib(rssPeak - rssBefore)} (after: ${mib(rssAfter)})`);
-console.log(`  on the way: after the model loaded (one request) isolate +${mib(isolateLoaded.total - isolateBefore.total)}, RSS +${mib(rssLoaded - rssBefore)}; `
-  + `after the ${warmup + runs + tail.length} timed requests isolate heap +${mib(isolateWarm.used - isolateBefore.used)}, RSS +${mib(rssWarm - rssBefore)}`);
+console.log(`  on the way: after the model loaded (one request) live objects +${mib(isolateLoaded.objects - isolateBefore.objects)}, RSS +${mib(rssLoaded - rssBefore)}; `
+  + `after the ${warmup + runs + tail.length} timed requests live objects +${mib(isolateWarm.objects - isolateBefore.objects)}, RSS +${mib(rssWarm - rssBefore)}`);
 if (jsonOut) {
   fs.writeFileSync(jsonOut, JSON.stringify({
     node: process.version, loadavg: os.loadavg(), runs, warmup, query, maxNewTokens, simd: { node: engine.simd, workerd: health.model?.simd },
@@ -326,6 +329,19 @@ function largestMappings() {
   return maps.slice(0, 12).map((m) => `  ${(m.rss / 1048576).toFixed(1)} of ${(m.size / 1048576).toFixed(1)} MiB  ${m.head}`).join("\n");
 }
 
+/** Prints the 12 largest kinds of objects of a heap snapshot (a diagnosis aid: --heap-by-name). */
+function heapByName(snap) {
+  const f = snap.snapshot.meta.node_fields;
+  const [si, ni, ti] = ["self_size", "name", "type"].map((k) => f.indexOf(k));
+  const types = snap.snapshot.meta.node_types[ti];
+  const by = new Map();
+  for (let i = 0; i < snap.nodes.length; i += f.length) {
+    const key = types[snap.nodes[i + ti]] + ":" + snap.strings[snap.nodes[i + ni]].slice(0, 50).replace(/\s+/g, " ");
+    by.set(key, (by.get(key) ?? 0) + snap.nodes[i + si]);
+  }
+  console.log([...by].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `  ${(v / 1048576).toFixed(2)} MiB ${k}`).join("\n"));
+}
+
 /** workerd's resident set in bytes. */
 function workerdRss() {
   return 1024 * Number(/^VmRSS:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${workerd.pid}/status`, "utf8"))[1]);
@@ -335,7 +351,7 @@ function workerdRss() {
  * The isolate's memory through workerd's inspector: a heap snapshot (V8 takes it after a full
  * collection; its chunks are dropped), then Runtime.getHeapUsage: { used, buffers, total }.
  */
-async function isolateMemory() {
+async function isolateMemory(printKinds = false) {
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
   const { WebSocket } = await import(path.join(workerDir, "node_modules", "ws", "wrapper.mjs"));
   const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { headers: { origin: "http://127.0.0.1" } });
@@ -345,8 +361,12 @@ async function isolateMemory() {
       ws.once("error", reject);
     });
     const pending = new Map();
+    const chunks = [];
     ws.on("message", (data) => {
       const m = JSON.parse(data);
+      if (m.method === "HeapProfiler.addHeapSnapshotChunk") {
+        chunks.push(m.params.chunk);
+      }
       pending.get(m.id)?.(m);
     });
     let id = 0;
@@ -361,7 +381,22 @@ async function isolateMemory() {
     });
     await send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
     const u = await send("Runtime.getHeapUsage");
-    return { used: u.usedSize, buffers: u.backingStorageSize ?? 0, total: u.usedSize + (u.backingStorageSize ?? 0), heapTotal: u.totalSize };
+    const snap = JSON.parse(chunks.join(""));
+    if (printKinds) {
+      heapByName(snap);
+    }
+    // the snapshot's objects (live after its full collection), without ArrayBuffer contents (the
+    // Wasm linear memory shows there whenever a JavaScript view of it is alive)
+    const f = snap.snapshot.meta.node_fields;
+    const [si, ni, ti] = ["self_size", "name", "type"].map((k) => f.indexOf(k));
+    let objects = 0;
+    for (let i = 0; i < snap.nodes.length; i += f.length) {
+      const name = snap.strings[snap.nodes[i + ni]];
+      if (!(snap.snapshot.meta.node_types[ti][snap.nodes[i + ti]] === "native" && name.includes("JSArrayBufferData"))) {
+        objects += snap.nodes[i + si];
+      }
+    }
+    return { objects, used: u.usedSize, buffers: u.backingStorageSize ?? 0, heapTotal: u.totalSize };
   } finally {
     ws.close();
   }
