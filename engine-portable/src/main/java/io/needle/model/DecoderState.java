@@ -3,15 +3,20 @@ package io.needle.model;
 /**
  * One request's decoder: cross-attention K/V per layer computed once from the encoder output,
  * and a self-attention KV cache for up to {@code maxSteps} positions. {@link #step} feeds one
- * token (a {@link DecoderBatch} of one) and returns the logits of its position. Every buffer is
- * allocated up front or on the first step: later steps allocate nothing.
+ * token (a {@link DecoderBatch} of one) and returns the logits of its position. The cache starts
+ * at {@link #INITIAL_CACHE} positions and doubles when a step needs more (up to maxSteps; the
+ * same values, copied): most requests decode a few dozen tokens of a 511-token budget, and a cache
+ * for all of it would be 8 MB of the full-size model's per request. Other buffers are allocated up
+ * front or on the first step.
  */
 public final class DecoderState {
     final NeedleModel model;
     final NeedleModel.EncoderOutput enc;
     final Attention.KeyValues[] cross;
-    final Attention.KeyValues[] self;
+    final Attention.KeyValues[] self; // grown by checkStep
     private final int capacity;
+    /** Positions the self-attention cache holds at first (a multiple of 16: whole key vectors). */
+    static final int INITIAL_CACHE = 32;
     final float[] xn; // the final normed state of the last step
     final float[] logits;
     int position; // advanced by DecoderBatch
@@ -33,7 +38,7 @@ public final class DecoderState {
             Attention ca = model.decoderLayers[l].crossAttn;
             cross[l] = ca.newKeyValues(enc.length);
             ca.keysValues(enc.enc, enc.length, null, 0, cross[l], scratch); // no RoPE across attention
-            self[l] = model.decoderLayers[l].selfAttn.newKeyValues(capacity);
+            self[l] = model.decoderLayers[l].selfAttn.newKeyValues(Math.min(capacity, INITIAL_CACHE));
         }
         xn = new float[model.config.dModel];
         logits = new float[model.config.vocabSize];
@@ -85,11 +90,33 @@ public final class DecoderState {
         return logits;
     }
 
-    /** Checks that one more position fits and that token is a valid id (before a step). */
+    /**
+     * Checks that one more position fits and that token is a valid id (before a step); grows the
+     * self-attention cache when the next position is past it.
+     */
     void checkStep(int token) {
         if (position >= capacity) {
             throw new IllegalStateException("decoder capacity " + capacity + " exhausted");
         }
         model.checkId(token);
+        if (self.length > 0 && position >= self[0].capacity) {
+            int grown = Math.min(capacity, 2 * self[0].capacity);
+            for (int l = 0; l < self.length; l++) {
+                self[l] = grow(model.decoderLayers[l].selfAttn, self[l], grown);
+            }
+        }
+    }
+
+    /** A store for {@code positions} holding the first {@link #position} keys and values of {@code kv}. */
+    private Attention.KeyValues grow(Attention attention, Attention.KeyValues kv, int positions) {
+        Attention.KeyValues g = attention.newKeyValues(positions);
+        for (int r = 0; r < kv.keysT.length; r++) {
+            System.arraycopy(kv.keysT[r], 0, g.keysT[r], 0, position);
+        }
+        int rows = position * attention.kvHeads();
+        for (int j = 0; j < rows; j++) {
+            System.arraycopy(kv.values[j], 0, g.values[j], 0, kv.values[j].length);
+        }
+        return g;
     }
 }
