@@ -55,6 +55,7 @@ test("the full-size model in workerd: answers as the JVM over the bundled catalo
   const loaded = (await get(worker.url + "/health")).body.model;
   assert.equal(loaded.state, "loaded");
   assert.equal(loaded.weights_bytes, fs.statSync(MODEL.weights).size);
+  assert.equal(loaded.simd, true, "workerd runs the package's Wasm SIMD kernels");
   assert.equal(files.count("needle.safetensors"), 1);
 
   const mib = (bytes) => (bytes / 1048576).toFixed(1) + " MiB";
