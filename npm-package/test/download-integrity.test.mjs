@@ -11,6 +11,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, test } from "node:test";
 import init, { downloadModel, NeedleError, NeedleWasm } from "needle-java-wasm";
+import { fakeHub, gitSha1, sha256 } from "../../node-support/test-helpers.mjs";
 import { closeServer, listen, manifest, nodeFixture, PACKAGE_DIR } from "./helpers.mjs";
 
 const m = manifest().models.find((x) => x.name === "tiny-drelu");
@@ -19,41 +20,11 @@ const VOCAB = fs.readFileSync(nodeFixture(m.vocab));
 const OTHER = Buffer.from(WEIGHTS.map((b, i) => (i === WEIGHTS.length - 3 ? b ^ 1 : b))); // one bit changed
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 
-const sha256 = (bytes) => crypto.createHash("sha256").update(bytes).digest("hex");
-const gitSha1 = (bytes) => crypto.createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
-
-/** Per file: { bytes (served), announced (hashed for the headers), redirect, hash (announce it), cdnHeaders }. */
+/** Per file: { bytes (served), announced (hashed for the headers), redirect, hash (announce it), etag, cdnHeaders } (see fakeHub). */
 const files = {};
-let hub; // { server, base, host }
+let hub; // { servers, base, host, base2, host2 }: the CDN on the same origin, on another (base2)
 let cdn; // another origin for the CDN paths
 const hits = [];
-
-function serve(req, res, cdnBase) {
-  hits.push(req.url);
-  const url = new URL(req.url, "http://x");
-  const name = url.pathname.split("/").pop();
-  const f = files[name];
-  if (!f) {
-    res.writeHead(404).end("no such file");
-    return;
-  }
-  const announced = f.announced ?? f.bytes;
-  if (url.pathname.startsWith("/resolve/")) {
-    if (f.redirect) {
-      res.writeHead(302, {
-        location: (cdnBase ?? "") + "/cdn/" + name, "x-linked-size": String(f.bytes.length), etag: '"v1"',
-        ...(f.hash ? { "x-repo-commit": COMMIT, "x-linked-etag": `"${sha256(announced)}"` } : {}),
-      }).end();
-      return;
-    }
-    res.writeHead(200, {
-      "content-length": f.bytes.length, etag: f.etag ?? `"${gitSha1(announced)}"`,
-      ...(f.hash ? { "x-repo-commit": COMMIT } : {}),
-    }).end(f.bytes);
-    return;
-  }
-  res.writeHead(200, { "content-length": f.bytes.length, etag: '"cdn-v1"', ...(f.cdnHeaders ?? {}) }).end(f.bytes);
-}
 
 function reset() {
   files["needle.safetensors"] = { bytes: WEIGHTS, redirect: true, hash: true };
@@ -63,11 +34,11 @@ function reset() {
 
 before(async () => {
   await init();
-  const cdnServer = http.createServer((req, res) => serve(req, res, null));
+  const cdnServer = http.createServer(fakeHub({ files, hits, commit: COMMIT }));
   const cdnBase = await listen(cdnServer);
   cdn = { server: cdnServer, base: cdnBase };
-  const sameOrigin = http.createServer((req, res) => serve(req, res, null));
-  const otherOrigin = http.createServer((req, res) => serve(req, res, cdnBase));
+  const sameOrigin = http.createServer(fakeHub({ files, hits, commit: COMMIT }));
+  const otherOrigin = http.createServer(fakeHub({ files, hits, commit: COMMIT, cdnBase }));
   const base = await listen(sameOrigin);
   const base2 = await listen(otherOrigin);
   hub = { servers: [sameOrigin, otherOrigin], base, host: new URL(base).host, base2, host2: new URL(base2).host };

@@ -30,6 +30,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { isolateHeapAt } from "../test/isolate-heap.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const workerDir = path.dirname(here);
@@ -349,55 +350,23 @@ function workerdRss() {
 
 /**
  * The isolate's memory through workerd's inspector: a heap snapshot (V8 takes it after a full
- * collection; its chunks are dropped), then Runtime.getHeapUsage: { used, buffers, total }.
+ * collection), then Runtime.getHeapUsage: { objects (the snapshot's), used, buffers, total }.
  */
 async function isolateMemory(printKinds = false) {
-  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
-  const { WebSocket } = await import(path.join(workerDir, "node_modules", "ws", "wrapper.mjs"));
-  const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { headers: { origin: "http://127.0.0.1" } });
-  try {
-    await new Promise((resolve, reject) => {
-      ws.once("open", resolve);
-      ws.once("error", reject);
-    });
-    const pending = new Map();
-    const chunks = [];
-    ws.on("message", (data) => {
-      const m = JSON.parse(data);
-      if (m.method === "HeapProfiler.addHeapSnapshotChunk") {
-        chunks.push(m.params.chunk);
-      }
-      pending.get(m.id)?.(m);
-    });
-    let id = 0;
-    const send = (method, params = {}) => new Promise((resolve, reject) => {
-      const n = ++id;
-      const timer = setTimeout(() => reject(new Error(method + ": no answer from the inspector")), 120_000);
-      pending.set(n, (m) => {
-        clearTimeout(timer);
-        resolve(m.result);
-      });
-      ws.send(JSON.stringify({ id: n, method, params }));
-    });
-    await send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
-    const u = await send("Runtime.getHeapUsage");
-    const snap = JSON.parse(chunks.join(""));
-    if (printKinds) {
-      heapByName(snap);
-    }
-    // the snapshot's objects (live after its full collection), without ArrayBuffer contents (the
-    // Wasm linear memory shows there whenever a JavaScript view of it is alive)
-    const f = snap.snapshot.meta.node_fields;
-    const [si, ni, ti] = ["self_size", "name", "type"].map((k) => f.indexOf(k));
-    let objects = 0;
-    for (let i = 0; i < snap.nodes.length; i += f.length) {
-      const name = snap.strings[snap.nodes[i + ni]];
-      if (!(snap.snapshot.meta.node_types[ti][snap.nodes[i + ti]] === "native" && name.includes("JSArrayBufferData"))) {
-        objects += snap.nodes[i + si];
-      }
-    }
-    return { objects, used: u.usedSize, buffers: u.backingStorageSize ?? 0, heapTotal: u.totalSize };
-  } finally {
-    ws.close();
+  const { usage: u, snapshot: snap } = await isolateHeapAt(inspectorPort, { keepSnapshot: true, timeoutMs: 120_000 });
+  if (printKinds) {
+    heapByName(snap);
   }
+  // the snapshot's objects (live after its full collection), without ArrayBuffer contents (the
+  // Wasm linear memory shows there whenever a JavaScript view of it is alive)
+  const f = snap.snapshot.meta.node_fields;
+  const [si, ni, ti] = ["self_size", "name", "type"].map((k) => f.indexOf(k));
+  let objects = 0;
+  for (let i = 0; i < snap.nodes.length; i += f.length) {
+    const name = snap.strings[snap.nodes[i + ni]];
+    if (!(snap.snapshot.meta.node_types[ti][snap.nodes[i + ti]] === "native" && name.includes("JSArrayBufferData"))) {
+      objects += snap.nodes[i + si];
+    }
+  }
+  return { objects, used: u.usedSize, buffers: u.backingStorageSize ?? 0, heapTotal: u.totalSize };
 }

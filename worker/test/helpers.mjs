@@ -9,6 +9,7 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { closeServer, dirFromEnv as fromEnv, freePort, listen } from "../../node-support/test-helpers.mjs";
+import { isolateHeapAt } from "./isolate-heap.mjs";
 
 export { freePort } from "../../node-support/test-helpers.mjs";
 
@@ -368,50 +369,13 @@ export function assertError(res, status, code, messagePattern) {
 }
 
 /**
- * The V8 heap of the Worker's isolate, after a full garbage collection, through the DevTools
- * protocol of `wrangler dev`'s inspector: { usedSize, totalSize, backingStorageSize } in bytes
- * (backingStorageSize: ArrayBuffers, WebAssembly memories included).
+ * The V8 heap of the Worker's isolate, after a full garbage collection, through `wrangler dev`'s
+ * inspector: { usedSize, totalSize, backingStorageSize } in bytes (backingStorageSize: ArrayBuffers,
+ * WebAssembly memories included). A few tries: wrangler's proxy answers a session's first messages
+ * unreliably.
  */
 export async function isolateHeap(worker) {
-  const targets = await (await fetch(`http://127.0.0.1:${worker.inspectorPort}/json`)).json();
-  // the `ws` client (a dependency of wrangler): the inspector wants an Origin header
-  const { WebSocket } = await import(path.join(WORKER_DIR, "node_modules", "ws", "wrapper.mjs"));
-  const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { headers: { origin: "http://127.0.0.1" } });
-  try {
-    await new Promise((resolve, reject) => {
-      ws.once("open", resolve);
-      ws.once("error", reject);
-    });
-    const pending = new Map();
-    ws.on("message", (data) => {
-      const m = JSON.parse(data);
-      pending.get(m.id)?.(m);
-    });
-    let id = 0;
-    const send = (method, params, timeoutMs = 10_000) => new Promise((resolve, reject) => {
-      const n = ++id;
-      const timer = setTimeout(() => reject(new Error(method + ": no answer from the inspector")), timeoutMs);
-      pending.set(n, (m) => {
-        clearTimeout(timer);
-        resolve(m.result);
-      });
-      ws.send(JSON.stringify({ id: n, method, params }));
-    });
-    // The collection: a heap snapshot, which V8 takes after a full collection (its chunks, sent as
-    // events, are dropped here). Not HeapProfiler.collectGarbage: workerd never runs the task V8
-    // posts for it (it is not answered and collects nothing). wrangler's inspector proxy answers
-    // the first messages of a session unreliably (it sends its own): a few tries if needed.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await send("HeapProfiler.takeHeapSnapshot", { reportProgress: false }, 60_000);
-        return await send("Runtime.getHeapUsage");
-      } catch (e) {
-        if (attempt === 3) throw e;
-      }
-    }
-  } finally {
-    ws.close();
-  }
+  return (await isolateHeapAt(worker.inspectorPort, { tries: 3 })).usage;
 }
 
 /** Queries: the model is random, so what matters is the variety of outputs they give. */

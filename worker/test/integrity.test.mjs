@@ -4,11 +4,10 @@
 // vocabulary directly with its git blob sha1 as the ETag, as the hub does. It can serve other bytes
 // under the original's hash, or announce none. WEIGHTS_SHA256 / VOCAB_SHA256 pin the hashes.
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import { after, before, test } from "node:test";
-import { closeServer, listen } from "../../node-support/test-helpers.mjs";
+import { closeServer, fakeHub, gitSha1, listen, sha256 } from "../../node-support/test-helpers.mjs";
 import { assertError, get, jvmRun, model, post, startWorker } from "./helpers.mjs";
 
 const MODEL = model("tiny-drelu");
@@ -18,45 +17,21 @@ const OTHER = Buffer.from(WEIGHTS.map((b, i) => (i === WEIGHTS.length - 3 ? b ^ 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const TOOLS = [{ name: "get_weather", description: "Weather", parameters: { city: { type: "string", required: true } } }];
 
-const sha256 = (bytes) => crypto.createHash("sha256").update(bytes).digest("hex");
-const gitSha1 = (bytes) => crypto.createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
-
-/** Per file: { bytes (served), announced (whose hash the hub announces), hash (announce one) }. */
+/** Per file: { bytes (served), announced (whose hash the hub announces), redirect, hash (announce one) } (see fakeHub). */
 const files = {};
 let hub;
 let host;
 const hits = [];
 
 function reset() {
-  files["needle.safetensors"] = { bytes: WEIGHTS, hash: true };
+  files["needle.safetensors"] = { bytes: WEIGHTS, redirect: true, hash: true };
   files["vocab.txt"] = { bytes: VOCAB, hash: true };
   hits.length = 0;
 }
 
 before(async () => {
   reset();
-  hub = http.createServer((req, res) => {
-    hits.push(req.url);
-    const url = new URL(req.url, "http://x");
-    const name = url.pathname.split("/").pop();
-    const f = files[name];
-    if (!f) {
-      res.writeHead(404).end("no such file");
-      return;
-    }
-    const announced = f.announced ?? f.bytes;
-    if (url.pathname.startsWith("/resolve/") && name === "needle.safetensors") {
-      res.writeHead(302, {
-        location: "/cdn/" + name, "x-linked-size": String(f.bytes.length), etag: '"v1"',
-        ...(f.hash ? { "x-repo-commit": COMMIT, "x-linked-etag": `"${sha256(announced)}"` } : {}),
-      }).end();
-    } else if (url.pathname.startsWith("/resolve/")) {
-      res.writeHead(200, { "content-length": f.bytes.length, etag: `"${gitSha1(announced)}"`, ...(f.hash ? { "x-repo-commit": COMMIT } : {}) })
-        .end(f.bytes);
-    } else {
-      res.writeHead(200, { "content-length": f.bytes.length, etag: '"cdn"' }).end(f.bytes);
-    }
-  });
+  hub = http.createServer(fakeHub({ files, hits, commit: COMMIT }));
   const base = await listen(hub);
   host = new URL(base).host;
   hub.base = base;
