@@ -9,6 +9,23 @@ public final class FullDecoder {
     private FullDecoder() {
     }
 
+    /**
+     * Asserts that {@code stepLogits}, a cached step's logits after the tokens {@code seq[0..i]},
+     * are this oracle's (to 1e-4 relative) and pick the same token.
+     */
+    public static void assertStep(NeedleModel model, NeedleModel.EncoderOutput enc, int[] seq, int i,
+            float[] stepLogits) {
+        int[] prefix = new int[i + 1];
+        System.arraycopy(seq, 0, prefix, 0, i + 1);
+        float[] b = logits(model, enc, prefix);
+        for (int v = 0; v < stepLogits.length; v++) {
+            org.junit.jupiter.api.Assertions.assertEquals(b[v], stepLogits[v], 1e-4f * Math.max(1f, Math.abs(b[v])),
+                    "step " + i + " logit " + v);
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(io.needle.decoding.Generation.argmax(b),
+                io.needle.decoding.Generation.argmax(stepLogits), "step " + i);
+    }
+
     /** The logits of the last position of {@code tokens} (the first being eos). */
     public static float[] logits(NeedleModel model, NeedleModel.EncoderOutput enc, int[] tokens) {
         int T = tokens.length;

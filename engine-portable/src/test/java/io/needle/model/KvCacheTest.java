@@ -42,13 +42,7 @@ class KvCacheTest {
                 for (int i = 0; i < steps; i++) {
                     seq[i] = token;
                     float[] a = cached.step(token);
-                    int[] prefix = new int[i + 1];
-                    System.arraycopy(seq, 0, prefix, 0, i + 1);
-                    float[] b = FullDecoder.logits(model, enc, prefix);
-                    for (int v = 0; v < a.length; v++) {
-                        assertEquals(b[v], a[v], 1e-4f * Math.max(1f, Math.abs(b[v])), "step " + i + " logit " + v);
-                    }
-                    assertEquals(Generation.argmax(b), Generation.argmax(a), "step " + i);
+                    FullDecoder.assertStep(model, enc, seq, i, a);
                     token = Generation.argmax(a);
                     compared++;
                 }

@@ -42,10 +42,7 @@ class DownloadIntegrityTest {
     @BeforeEach
     void start() throws IOException {
         hub = new HubServer();
-        downloader = new Downloader();
-        downloader.retryDelayMs = 0;
-        downloader.connectTimeoutMs = 5_000;
-        downloader.readTimeoutMs = 5_000;
+        downloader = DownloaderTest.quickDownloader();
         target = dir.resolve(NAME);
         events = new DownloaderTest.Recorder();
     }

@@ -36,12 +36,18 @@ class DownloaderTest {
     @BeforeEach
     void start() throws IOException {
         hub = new HubServer();
-        downloader = new Downloader();
-        downloader.retryDelayMs = 0;
-        downloader.connectTimeoutMs = 5_000;
-        downloader.readTimeoutMs = 5_000;
+        downloader = quickDownloader();
         target = dir.resolve(NAME);
         events = new Recorder();
+    }
+
+    /** A downloader for the local hub: no wait between attempts, 5 s time-outs. */
+    static Downloader quickDownloader() {
+        Downloader d = new Downloader();
+        d.retryDelayMs = 0;
+        d.connectTimeoutMs = 5_000;
+        d.readTimeoutMs = 5_000;
+        return d;
     }
 
     @AfterEach
