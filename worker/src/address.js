@@ -184,6 +184,12 @@ export function fillAddress(address, values, maxValueLength, extraQuery = []) {
     shownQuery = shown.join("&");
   }
   if (extraQuery.length > 0) {
+    // the arguments sent as query-string data are in the URL too: the same bound on their length
+    for (const [name, text] of extraQuery) {
+      if (longerThan(text, maxValueLength)) {
+        return { refused: `the value of "${name}" is longer than max_value_length = ${maxValueLength} characters` };
+      }
+    }
     const extra = new URLSearchParams(extraQuery).toString();
     queryText = queryText === null || queryText === "" ? extra : queryText + "&" + extra;
     shownQuery = shownQuery === null || shownQuery === "" ? extra : shownQuery + "&" + extra;
@@ -243,6 +249,22 @@ function fillPieces(pieces, values, where, maxValueLength) {
 }
 
 /**
+ * Whether {@code text} has more than {@code max} characters (code points, not UTF-16 units),
+ * stopping at the first one past the bound (bounded work on a huge value).
+ * @param {string} text
+ * @param {number} max
+ */
+function longerThan(text, max) {
+  let length = 0;
+  for (const _ of text) {
+    if (++length > max) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
  * Why a value may not fill a placeholder ("path" or "query"), or null when it may. See
  * docs/SECURITY.md for the rules.
  * @param {string} name
@@ -257,11 +279,8 @@ export function placeholderRefusal(name, value, where, maxValueLength) {
     return `${what} is ${kindOf(value)}; a URL placeholder takes a string, a number or a boolean`;
   }
   const text = textOf(value);
-  let length = 0;
-  for (const _ of text) {
-    if (++length > maxValueLength) {
-      return `${what} is longer than max_value_length = ${maxValueLength} characters`;
-    }
+  if (longerThan(text, maxValueLength)) {
+    return `${what} is longer than max_value_length = ${maxValueLength} characters`;
   }
   if (LONE_SURROGATE.test(text)) {
     return `${what} contains a lone surrogate (it is not Unicode text)`;

@@ -101,9 +101,18 @@ test("max_value_length: longer values are refused, counted in characters (not UT
         `the value of "q" is longer than max_value_length = ${max} characters`);
     }
   }
+  // the other arguments, sent as query-string data, are in the URL too: the same bound
+  for (const unit of ["x", "😀"]) {
+    const at = fillAddress(address, { v: "a", q: "a" }, 8, [["note", unit.repeat(8)], ["n", "12"]]);
+    assert.ok("url" in at, unit);
+    assert.equal(at.url.searchParams.get("note"), unit.repeat(8));
+    assert.equal(fillAddress(address, { v: "a", q: "a" }, 8, [["n", "12"], ["note", unit.repeat(9)]]).refused,
+      `the value of "note" is longer than max_value_length = 8 characters`);
+  }
   // a huge value is refused without encoding it (bounded work)
   const started = process.hrtime.bigint();
   assert.ok("refused" in fillAddress(address, { v: "x".repeat(10_000_000), q: "a" }, 256));
+  assert.ok("refused" in fillAddress(address, { v: "a", q: "a" }, 256, [["note", "x".repeat(10_000_000)]]));
   assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 1000);
 });
 
