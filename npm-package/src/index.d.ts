@@ -415,14 +415,25 @@ export interface DownloadOptions {
  * checked against its pinned sha256 or the hash the hub announces (a mismatch rejects with a
  * DOWNLOAD NeedleError naming both hashes and where the expected one came from).
  */
-export function downloadModel(options?: DownloadOptions): Promise<{
-  /** null when weightsUrl is null. */
-  weights: Uint8Array;
-  /** null when vocabUrl is null. */
-  vocab: string;
-  /** A file not downloaded (its URL null) has null here. */
-  integrity: { weights: FileIntegrity; vocab: FileIntegrity };
-}>;
+export function downloadModel<O extends DownloadOptions = {}>(options?: O): Promise<DownloadedModel<O>>;
+
+/**
+ * T, or null for a file whose URL option K is null: null when the options say null, T when they
+ * leave it out or give a URL, T | null when their type allows both.
+ */
+export type DownloadedFile<O, K extends "weightsUrl" | "vocabUrl", T> = K extends keyof O
+  ? [O[K]] extends [null] ? null : null extends O[K] ? T | null : T
+  : T;
+
+/** What downloadModel gives for options O (a file whose URL is null is not downloaded: null). */
+export interface DownloadedModel<O extends DownloadOptions = DownloadOptions> {
+  weights: DownloadedFile<O, "weightsUrl", Uint8Array>;
+  vocab: DownloadedFile<O, "vocabUrl", string>;
+  integrity: {
+    weights: DownloadedFile<O, "weightsUrl", FileIntegrity>;
+    vocab: DownloadedFile<O, "vocabUrl", FileIntegrity>;
+  };
+}
 
 export const DEFAULT_WEIGHTS_URL: string;
 export const DEFAULT_VOCAB_URL: string;

@@ -18,6 +18,7 @@ import type {
   BatchPair,
   DetailedOptions,
   DownloadOptions,
+  DownloadedModel,
   DownloadProgress,
   FileIntegrity,
   GenerateOptions,
@@ -215,8 +216,18 @@ export async function usage(weights: Uint8Array, vocab: string): Promise<void> {
     weightsSha256: "0".repeat(64),
     vocabSha256: { sha256: "0".repeat(64), source: "VOCAB_SHA256" },
   };
-  const files: { weights: Uint8Array; vocab: string } = await downloadModel(downloadOptions);
+  // options typed DownloadOptions may have null URLs: each file may be null
+  const maybeFiles: { weights: Uint8Array | null; vocab: string | null } = await downloadModel(downloadOptions);
+  // @ts-expect-error the weights may be null with such options
+  const notSure: Uint8Array = (await downloadModel(downloadOptions)).weights;
+  // no URLs given, or URLs: the files
+  const files: { weights: Uint8Array; vocab: string } = await downloadModel({ weightsSha256: "0".repeat(64) });
+  const given: Uint8Array = (await downloadModel({ weightsUrl: DEFAULT_WEIGHTS_URL, vocabUrl: new URL(DEFAULT_VOCAB_URL) })).weights;
   const integrity: FileIntegrity = (await downloadModel({ caches: browserCaches })).integrity.weights;
+  // a null URL: that file is null
+  const vocabOnly: { weights: null; vocab: string; integrity: { weights: null; vocab: FileIntegrity } } =
+    await downloadModel({ weightsUrl: null });
+  const typedResult: DownloadedModel = await downloadModel(downloadOptions);
   const status: "pinned" | "hub" | "not_verified" = integrity.status;
   const expected: string | null = integrity.expected;
   const pin: PinnedSha256 = integrity.sha256;
@@ -226,5 +237,5 @@ export async function usage(weights: Uint8Array, vocab: string): Promise<void> {
 
   void [ready, json, modelText, renamed, badForm, simd, text, numbers, complete, streamed, batch, ranking, back,
     generated, sizes, source, shape, flags, loadMs, pieces, decoded, mine, wrongKind, files, out, final, texts, dim,
-    ranked, notANumber];
+    ranked, notANumber, maybeFiles, notSure, given, vocabOnly, typedResult];
 }
