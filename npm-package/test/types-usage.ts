@@ -18,6 +18,7 @@ import type {
   BatchPair,
   DetailedOptions,
   DownloadOptions,
+  DownloadedFile,
   DownloadedModel,
   DownloadProgress,
   FileIntegrity,
@@ -228,6 +229,9 @@ export async function usage(weights: Uint8Array, vocab: string): Promise<void> {
   const vocabOnly: { weights: null; vocab: string; integrity: { weights: null; vocab: FileIntegrity } } =
     await downloadModel({ weightsUrl: null });
   const typedResult: DownloadedModel = await downloadModel(downloadOptions);
+  const skipped: DownloadedFile<{ weightsUrl: null }, "weightsUrl", Uint8Array> = null;
+  // @ts-expect-error a file asked for is not null
+  const fetched: DownloadedFile<{ weightsUrl: string }, "weightsUrl", Uint8Array> = null;
   const status: "pinned" | "hub" | "not_verified" = integrity.status;
   const expected: string | null = integrity.expected;
   const pin: PinnedSha256 = integrity.sha256;
@@ -237,5 +241,5 @@ export async function usage(weights: Uint8Array, vocab: string): Promise<void> {
 
   void [ready, json, modelText, renamed, badForm, simd, text, numbers, complete, streamed, batch, ranking, back,
     generated, sizes, source, shape, flags, loadMs, pieces, decoded, mine, wrongKind, files, out, final, texts, dim,
-    ranked, notANumber, maybeFiles, notSure, given, vocabOnly, typedResult];
+    ranked, notANumber, maybeFiles, notSure, given, vocabOnly, typedResult, skipped, fetched];
 }
