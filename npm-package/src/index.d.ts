@@ -419,10 +419,11 @@ export function downloadModel<O extends DownloadOptions = {}>(options?: O): Prom
 
 /**
  * T, or null for a file whose URL option K is null: null when the options say null, T when they
- * leave it out or give a URL, T | null when their type allows both.
+ * leave it out or give a URL, T | null when their type allows both (or is any, as untyped
+ * JavaScript's is).
  */
 export type DownloadedFile<O, K extends "weightsUrl" | "vocabUrl", T> = K extends keyof O
-  ? [O[K]] extends [null] ? null : null extends O[K] ? T | null : T
+  ? 0 extends 1 & O[K] ? T | null : [O[K]] extends [null] ? null : null extends O[K] ? T | null : T
   : T;
 
 /** What downloadModel gives for options O (a file whose URL is null is not downloaded: null). */

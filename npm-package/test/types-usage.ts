@@ -230,6 +230,11 @@ export async function usage(weights: Uint8Array, vocab: string): Promise<void> {
     await downloadModel({ weightsUrl: null });
   const typedResult: DownloadedModel = await downloadModel(downloadOptions);
   const skipped: DownloadedFile<{ weightsUrl: null }, "weightsUrl", Uint8Array> = null;
+  // untyped options (JavaScript's any): the file or null
+  const untyped: any = { weightsUrl: null };
+  const fromJs: DownloadedFile<{ weightsUrl: typeof untyped }, "weightsUrl", Uint8Array> = null;
+  // @ts-expect-error it may be null
+  const fromJsSure: Uint8Array = (await downloadModel({ weightsUrl: untyped })).weights;
   // @ts-expect-error a file asked for is not null
   const fetched: DownloadedFile<{ weightsUrl: string }, "weightsUrl", Uint8Array> = null;
   const status: "pinned" | "hub" | "not_verified" = integrity.status;
@@ -241,5 +246,5 @@ export async function usage(weights: Uint8Array, vocab: string): Promise<void> {
 
   void [ready, json, modelText, renamed, badForm, simd, text, numbers, complete, streamed, batch, ranking, back,
     generated, sizes, source, shape, flags, loadMs, pieces, decoded, mine, wrongKind, files, out, final, texts, dim,
-    ranked, notANumber, maybeFiles, notSure, given, vocabOnly, typedResult, skipped, fetched];
+    ranked, notANumber, maybeFiles, notSure, given, vocabOnly, typedResult, skipped, fetched, fromJs, fromJsSure];
 }
