@@ -34,8 +34,7 @@ class LauncherTest {
 
     @Test
     void scriptRunsTheCommandLineFromAnyDirectory() throws Exception {
-        assumeTrue(!System.getProperty("os.name", "").toLowerCase().contains("win"), "bash launcher: not on Windows");
-        Path script = Paths.get(System.getProperty("user.dir")).getParent().resolve("needle");
+        Path script = launcher();
         assertTrue(Files.isRegularFile(script), "the launcher at " + script);
         assertTrue(Files.isExecutable(script), "the launcher is executable");
 
@@ -69,8 +68,7 @@ class LauncherTest {
 
     @Test
     void aBrokenOrStaleArchiveIsIgnoredSilently() throws Exception {
-        assumeTrue(!System.getProperty("os.name", "").toLowerCase().contains("win"), "bash launcher: not on Windows");
-        Path script = Paths.get(System.getProperty("user.dir")).getParent().resolve("needle");
+        Path script = launcher();
         Path jar = launcherJar(tmp.resolve("needle-test.jar"));
         String vocab = Cli.fixtureString("tokenizer/vocab.txt");
         String expected = Cli.run("tokenize", "--vocab", vocab, "hello").ok().out;
@@ -94,8 +92,7 @@ class LauncherTest {
 
     @Test
     void withTheVectorModuleErrorsStayOneLineAndStdinStillArrives() throws Exception {
-        assumeTrue(!System.getProperty("os.name", "").toLowerCase().contains("win"), "bash launcher: not on Windows");
-        Path script = Paths.get(System.getProperty("user.dir")).getParent().resolve("needle");
+        Path script = launcher();
         Path jar = launcherJar(tmp.resolve("needle-test.jar"));
         String vocab = Cli.fixtureString("tokenizer/vocab.txt");
         // the JVM's incubator-module warning is dropped: stderr holds the error line alone
@@ -120,11 +117,10 @@ class LauncherTest {
 
     @Test
     void withJava25TheBuildMakesAnAotCacheThatRunsUseSilently() throws Exception {
-        assumeTrue(!System.getProperty("os.name", "").toLowerCase().contains("win"), "bash launcher: not on Windows");
+        Path script = launcher();
         Path jdk = jdkAtLeast(25);
         assumeTrue(jdk != null, "no JDK 25 or later on this machine (java.home, /usr/lib/jvm): the AOT-cache path "
                 + "of the launcher cannot run here; the class-data sharing path is tested above");
-        Path script = Paths.get(System.getProperty("user.dir")).getParent().resolve("needle");
         // an AOT cache takes classes from jar files only: every class folder of this test's class path as a jar
         Path jar = classPathJar(tmp.resolve("needle-test.jar"));
         Map<String, String> java25 = Map.of("JAVA_HOME", jdk.toString(), "NEEDLE_JAVA_OPTS", "");
@@ -210,28 +206,31 @@ class LauncherTest {
             }
             classPath.append(classPath.length() == 0 ? "" : " ").append(p.toUri());
         }
+        return manifestJar(jar, classPath.toString());
+    }
+
+    /** A jar with only a manifest: Main-Class and a Class-Path of the compiled cli and engine classes. */
+    private static Path launcherJar(Path jar) throws Exception {
+        return manifestJar(jar, location(Main.class) + " " + location(NeedleEngine.class));
+    }
+
+    /** An empty jar whose manifest runs Main with {@code classPath} (space-separated URLs). */
+    private static Path manifestJar(Path jar, String classPath) throws IOException {
         Manifest mf = new Manifest();
         Attributes a = mf.getMainAttributes();
         a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
         a.put(Attributes.Name.MAIN_CLASS, Main.class.getName());
-        a.put(Attributes.Name.CLASS_PATH, classPath.toString());
+        a.put(Attributes.Name.CLASS_PATH, classPath);
         try (OutputStream os = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(os, mf)) {
             j.flush();
         }
         return jar;
     }
 
-    /** A jar with only a manifest: Main-Class and a Class-Path of the compiled cli and engine classes. */
-    private static Path launcherJar(Path jar) throws Exception {
-        Manifest mf = new Manifest();
-        Attributes a = mf.getMainAttributes();
-        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        a.put(Attributes.Name.MAIN_CLASS, Main.class.getName());
-        a.put(Attributes.Name.CLASS_PATH, location(Main.class) + " " + location(NeedleEngine.class));
-        try (OutputStream os = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(os, mf)) {
-            j.flush();
-        }
-        return jar;
+    /** The ./needle script at the repository root (the test is skipped on Windows: a bash launcher). */
+    private static Path launcher() {
+        assumeTrue(!System.getProperty("os.name", "").toLowerCase().contains("win"), "bash launcher: not on Windows");
+        return Paths.get(System.getProperty("user.dir")).getParent().resolve("needle");
     }
 
     private static String location(Class<?> c) throws Exception {
