@@ -3,6 +3,8 @@
 // how a lenient server might read a request path (decoding again, normalizing Unicode, folding
 // look-alikes), the oracle the tests hold every sent request to.
 
+import { random } from "../../node-support/test-helpers.mjs";
+
 /** Values that must never fill a path placeholder: each would climb, split or break the path. */
 export const PATH_ATTACKS = [
   // dot segments, plain and percent-encoded (once, twice, thrice), IIS's %u, overlong UTF-8
@@ -46,17 +48,6 @@ const FRAGMENTS = [
   "⒈", "\u0338", "\u2028", "admin", "x",
 ];
 
-/** A seeded random generator (mulberry32): numbers in [0, 1). */
-export function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` values joined from 1 to 6 fragments, from the seed. */
 export function generatedValues(seed, count) {

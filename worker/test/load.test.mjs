@@ -23,6 +23,7 @@
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { after, before, test } from "node:test";
+import { random } from "../../node-support/test-helpers.mjs";
 import {
   assertError, fileServer, isolateHeap, jvmRun, model, post, recordingBackend, startWorker, workerdRssKiB,
 } from "./helpers.mjs";
@@ -128,17 +129,6 @@ after(async () => {
   await backend?.close();
 });
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An answer as the engine's: text, calls, complete and the token counts equal the JVM's. */
 function assertSameAsJvm(body, jvm, what) {
