@@ -3,6 +3,8 @@
 // Int32Array), parses the JSON texts the bridge returns, and turns engine errors into NeedleErrors.
 
 import { JavaError } from "./runtime.js";
+import { createHash } from "./digest.js";
+import { streamWeights } from "./weight-stream.js";
 
 let raw = null;
 const constructToken = Symbol("NeedleWasm.construct"); // keeps the constructors private
@@ -297,6 +299,23 @@ export class NeedleWasm {
     return new NeedleWasm(constructToken, e);
   }
 
+  /**
+   * Loads a model from a stream of the .safetensors file: a Response (fetch's), a
+   * ReadableStream<Uint8Array> or an (async) iterable of byte chunks. With the SIMD kernels the
+   * file is never held whole outside the engine: the header is read first, the engine reserves the
+   * file's block in the linear memory and each chunk is copied there as it arrives. Without them
+   * (`options.simd: false`, or a host without Wasm SIMD) the chunks are gathered into one array
+   * first, as load() needs. The file's length is options.length, else the Response's
+   * Content-Length (without a content encoding), else the one its SafeTensors header describes.
+   * options.sha256 (64 hex digits, or { sha256, source } naming it for messages) is checked before
+   * the engine is made; options.onProgress({ loaded, total }) is called per chunk. A stream that
+   * fails, ends early, goes on too long or has another sha256 rejects with one NeedleError (kinds
+   * DOWNLOAD, WEIGHTS) and leaves no engine memory behind.
+   */
+  static async loadStream(source, vocab, opts) {
+    return loadStreamWith(source, vocab, opts, null);
+  }
+
   /** Whether the matrix products run in the Wasm SIMD kernels (see load). */
   get simd() {
     const e = engine(this);
@@ -534,6 +553,81 @@ export class NeedleWasm {
       e.free();
     }
   }
+}
+
+/**
+ * NeedleWasm.loadStream with more: `vocab` may also be a promise (awaited once the weights are
+ * in), and `verify` (or null), given { sha256, length, gitBlobSha1 } once every byte arrived, may
+ * throw to refuse them and `store`, given read(offset, n) and the length, may copy them elsewhere (a cache)
+ * before the engine is made (downloadModel's streaming sibling loadModel uses both). Resolves to
+ * the NeedleWasm; its sha256 and length are in `details` when given an object.
+ */
+export async function loadStreamWith(source, vocab, opts, more, details) {
+  const r = requireReady();
+  if (opts !== undefined && (opts === null || typeof opts !== "object")) {
+    throw input("the load options must be an object, got " + describe(opts));
+  }
+  const simd = bool(opts?.simd, true, "simd") && r.simd;
+  const pin = sha256Pin(opts?.sha256);
+  const length = opts?.length;
+  if (length !== undefined && length !== null && !(Number.isSafeInteger(length) && length >= 0)) {
+    throw input("options.length must be the file's length in bytes (a non-negative integer), got " + describe(length));
+  }
+  const onProgress = opts?.onProgress;
+  if (onProgress !== undefined && typeof onProgress !== "function") {
+    throw input("options.onProgress must be a function ({ loaded, total }) => void");
+  }
+  if (!(vocab instanceof Promise)) {
+    vocab = vocabText(vocab); // refused before any byte is read
+  }
+  const hashes = pin !== null || more !== null;
+  const { engine: e, length: n, hashed } = await streamWeights(source, {
+    raw: r, call, simd, length: length ?? null,
+    vocab: async () => vocabText(await vocab),
+    hash: hashes ? (fileLength) => fileHashes(fileLength, more?.gitBlobSha1 === true) : null,
+    check: async (h) => {
+      if (pin !== null && h.sha256 !== pin.hex) {
+        throw new NeedleError("DOWNLOAD", "the weights do not have the expected sha256: expected " + pin.hex
+            + " (" + pin.source + "), got " + h.sha256 + "; they were not loaded");
+      }
+      await more?.verify?.(h);
+    },
+    beforeFinish: more?.store ?? null,
+    onProgress: onProgress === undefined ? null : (loaded, total) => onProgress({ loaded, total }),
+  });
+  if (details) {
+    details.length = n;
+    details.sha256 = hashed?.sha256 ?? null;
+  }
+  return new NeedleWasm(constructToken, e);
+}
+
+/** The sha256 of a file (and its git blob sha1 when asked), fed chunk by chunk. */
+function fileHashes(length, withGitSha1) {
+  const sha256 = createHash("sha256");
+  const sha1 = withGitSha1 ? createHash("sha1") : null;
+  sha1?.update(new TextEncoder().encode("blob " + length + "\0"));
+  return {
+    update: async (bytes) => {
+      await sha256.update(bytes);
+      await sha1?.update(bytes);
+    },
+    result: async () => ({ sha256: await sha256.hex(), gitBlobSha1: sha1 === null ? null : await sha1.hex() }),
+  };
+}
+
+/** options.sha256 of loadStream as { hex, source }, or null. */
+function sha256Pin(value) {
+  if (value === undefined || value === null) {
+    return null;
+  }
+  const given = typeof value === "object" ? value.sha256 : value;
+  const source = typeof value === "object" && typeof value.source === "string" ? value.source : "options.sha256";
+  const hex = typeof given === "string" ? given.trim().toLowerCase() : "";
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
+    throw input(source + " must be a sha256: 64 hex digits, got " + describe(given));
+  }
+  return { hex, source };
 }
 
 /** A vocabulary alone (no weights): text to SentencePiece ids and back. */

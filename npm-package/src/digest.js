@@ -6,7 +6,9 @@
 
 /**
  * A hash fed piece by piece: update(bytes) any number of times (the bytes are not kept or
- * changed), then `await hex()` once for the lower-case hex digest. `portable: true` forces the
+ * changed; where the hash runs beside the caller, update returns a promise that settles when it
+ * took them: await it to keep copies from piling up), then `await hex()` once for the lower-case
+ * hex digest. `portable: true` forces the
  * JavaScript implementation.
  */
 export function createHash(algorithm, { portable = false } = {}) {
@@ -51,10 +53,9 @@ function digestStream(DigestStream, name) {
   const writer = stream.getWriter();
   let failure = null;
   return {
-    update: (bytes) => {
-      // a copy: the stream may read the chunk after update() returned
-      writer.write(bytes.slice()).catch((e) => { failure ??= e; });
-    },
+    // a copy: the stream may read the chunk after update() returned. The promise (which callers
+    // may await, or not) settles once the stream took the chunk.
+    update: (bytes) => writer.write(bytes.slice()).catch((e) => { failure ??= e; }),
     hex: async () => {
       await writer.close();
       const digest = new Uint8Array(await stream.digest);

@@ -1,6 +1,6 @@
 // Instantiates needle.wasm with TeaVM's runtime (runtime.js): the imports TeaVM's code expects,
 // the linear memory TeaVM's module asks for, the SIMD kernels (needle-simd.wasm, instantiated on
-// that same memory), then the raw exports (load, loadSimd, loadTokenizer, normalizeTools).
+// that same memory), then the raw exports (load, loadSimd, reserveSimd, loadTokenizer, normalizeTools).
 // Nothing here compiles code: both entries (index.js, workerd.js) hand over WebAssembly.Modules.
 import { defaults } from "./runtime.js";
 
@@ -79,7 +79,7 @@ function importsFor(module, simdModule) {
 function rawExports(instance, runtime, memory, simd) {
   runtime.supplyExports(instance.exports);
   const raw = { memory, simd };
-  for (const name of ["load", "loadSimd", "loadTokenizer", "normalizeTools"]) {
+  for (const name of ["load", "loadSimd", "reserveSimd", "loadTokenizer", "normalizeTools"]) {
     const value = instance.exports[name];
     if (!(value instanceof WebAssembly.Global)) {
       throw new Error("needle-java-wasm: needle.wasm does not export " + name + " (a mismatched .wasm file?)");

@@ -102,39 +102,65 @@ public final class NeedleWasm {
      */
     @JSExport
     public static NeedleWasm loadSimd(byte[] head, int length, String vocabText, FileFiller filler) {
+        if (filler == null) {
+            throw WasmError.of(new NeedleException(NeedleException.Kind.WEIGHTS, "no weight bytes given"));
+        }
+        WeightUpload upload = reserveSimd(head, length);
+        try {
+            filler.fill(upload.getAddress());
+        } catch (RuntimeException e) {
+            upload.release();
+            throw e;
+        }
+        return upload.finish(vocabText);
+    }
+
+    /**
+     * The first half of {@link #loadSimd} for bytes that arrive over time (the package's
+     * {@code loadStream}): reads and checks the header in {@code head} (the file's first bytes, at
+     * least its length prefix and JSON header unless the file is shorter) for a file of
+     * {@code length} bytes and reserves the block; the caller copies the file there and calls
+     * {@link WeightUpload#finish}, or {@link WeightUpload#release} if the bytes do not all arrive.
+     */
+    @JSExport
+    public static WeightUpload reserveSimd(byte[] head, int length) {
         return WasmError.guard(() -> {
             if (!SimdKernels.available()) {
                 throw new NeedleException(NeedleException.Kind.INPUT,
                         "the Wasm SIMD kernels are not available on this host: load the weights with load()");
             }
-            if (head == null || filler == null) {
+            if (head == null) {
                 throw new NeedleException(NeedleException.Kind.WEIGHTS, "no weight bytes given");
             }
             LinearMemoryFile source = new LinearMemoryFile(head, length);
             SafeTensors st = SafeTensors.parse(source); // the header only, from head
-            LinearMemory block = fileMemory(SimdKernels.fileBlockBytes(st));
-            try {
-                filler.fill(block.address);
-                source.filled(block);
-                byte[] copy = null;
-                if (!SimdKernels.takesAll(st)) {
-                    copy = new byte[length];
-                    block.getBytes(0, copy, 0, length);
-                    st = SafeTensors.parse(copy);
-                }
-                NeedleWasm w = new NeedleWasm(NeedleEngine.load(st, vocabText, new SimdKernels(block, length, copy)));
-                w.simdFile = block;
-                w.simd = true;
-                return w;
-            } catch (RuntimeException e) {
-                spare(block); // a failed load (a bad tensor, a vocabulary that does not fit) does not grow the memory
-                throw e;
-            }
+            return new WeightUpload(source, st, length, fileMemory(SimdKernels.fileBlockBytes(st)));
         });
     }
 
+    /** The engine on a block that holds the whole file (see {@link WeightUpload#finish}). */
+    static NeedleWasm loadFilled(LinearMemoryFile source, SafeTensors st, int length, LinearMemory block,
+            String vocabText) {
+        try {
+            source.filled(block);
+            byte[] copy = null;
+            if (!SimdKernels.takesAll(st)) {
+                copy = new byte[length];
+                block.getBytes(0, copy, 0, length);
+                st = SafeTensors.parse(copy);
+            }
+            NeedleWasm w = new NeedleWasm(NeedleEngine.load(st, vocabText, new SimdKernels(block, length, copy)));
+            w.simdFile = block;
+            w.simd = true;
+            return w;
+        } catch (RuntimeException e) {
+            spare(block); // a failed load (a bad tensor, a vocabulary that does not fit) does not grow the memory
+            throw e;
+        }
+    }
+
     /** Keeps a weight-file block no engine uses any more for the next load (the larger one of two). */
-    private static void spare(LinearMemory block) {
+    static void spare(LinearMemory block) {
         if (spareFile == null || block.size > spareFile.size) {
             spareFile = block;
         }
