@@ -16,7 +16,7 @@ public enum Activation {
     SWIGLU {
         @Override
         float apply(float g, float u) {
-            return (float) (g / (1.0 + Math.exp(-g))) * u;
+            return (float) (g / (1.0 + Exp.exp(-g))) * u;
         }
     },
     /** gelu(g) · u, gelu in its tanh approximation. */

@@ -291,7 +291,7 @@ public final class Attention {
                 }
                 double sum = 0;
                 for (int j = 0; j < keyCount; j++) {
-                    float e = (float) Math.exp(scores[j] - max);
+                    float e = (float) Exp.exp(scores[j] - max);
                     scores[j] = e;
                     sum += e;
                 }

@@ -276,7 +276,7 @@ public final class WeightLoader {
             throw bad("tensor '" + name + "' has shape " + t.shapeString() + ", expected a scalar ([] or [1])");
         }
         double g = floats(t)[0];
-        return (float) (1.0 / (1.0 + Math.exp(-g)));
+        return (float) (1.0 / (1.0 + Exp.exp(-g)));
     }
 
     private float[] floats(TensorInfo t) {

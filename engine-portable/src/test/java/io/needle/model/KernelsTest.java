@@ -127,7 +127,7 @@ class KernelsTest {
                     }
                     double sum = 0;
                     for (int j = 0; j < keyCount; j++) {
-                        p[j] = (float) Math.exp(p[j] - max);
+                        p[j] = (float) Exp.exp(p[j] - max);
                         sum += p[j];
                     }
                     float inv = (float) (1.0 / sum);
