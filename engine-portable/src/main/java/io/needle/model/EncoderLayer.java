@@ -30,11 +30,34 @@ public final class EncoderLayer {
      * positions; {@code kv} is work space for the sequence's keys and values.
      */
     void forward(float[] x, int rows, boolean[] valid, Rope rope, Attention.KeyValues kv, Scratch scratch) {
+        keysValues(x, rows, 0, rope, kv, scratch);
+        attendAndFeedForward(x, rows, 0, rows, valid, rope, kv, scratch);
+    }
+
+    /**
+     * The layer's first half for a share of a sequence, rows [pos0, pos0 + rows) in x [rows, d]:
+     * {@code N(x)} into scratch (kept for {@link #attendAndFeedForward}) and the rows' keys and
+     * values into kv at their positions. Shares of one sequence may run at the same time.
+     */
+    void keysValues(float[] x, int rows, int pos0, Rope rope, Attention.KeyValues kv, Scratch scratch) {
+        float[] xn = scratch.floats(Scratch.XN, rows * attnNorm.size());
+        attnNorm.apply(x, xn, rows);
+        selfAttn.keysValues(xn, rows, rope, pos0, kv, scratch);
+    }
+
+    /**
+     * The rest of the layer for the same share, once kv holds the keys and values of all
+     * {@code keyCount} positions of the sequence: the share's rows attend to every valid position,
+     * then the gated residuals and the FFN, in place in x.
+     */
+    void attendAndFeedForward(float[] x, int rows, int pos0, int keyCount, boolean[] valid, Rope rope,
+            Attention.KeyValues kv, Scratch scratch) {
         int n = rows * attnNorm.size();
         float[] xn = scratch.floats(Scratch.XN, n);
         float[] branch = scratch.floats(Scratch.BRANCH, n);
-        attnNorm.apply(x, xn, rows);
-        selfAttn.bidirectional(xn, rows, rope, valid, kv, branch, scratch);
+        float[] qs = scratch.floats(Scratch.QUERIES, rows * selfAttn.qDim());
+        selfAttn.queries(xn, rows, rope, pos0, qs, scratch);
+        selfAttn.attend(qs, rows, pos0, kv, keyCount, valid, false, branch, scratch);
         addScaled(x, branch, n, attnGate);
         if (ffn != null) {
             ffnNorm.apply(x, xn, rows);

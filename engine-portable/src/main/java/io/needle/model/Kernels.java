@@ -27,4 +27,12 @@ public interface Kernels {
     default AttentionKernel attention(Attention attention) {
         return null;
     }
+
+    /**
+     * How this host runs independent tasks of one computation (see {@link Tasks}), or null (the
+     * default) for one after another on the caller's thread.
+     */
+    default Tasks tasks() {
+        return null;
+    }
 }

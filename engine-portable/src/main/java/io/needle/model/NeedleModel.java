@@ -18,6 +18,7 @@ public final class NeedleModel {
     final ContrastiveHead contrastive; // null when the file has no head
     final Rope rope;
     final float embedScale;
+    private Tasks tasks = Tasks.SEQUENTIAL; // how the host runs independent tasks (Kernels.tasks), set at load
 
     public NeedleModel(Config config, Embedding embedding, EncoderLayer[] encoderLayers,
             ZcRmsNorm encoderFinalNorm, DecoderLayer[] decoderLayers, ZcRmsNorm decoderFinalNorm,
@@ -47,6 +48,8 @@ public final class NeedleModel {
     int installKernels(Kernels kernels) {
         if (kernels != null) {
             kernels.prepare(this);
+            Tasks t = kernels.tasks();
+            tasks = t == null ? Tasks.SEQUENTIAL : t;
         }
         int n = 0;
         for (Linear l : linears()) {
@@ -65,6 +68,11 @@ public final class NeedleModel {
         LogitsKernel k = kernels == null ? null : kernels.logits(embedding);
         embedding.kernel(k);
         return n + (k == null ? 0 : 1);
+    }
+
+    /** How the host runs independent tasks of one computation ({@link Tasks#SEQUENTIAL} without one). */
+    public Tasks tasks() {
+        return tasks;
     }
 
     /** How many layers (INT4 linears, attention blocks, the output projection) run a host's kernel. */
@@ -144,24 +152,71 @@ public final class NeedleModel {
         }
     }
 
-    /** Runs the bidirectional encoder on token ids; pad ids are masked out as keys. */
+    /** Fewest rows of a sequence a share of the encoder gets (smaller shares are not worth a thread). */
+    static final int MIN_SHARE_ROWS = 16;
+
+    /**
+     * Runs the bidirectional encoder on token ids; pad ids are masked out as keys.
+     *
+     * <p>With a host that runs tasks at the same time ({@link #tasks()}), the sequence is cut into
+     * shares of consecutive rows: every step of a layer but the attention's look at the other rows
+     * is a row's own (norms, projections, RoPE, FFN, residuals), so each share runs the layer on its
+     * rows, with two meeting points per layer: after every share has stored its keys and values,
+     * and after the layer. Each value is computed as the whole sequence would compute it, so the
+     * floats do not depend on the number of shares.
+     */
     public EncoderOutput encode(int[] ids) {
         int T = ids.length;
         int d = config.dModel;
         boolean[] valid = new boolean[T];
-        float[] x = new float[T * d];
         for (int t = 0; t < T; t++) {
             checkId(ids[t]);
             valid[t] = ids[t] != SpecialTokens.PAD;
-            embedding.lookup(ids[t], embedScale, x, t * d);
         }
-        Scratch scratch = new Scratch();
+        int count = Math.max(1, Math.min(tasks.parallelism(), T / MIN_SHARE_ROWS));
+        EncoderShare[] shares = new EncoderShare[count];
+        for (int p = 0; p < count; p++) {
+            int from = (int) ((long) T * p / count);
+            int to = (int) ((long) T * (p + 1) / count);
+            float[] x = new float[(to - from) * d];
+            for (int t = from; t < to; t++) {
+                embedding.lookup(ids[t], embedScale, x, (t - from) * d);
+            }
+            shares[p] = new EncoderShare(from, to - from, x);
+        }
         Attention.KeyValues kv = encoderLayers[0].selfAttn.newKeyValues(T); // every layer has this shape: one store, reused
         for (EncoderLayer layer : encoderLayers) {
-            layer.forward(x, T, valid, rope, kv, scratch);
+            tasks.run(count, p -> {
+                EncoderShare s = shares[p];
+                layer.keysValues(s.x, s.rows, s.from, rope, kv, s.scratch);
+            });
+            tasks.run(count, p -> {
+                EncoderShare s = shares[p];
+                layer.attendAndFeedForward(s.x, s.rows, s.from, T, valid, rope, kv, s.scratch);
+            });
         }
-        encoderFinalNorm.apply(x, x, T);
+        float[] x = count == 1 ? shares[0].x : new float[T * d];
+        for (EncoderShare s : shares) {
+            encoderFinalNorm.apply(s.x, s.x, s.rows);
+            if (count > 1) {
+                System.arraycopy(s.x, 0, x, s.from * d, s.rows * d);
+            }
+        }
         return new EncoderOutput(x, T, valid);
+    }
+
+    /** Rows [from, from + rows) of a sequence in the encoder: their hidden states and work buffers. */
+    private static final class EncoderShare {
+        final int from;
+        final int rows;
+        final float[] x;
+        final Scratch scratch = new Scratch();
+
+        EncoderShare(int from, int rows, float[] x) {
+            this.from = from;
+            this.rows = rows;
+            this.x = x;
+        }
     }
 
     /** Decoder state for one request: cross-attention K/V computed once from enc, an empty self-attention cache. */

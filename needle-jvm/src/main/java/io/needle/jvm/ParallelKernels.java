@@ -8,12 +8,14 @@ import io.needle.model.Int4Linear;
 import io.needle.model.Kernels;
 import io.needle.model.LogitsKernel;
 import io.needle.model.Scratch;
+import io.needle.model.Tasks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The JVM's multi-core kernels ({@link Kernels}): the portable kernels themselves, with the work
@@ -25,6 +27,11 @@ import java.util.concurrent.Future;
  * and run on the caller's thread. Given inner kernels ({@link #ParallelKernels(int, Kernels)},
  * for example {@link VectorKernels}), each share runs those instead of the portable code: the
  * same floats again, as the inner kernels compute the portable ones.
+ *
+ * <p>They also run the model's independent tasks ({@link #tasks()}) on their threads: the encoder
+ * gives each thread a share of the sequence's rows for whole layers ({@code NeedleModel.encode}),
+ * which hands over far less often than splitting call by call. Inside a task every kernel runs on
+ * the task's own thread (the threads are busy with the other tasks).
  *
  * <pre>
  * NeedleEngine engine = NeedleEngine.load(weights, vocab, ParallelKernels.shared());
@@ -53,6 +60,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
         float[] acc = new float[0];
         float[] q = new float[0];
         float[] ctx = new float[0];
+        boolean inTask; // running one of tasks()'s tasks: the kernels do not split their work
     }
 
     private static ParallelKernels shared;
@@ -146,7 +154,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
         }
         int qd = attention.heads() * attention.headDim();
         return (qs, rows, pos0, keysT, values, keyCount, keyValid, causal, ctx) -> {
-            if (rows < 2 * MIN_ROWS) { // on this thread: the inner kernel, or the portable loops
+            if (rows < 2 * MIN_ROWS || work.get().inTask) { // on this thread: the inner kernel, or the portable loops
                 return base != null && base.attend(qs, rows, pos0, keysT, values, keyCount, keyValid, causal, ctx);
             }
             split(rows, MIN_ROWS, (t0, t1) -> {
@@ -216,7 +224,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
     }
 
     private void forward(Int4Kernel one, int in, int out, float[] x, float[] y, int rows) {
-        if (rows < 2 * MIN_ROWS) {
+        if (rows < 2 * MIN_ROWS || work.get().inTask) {
             one.forward(x, y, rows);
             return;
         }
@@ -243,7 +251,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
     /** Runs [0, n) in up to {@code threads} shares of at least {@code min}, share 0 on this thread. */
     private void split(int n, int min, Share share) {
         int parts = Math.max(1, Math.min(threads, n / min));
-        if (parts == 1) {
+        if (parts == 1 || work.get().inTask) {
             share.run(0, n);
             return;
         }
@@ -254,18 +262,135 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
             others.add(pool.submit(() -> share.run(from, to)));
         }
         share.run(0, n / parts);
-        for (Future<?> f : others) {
+        await(others);
+    }
+
+    /** Waits for every future; rethrows the first failure. */
+    private static void await(List<Future<?>> futures) {
+        RuntimeException failure = null;
+        for (Future<?> f : futures) {
             try {
                 f.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while the kernels' worker threads ran", e);
+                failure = failure != null ? failure
+                        : new IllegalStateException("interrupted while the kernels' worker threads ran", e);
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
-                if (cause instanceof RuntimeException) {
-                    throw (RuntimeException) cause;
+                failure = failure != null ? failure
+                        : cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /**
+     * Runs the model's tasks on up to {@code threads} threads, this one included: each thread takes
+     * the next task not yet taken until none is left, and the call returns when every task has
+     * finished. Tasks started inside a task, and any tasks with one thread, run one after another
+     * on the caller's thread.
+     */
+    @Override
+    public Tasks tasks() {
+        if (threads == 1) {
+            return null;
+        }
+        return new Tasks() {
+            @Override
+            public int parallelism() {
+                return threads;
+            }
+
+            @Override
+            public void run(int count, Task task) {
+                if (count <= 1 || work.get().inTask) {
+                    for (int i = 0; i < count; i++) {
+                        task.run(i);
+                    }
+                    return;
                 }
-                throw new IllegalStateException(cause);
+                TaskRun run = new TaskRun(count, task);
+                List<Future<?>> others = new ArrayList<>(threads - 1);
+                for (int p = 1; p < Math.min(threads, count); p++) {
+                    others.add(pool.submit(() -> run.take(work.get())));
+                }
+                run.take(work.get());
+                run.awaitAll();
+                for (Future<?> f : others) {
+                    f.cancel(false); // a taker that has not started would find nothing left
+                }
+                run.rethrow();
+            }
+        };
+    }
+
+    /** One {@code Tasks.run} call: the next task to take, how many have ended, the first failure. */
+    private static final class TaskRun {
+        final int count;
+        final Tasks.Task task;
+        final AtomicInteger next = new AtomicInteger();
+        private int ended; // guarded by this
+        private Throwable failure; // guarded by this
+
+        TaskRun(int count, Tasks.Task task) {
+            this.count = count;
+            this.task = task;
+        }
+
+        /** Takes and runs tasks until none is left; after a failure the rest are dropped (ended unrun). */
+        void take(Work w) {
+            w.inTask = true;
+            try {
+                for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                    Throwable failed = null;
+                    try {
+                        task.run(i);
+                    } catch (RuntimeException | Error e) {
+                        failed = e;
+                    }
+                    int dropped = 0;
+                    if (failed != null) {
+                        while (next.getAndIncrement() < count) {
+                            dropped++;
+                        }
+                    }
+                    synchronized (this) {
+                        if (failed != null && failure == null) {
+                            failure = failed;
+                        }
+                        ended += 1 + dropped;
+                        if (ended == count) {
+                            notifyAll();
+                        }
+                    }
+                }
+            } finally {
+                w.inTask = false;
+            }
+        }
+
+        synchronized void awaitAll() {
+            boolean interrupted = false;
+            while (ended < count) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the tasks write the caller's arrays: wait for them all the same
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        synchronized void rethrow() {
+            if (failure instanceof RuntimeException) {
+                throw (RuntimeException) failure;
+            }
+            if (failure instanceof Error) {
+                throw (Error) failure;
             }
         }
     }

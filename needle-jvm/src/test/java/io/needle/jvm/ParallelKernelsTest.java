@@ -2,9 +2,15 @@ package io.needle.jvm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.needle.engine.NeedleEngine;
 import io.needle.model.Int4Linear;
+import io.needle.model.Tasks;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import io.needle.synthetic.ModelWriter;
 import io.needle.synthetic.TestVocab;
 import org.junit.jupiter.api.Test;
@@ -45,6 +51,59 @@ class ParallelKernelsTest {
         try (ParallelKernels kernels = new ParallelKernels(1)) {
             NeedleEngine engine = NeedleEngine.load(ModelWriter.tiny().seed(3).build(), null, kernels);
             assertEquals(0, engine.model().hostKernelCount());
+        }
+    }
+
+    @Test
+    void tasksRunEachIndexOnceOnTheThreadsAndNestedTasksInline() {
+        try (ParallelKernels kernels = new ParallelKernels(2)) {
+            Tasks tasks = kernels.tasks();
+            assertEquals(2, tasks.parallelism());
+            for (int count : new int[] {0, 1, 2, 3, 17}) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(Math.max(1, count));
+                Set<String> threads = ConcurrentHashMap.newKeySet();
+                tasks.run(count, i -> {
+                    runs.incrementAndGet(i);
+                    threads.add(Thread.currentThread().getName());
+                    String outer = Thread.currentThread().getName();
+                    // a task's own tasks run on its thread, one after another
+                    tasks.run(3, j -> assertEquals(outer, Thread.currentThread().getName()));
+                    busy();
+                });
+                for (int i = 0; i < count; i++) {
+                    assertEquals(1, runs.get(i), "task " + i + " of " + count);
+                }
+                assertTrue(threads.size() <= 2, threads.toString());
+            }
+        }
+    }
+
+    @Test
+    void aFailingTaskFailsTheRunAndTheThreadsServeTheNext() {
+        try (ParallelKernels kernels = new ParallelKernels(2)) {
+            Tasks tasks = kernels.tasks();
+            for (int bad : new int[] {0, 1, 5}) {
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> tasks.run(8, i -> {
+                    busy();
+                    if (i == bad) {
+                        throw new IllegalStateException("task " + i + " failed");
+                    }
+                }));
+                assertEquals("task " + bad + " failed", e.getMessage());
+                AtomicIntegerArray runs = new AtomicIntegerArray(8);
+                tasks.run(8, runs::incrementAndGet);
+                for (int i = 0; i < 8; i++) {
+                    assertEquals(1, runs.get(i));
+                }
+            }
+        }
+        assertNull(new ParallelKernels(1).tasks(), "one thread: the model's own one-after-another tasks");
+    }
+
+    private static void busy() {
+        long t = System.nanoTime();
+        while (System.nanoTime() - t < 200_000) {
+            Thread.onSpinWait();
         }
     }
 }
