@@ -9,7 +9,7 @@
 // carries X-Repo-Commit (a small file's git blob sha1, 40 hex digits: not a sha256). The
 // redirect is followed by hand to read it; where fetch hides redirects (browsers: an opaque
 // answer) the file is reported not verified unless pinned. A mismatch is an error, never cached.
-import { NeedleError } from "./api.js";
+import { loadStreamWith, NeedleError } from "./api.js";
 import { createHash, gitBlobSha1 } from "./digest.js";
 
 const REPOSITORY = "https://huggingface.co/Abdalrahman/needle-rs-safetensors/resolve/main/";
@@ -37,6 +37,46 @@ const INTEGRITY_HEADER = "x-needle-integrity";
  * "not_verified", sha256, algorithm, expected, source, note, fromCache }.
  */
 export async function downloadModel(options = {}) {
+  const { weightsUrl, vocabUrl, pins, store, fetchFn, signal, onProgress } = await settings(options);
+  const get = (url, file) => url === null ? { bytes: null, integrity: null }
+    : fetchBytes({ url: String(url), file, pin: pins[file], store, fetchFn, signal, onProgress });
+  const [weights, vocabFile] = await Promise.all([get(weightsUrl, "weights"), get(vocabUrl, "vocab")]);
+  return { weights: weights.bytes, vocab: vocabTextOf(vocabFile.bytes, vocabUrl), integrity: { weights: weights.integrity, vocab: vocabFile.integrity } };
+}
+
+/**
+ * downloadModel's streaming sibling: downloads the weights (and vocabulary) with the same checks,
+ * cache and options, and loads them as they arrive (NeedleWasm.loadStream), so that the whole
+ * weight file is never held outside the engine's linear memory (with the SIMD kernels). Resolves
+ * to { model: NeedleWasm, integrity: { weights, vocab }, weightsBytes }. The weights' hash is
+ * checked once they are all in, before the engine is made: a mismatch rejects (kind DOWNLOAD) and
+ * leaves nothing loaded or cached. A cached copy is streamed the same way and hashed again; one
+ * whose hash is not the recorded one (or the pinned one), or that does not load, is replaced by a
+ * download. Extra options: simd (as load's), vocab (the vocabulary's text or bytes when vocabUrl
+ * is null). weightsUrl cannot be null. A verified download is written to the cache from the
+ * engine's copy before the engine is made; a download no hash verified is not cached.
+ */
+export async function loadModel(options = {}) {
+  const { weightsUrl, vocabUrl, pins, store, fetchFn, signal, onProgress } = await settings(options);
+  if (weightsUrl === null) {
+    throw new NeedleError("INPUT", "loadModel needs options.weightsUrl (null: nothing to load; downloadModel takes it)");
+  }
+  if (options.vocab !== undefined && options.vocab !== null && vocabUrl !== null) {
+    throw new NeedleError("INPUT", "options.vocab is the vocabulary when vocabUrl is null: give one of them");
+  }
+  const loadOptions = { simd: options.simd };
+  const vocabFile = vocabUrl === null ? Promise.resolve({ bytes: null, integrity: null })
+    : fetchBytes({ url: String(vocabUrl), file: "vocab", pin: pins.vocab, store, fetchFn, signal, onProgress });
+  const vocab = vocabFile.then((f) => vocabUrl === null ? options.vocab ?? null : vocabTextOf(f.bytes, vocabUrl));
+  // their failures reject the load once the weights are in (awaited there); not unhandled before
+  vocabFile.catch(() => {});
+  vocab.catch(() => {});
+  const weights = await streamFile({ url: String(weightsUrl), pin: pins.weights, store, fetchFn, signal, onProgress, vocab, loadOptions });
+  return { model: weights.model, integrity: { weights: weights.integrity, vocab: (await vocabFile).integrity }, weightsBytes: weights.length };
+}
+
+/** The options both functions take, checked, with the cache opened. */
+async function settings(options) {
   if (options === null || typeof options !== "object") {
     throw new NeedleError("INPUT", "the options must be an object");
   }
@@ -65,18 +105,85 @@ export async function downloadModel(options = {}) {
       store = null; // no usable cache (private mode, opaque origin): download every time
     }
   }
-  const get = (url, file) => url === null ? { bytes: null, integrity: null }
-    : fetchBytes({ url: String(url), file, pin: pins[file], store, fetchFn, signal, onProgress });
-  const [weights, vocabFile] = await Promise.all([get(weightsUrl, "weights"), get(vocabUrl, "vocab")]);
-  let vocab = null;
-  if (vocabFile.bytes !== null) {
-    try {
-      vocab = new TextDecoder("utf-8", { fatal: true }).decode(vocabFile.bytes);
-    } catch {
-      throw new NeedleError("VOCAB", "the vocabulary downloaded from " + vocabUrl + " is not UTF-8 text");
+  return { weightsUrl, vocabUrl, pins, store, fetchFn, signal, onProgress };
+}
+
+function vocabTextOf(bytes, vocabUrl) {
+  if (bytes === null) {
+    return null;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new NeedleError("VOCAB", "the vocabulary downloaded from " + vocabUrl + " is not UTF-8 text");
+  }
+}
+
+/**
+ * The weights at `url` streamed into a new engine: from the cache when it holds a copy that still
+ * has its recorded hash (and the pinned one) and loads, else from the network, verified as
+ * downloadModel verifies. Resolves to { model, integrity, length }.
+ */
+async function streamFile({ url, pin, store, fetchFn, signal, onProgress, vocab, loadOptions }) {
+  const report = (fromCache) => onProgress === undefined ? undefined
+    : ({ loaded, total }) => onProgress({ file: "weights", url, loaded, total, fromCache, done: false });
+  const done = (length, fromCache) => onProgress?.({ file: "weights", url, loaded: length, total: length, fromCache, done: true });
+  if (store !== null) {
+    const hit = await store.match(url).catch(() => undefined);
+    const recorded = hit?.headers.get(SHA256_HEADER) ?? null;
+    if (hit && recorded === null) {
+      await hit.body?.cancel().catch(() => {});
+    } else if (hit) {
+      let checked = false; // a copy that fails before its hash is checked is replaced by a download
+      const details = {};
+      try {
+        const model = await loadStreamWith(hit, vocab, { ...loadOptions, onProgress: report(true) }, {
+          verify: async ({ sha256 }) => {
+            if (sha256 !== recorded || (pin !== null && pin.hex !== sha256)) {
+              throw new NeedleError("DOWNLOAD", "the cached copy of " + url + " changed"); // (not shown: a download follows)
+            }
+            checked = true;
+          },
+        }, details);
+        done(details.length, true);
+        return { model, integrity: { ...cachedIntegrity(hit, pin, details.sha256), fromCache: true }, length: details.length };
+      } catch (e) {
+        if (checked) {
+          throw e; // the bytes were the right ones: the vocabulary or the engine refused
+        }
+      }
     }
   }
-  return { weights: weights.bytes, vocab, integrity: { weights: weights.integrity, vocab: vocabFile.integrity } };
+  const { response, announced, noHash } = await fetchFromHub(url, fetchFn, signal);
+  let integrity = null;
+  const details = {};
+  const model = await loadStreamWith(response, vocab, { ...loadOptions, onProgress: report(false) }, {
+    gitBlobSha1: announced?.algorithm === "git blob sha1",
+    verify: async ({ sha256, gitBlobSha1 }) => {
+      integrity = await verify("weights", url, sha256, async () => gitBlobSha1, pin, announced, noHash);
+    },
+    store: store === null ? null : async (read, length) => {
+      if (integrity.status === "not_verified") {
+        return; // nothing to record it against: not cached
+      }
+      const { fromCache: _, ...record } = integrity;
+      await store.put(url, copyResponse(read, length, integrity.sha256, record)).catch(() => {});
+    },
+  }, details);
+  done(details.length, false);
+  return { model, integrity, length: details.length };
+}
+
+/** The integrity record of a cached copy whose bytes have their recorded sha256. */
+function cachedIntegrity(hit, pin, sha256) {
+  if (pin !== null) {
+    return { status: "pinned", sha256, algorithm: "sha256", expected: pin.hex, source: pin.source, note: null };
+  }
+  try {
+    return { ...JSON.parse(hit.headers.get(INTEGRITY_HEADER)), sha256 };
+  } catch {
+    return { status: "not_verified", sha256, algorithm: null, expected: null, source: null, note: "cached without a record" };
+  }
 }
 
 /** A pinned sha256 option as { hex, source }, or null; a value that is no sha256 is an INPUT error. */
@@ -111,7 +218,7 @@ async function fetchBytes({ url, file, pin, store, fetchFn, signal, onProgress }
   const hash = createHash("sha256");
   const bytes = await readBody(response, url, (loaded, total) => report(loaded, total, false, false), hash);
   const sha256 = await hash.hex();
-  const integrity = await verify(file, url, bytes, sha256, pin, announced, noHash);
+  const integrity = await verify(file, url, sha256, () => gitBlobSha1(bytes), pin, announced, noHash);
   report(bytes.length, bytes.length, false, true);
   if (store !== null) {
     const { fromCache: _, ...record } = integrity;
@@ -126,6 +233,33 @@ async function fetchBytes({ url, file, pin, store, fetchFn, signal, onProgress }
     await store.put(url, copy).catch(() => {}); // a full or unavailable cache only costs the next visit
   }
   return { bytes, integrity };
+}
+
+/**
+ * What the cache keeps of a verified file: its bytes (read from where they are, a mebibyte at a
+ * time, as the cache takes them), its sha256 and how it was verified.
+ */
+function copyResponse(read, length, sha256, record) {
+  let at = 0;
+  const body = new ReadableStream({
+    pull(controller) {
+      if (at >= length) {
+        controller.close();
+        return;
+      }
+      const n = Math.min(1 << 20, length - at);
+      controller.enqueue(read(at, n));
+      at += n;
+    },
+  });
+  return new Response(body, {
+    headers: {
+      "content-type": "application/octet-stream",
+      "content-length": String(length),
+      [SHA256_HEADER]: sha256,
+      [INTEGRITY_HEADER]: JSON.stringify(record),
+    },
+  });
 }
 
 /**
@@ -144,16 +278,7 @@ async function fromCache(hit, url, pin, progress) {
   if (sha256 !== recorded || (pin !== null && pin.hex !== sha256)) {
     return null;
   }
-  let integrity;
-  if (pin !== null) {
-    integrity = { status: "pinned", sha256, algorithm: "sha256", expected: pin.hex, source: pin.source, note: null };
-  } else {
-    try {
-      integrity = { ...JSON.parse(hit.headers.get(INTEGRITY_HEADER)), sha256 };
-    } catch {
-      integrity = { status: "not_verified", sha256, algorithm: null, expected: null, source: null, note: "cached without a record" };
-    }
-  }
+  const integrity = cachedIntegrity(hit, pin, sha256);
   return { bytes, integrity: { ...integrity, fromCache: true } };
 }
 
@@ -251,8 +376,11 @@ function announcedBy(response, host) {
   return { announced: { algorithm, hex, source }, noHash: null };
 }
 
-/** The file's integrity record, or a DOWNLOAD error naming both hashes and the expected one's source. */
-async function verify(file, url, bytes, sha256, pin, announced, noHash) {
+/**
+ * The file's integrity record, or a DOWNLOAD error naming both hashes and the expected one's
+ * source (gitSha1: async () => the file's git blob sha1, asked for only when the hub announces one).
+ */
+async function verify(file, url, sha256, gitSha1, pin, announced, noHash) {
   const what = file === "weights" ? "the weights downloaded from " + url + " do" : "the vocabulary downloaded from " + url + " does";
   const refuse = (expected, actual, more) => new NeedleError("DOWNLOAD", `${what} not have the expected ${expected.algorithm}:`
       + ` expected ${expected.hex} (${expected.source}), got ${actual}`
@@ -269,7 +397,7 @@ async function verify(file, url, bytes, sha256, pin, announced, noHash) {
   if (announced === null) {
     return { status: "not_verified", sha256, algorithm: null, expected: null, source: null, note: noHash, fromCache: false };
   }
-  const actual = announced.algorithm === "sha256" ? sha256 : await gitBlobSha1(bytes);
+  const actual = announced.algorithm === "sha256" ? sha256 : await gitSha1();
   if (actual !== announced.hex) {
     throw refuse(announced, actual, "");
   }

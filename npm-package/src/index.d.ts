@@ -39,7 +39,8 @@ export function isInitialized(): boolean;
  * metadata missing or inconsistent), VOCAB (malformed vocabulary or one that does not fit the
  * model), JSON (tools text that is not JSON), INPUT (any other bad argument: ids out of range,
  * maxNewTokens outside 0..511, wrong types), STATE (not initialized, or used after free()),
- * DOWNLOAD (downloadModel / init could not fetch), INTERNAL (an engine bug or a WebAssembly limit).
+ * DOWNLOAD (downloadModel / loadModel / init could not fetch; a stream of weights failed or its
+ * bytes do not have the expected hash), INTERNAL (an engine bug or a WebAssembly limit).
  */
 export type NeedleErrorKind =
   | "WEIGHTS"
@@ -163,6 +164,25 @@ export interface LoadOptions {
   simd?: boolean;
 }
 
+/** A stream of a .safetensors file for NeedleWasm.loadStream. */
+export type WeightSource =
+  | Response
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array | ArrayBuffer | ArrayBufferView>
+  | Iterable<Uint8Array | ArrayBuffer | ArrayBufferView>;
+
+export interface LoadStreamOptions extends LoadOptions {
+  /**
+   * The file's length in bytes. Default: the Response's Content-Length (when it has no content
+   * encoding), else the length the file's SafeTensors header describes.
+   */
+  length?: number;
+  /** The file must have this sha256: checked once every byte arrived, before the engine is made. */
+  sha256?: PinnedSha256;
+  /** Called for each chunk that arrived (total: the file's length). */
+  onProgress?: (progress: { loaded: number; total: number }) => void;
+}
+
 export interface StreamOptions extends RunOptions {
   /** Receives, at the end, any text the token pieces did not carry (usually ""). */
   onFinish?: (tail: string) => void;
@@ -251,6 +271,17 @@ export class NeedleWasm {
    * generate()-only use.
    */
   static load(weights: Uint8Array | Int8Array | ArrayBuffer | ArrayBufferView, vocab?: string | Uint8Array | ArrayBuffer | null, options?: LoadOptions): NeedleWasm;
+
+  /**
+   * Loads the .safetensors file from a stream as it arrives: with the SIMD kernels each chunk is
+   * copied straight into the engine's WebAssembly linear memory, so the whole file is never held
+   * anywhere else; without them (options.simd false, or no Wasm SIMD) the chunks are gathered
+   * into one array first. Rejects with one NeedleError when the stream fails (DOWNLOAD), ends
+   * early or goes on past the file's length (WEIGHTS), the header is not valid (WEIGHTS) or the
+   * bytes do not have options.sha256 (DOWNLOAD); the engine's memory is then reused by the next
+   * load.
+   */
+  static loadStream(source: WeightSource, vocab?: string | Uint8Array | ArrayBuffer | null, options?: LoadStreamOptions): Promise<NeedleWasm>;
 
   /** Whether the Wasm SIMD kernels are in use (see LoadOptions.simd). */
   readonly simd: boolean;
@@ -416,6 +447,36 @@ export interface DownloadOptions {
  * DOWNLOAD NeedleError naming both hashes and where the expected one came from).
  */
 export function downloadModel<O extends DownloadOptions = {}>(options?: O): Promise<DownloadedModel<O>>;
+
+export interface LoadModelOptions extends DownloadOptions {
+  /** The weights to download (default DEFAULT_WEIGHTS_URL); loadModel needs them. */
+  weightsUrl?: string | URL;
+  /** Load options (see LoadOptions.simd). */
+  simd?: boolean;
+  /** The vocabulary's text or UTF-8 bytes, when it is not downloaded (vocabUrl: null). */
+  vocab?: string | Uint8Array | ArrayBuffer | null;
+}
+
+/** What loadModel gives: the loaded model and how its files were checked. */
+export interface LoadedModel {
+  model: NeedleWasm;
+  integrity: {
+    weights: FileIntegrity;
+    /** null when the vocabulary was not downloaded (vocabUrl: null). */
+    vocab: FileIntegrity | null;
+  };
+  /** The weight file's length in bytes. */
+  weightsBytes: number;
+}
+
+/**
+ * downloadModel's streaming sibling: downloads the vocabulary and streams the weights into the
+ * engine as they arrive (NeedleWasm.loadStream), with downloadModel's checks (a pinned sha256 or
+ * the hub's hash, computed as the bytes arrive and compared before the engine is made), progress
+ * reports and Cache API (a cached copy is streamed and hashed again; a verified download is cached
+ * from the engine's copy; a download no hash verifies is not cached).
+ */
+export function loadModel(options?: LoadModelOptions): Promise<LoadedModel>;
 
 /**
  * T, or null for a file whose URL option K is null: null when the options say null, T when they

@@ -10,7 +10,7 @@ import { instantiate, instantiateSync } from "./instantiate.js";
 import simdBase64 from "./simd-bytes.js";
 
 export { NeedleWasm, NeedleTokenizer, NeedleError, isInitialized, normalizeTools } from "./api.js";
-export { downloadModel, DEFAULT_WEIGHTS_URL, DEFAULT_VOCAB_URL, DEFAULT_CACHE_NAME } from "./download.js";
+export { downloadModel, loadModel, DEFAULT_WEIGHTS_URL, DEFAULT_VOCAB_URL, DEFAULT_CACHE_NAME } from "./download.js";
 
 // The JS String Builtins make string passing cheaper where the engine has them (ignored elsewhere).
 const COMPILE_OPTIONS = { builtins: ["js-string"] };

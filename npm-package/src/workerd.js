@@ -9,7 +9,7 @@ import { attach } from "./api.js";
 import { instantiateSync } from "./instantiate.js";
 
 export { NeedleWasm, NeedleTokenizer, NeedleError, isInitialized, normalizeTools } from "./api.js";
-export { downloadModel, DEFAULT_WEIGHTS_URL, DEFAULT_VOCAB_URL, DEFAULT_CACHE_NAME } from "./download.js";
+export { downloadModel, loadModel, DEFAULT_WEIGHTS_URL, DEFAULT_VOCAB_URL, DEFAULT_CACHE_NAME } from "./download.js";
 
 attach(instantiateSync(wasmModule, simdModule));
 

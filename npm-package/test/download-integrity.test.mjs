@@ -1,4 +1,4 @@
-// downloadModel()'s hash checks against a local stand-in for Hugging Face on 127.0.0.1 (no other
+// downloadModel()'s and loadModel()'s hash checks against a local stand-in for Hugging Face on 127.0.0.1 (no other
 // network): /resolve/NAME answers a large file with a 302 to /cdn/NAME carrying X-Linked-Etag
 // (its sha256), X-Linked-Size and X-Repo-Commit, and a small file directly with its git blob sha1
 // as the ETag and X-Repo-Commit, as the hub does; the CDN may be another origin. Files can be
@@ -10,7 +10,7 @@ import http from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, test } from "node:test";
-import init, { downloadModel, NeedleError, NeedleWasm } from "needle-java-wasm";
+import init, { downloadModel, loadModel, NeedleError, NeedleWasm } from "needle-java-wasm";
 import { fakeHub, gitSha1, sha256 } from "../../node-support/test-helpers.mjs";
 import { closeServer, listen, manifest, nodeFixture, PACKAGE_DIR } from "./helpers.mjs";
 
@@ -236,4 +236,114 @@ test("the portable SHA-256 and SHA-1 (browsers) agree with Node's, in any chunki
   // git hash-object of "hello\n", a value anyone can reproduce with git
   assert.equal(await gitBlobSha1(new TextEncoder().encode("hello\n"), { portable: true }), "ce013625030ba8dba906f756967f9e9ca394464a");
   assert.equal(await gitBlobSha1(VOCAB), gitSha1(VOCAB));
+});
+
+/** The ids the model generates for the manifest's first case (to compare two loads of the weights). */
+const ids = (engine) => engine.generate(m.generate[0].input_ids, { maxNewTokens: m.generate[0].max_new_tokens });
+
+test("loadModel streams the weights into the engine with downloadModel's checks: the same model, the same records", async () => {
+  reset();
+  const expected = NeedleWasm.load(WEIGHTS, VOCAB);
+  const progress = [];
+  const got = await loadModel({ ...urls(), cache: false, onProgress: (p) => progress.push(p) });
+  assert.deepEqual(ids(got.model), ids(expected));
+  assert.equal(got.model.run(m.runs[0].query, m.runs[0].tools), expected.run(m.runs[0].query, m.runs[0].tools));
+  assert.equal(got.weightsBytes, WEIGHTS.length);
+  const reference = await downloadModel({ ...urls(), cache: false });
+  assert.deepEqual(got.integrity, reference.integrity);
+  const weightsProgress = progress.filter((p) => p.file === "weights");
+  assert.deepEqual(weightsProgress.at(-1), { file: "weights", url: urls().weightsUrl, loaded: WEIGHTS.length, total: WEIGHTS.length, fromCache: false, done: true });
+  assert.ok(progress.some((p) => p.file === "vocab" && p.done));
+  got.model.free();
+  expected.free();
+
+  // a small file's git blob sha1 (no redirect), computed as the bytes stream in
+  files["needle.safetensors"].redirect = false;
+  const direct = await loadModel({ ...urls(), cache: false });
+  assert.deepEqual(direct.integrity.weights, { status: "hub", sha256: sha256(WEIGHTS), algorithm: "git blob sha1",
+    expected: gitSha1(WEIGHTS), source: `the ETag header of ${hub.host}`, note: null, fromCache: false });
+  direct.model.free();
+});
+
+test("loadModel refuses tampered weights before making the engine, with downloadModel's message; the next load works", async () => {
+  for (const redirect of [true, false]) {
+    reset();
+    files["needle.safetensors"].announced = WEIGHTS;
+    files["needle.safetensors"].bytes = OTHER;
+    files["needle.safetensors"].redirect = redirect;
+    const caches = memoryCaches();
+    await assert.rejects(loadModel({ ...urls(), caches }), (e) => {
+      assert.equal(e.kind, "DOWNLOAD");
+      assert.match(e.message, new RegExp(`^the weights downloaded from ${hub.base}/resolve/needle.safetensors do not have the expected`
+        + ` ${redirect ? "sha256" : "git blob sha1"}: expected ${redirect ? sha256(WEIGHTS) : gitSha1(WEIGHTS)} \\(the ${redirect ? "X-Linked-Etag" : "ETag"} header`));
+      return true;
+    });
+    assert.ok(![...caches.entries.keys()].some((k) => k.endsWith("needle.safetensors")), "not cached");
+  }
+  reset();
+  await assert.rejects(loadModel({ ...urls(), cache: false, weightsSha256: { sha256: sha256(OTHER), source: "WEIGHTS_SHA256" } }),
+    (e) => e.kind === "DOWNLOAD" && e.message.includes(`expected ${sha256(OTHER)} (WEIGHTS_SHA256), got ${sha256(WEIGHTS)}`));
+  // a vocabulary that fails its check fails the load too
+  const changed = Buffer.from(VOCAB);
+  changed[5] ^= 1;
+  files["vocab.txt"].announced = VOCAB;
+  files["vocab.txt"].bytes = changed;
+  await assert.rejects(loadModel({ ...urls(), cache: false }), (e) => e.kind === "DOWNLOAD" && e.message.startsWith("the vocabulary downloaded"));
+  reset();
+  const ok = await loadModel({ ...urls(), cache: false, weightsSha256: sha256(WEIGHTS) });
+  assert.equal(ok.integrity.weights.status, "pinned");
+  ok.model.free();
+});
+
+test("loadModel's options: the vocabulary given as text with vocabUrl null, no weights URL refused", async () => {
+  reset();
+  const got = await loadModel({ weightsUrl: urls().weightsUrl, vocabUrl: null, vocab: VOCAB.toString("utf8"), cache: false });
+  assert.equal(got.integrity.vocab, null);
+  assert.ok(got.model.hasVocab);
+  got.model.free();
+  const bare = await loadModel({ weightsUrl: urls().weightsUrl, vocabUrl: null, cache: false, simd: false });
+  assert.equal(bare.model.hasVocab, false);
+  assert.equal(bare.model.simd, false);
+  bare.model.free();
+  await assert.rejects(loadModel({ weightsUrl: null, cache: false }), (e) => e.kind === "INPUT" && /needs options.weightsUrl/.test(e.message));
+  await assert.rejects(loadModel({ ...urls(), vocab: "x", cache: false }), (e) => e.kind === "INPUT" && /vocabUrl is null/.test(e.message));
+});
+
+test("loadModel and the Cache API: a verified download is cached from the engine's copy, read back through the stream and hashed again; a changed copy is downloaded again", async () => {
+  reset();
+  const caches = memoryCaches();
+  const options = { ...urls(), caches };
+  const first = await loadModel(options);
+  const key = `${hub.base}/resolve/needle.safetensors`;
+  const entry = caches.entries.get(key);
+  assert.deepEqual(Buffer.from(entry.body), WEIGHTS, "the cached copy is the file (read from the linear memory before the engine changed it)");
+  assert.equal(new Map(entry.headers).get("x-needle-sha256"), sha256(WEIGHTS));
+  hits.length = 0;
+  const second = await loadModel(options);
+  assert.equal(hits.length, 0, "read from the cache");
+  assert.deepEqual(second.integrity.weights, { ...first.integrity.weights, fromCache: true });
+  assert.deepEqual(ids(second.model), ids(first.model));
+  second.model.free();
+  // downloadModel reads what loadModel cached, and the other way round
+  assert.equal((await downloadModel(options)).integrity.weights.fromCache, true);
+
+  // changed in the cache (in the data, then in the header): downloaded again, and the cache repaired
+  for (const at of [WEIGHTS.length - 10, 12]) {
+    caches.entries.get(key).body[at] ^= 1;
+    hits.length = 0;
+    const repaired = await loadModel(options);
+    assert.equal(repaired.integrity.weights.fromCache, false, "byte " + at);
+    assert.ok(hits.includes("/resolve/needle.safetensors"));
+    assert.deepEqual(ids(repaired.model), ids(first.model));
+    assert.deepEqual(Buffer.from(caches.entries.get(key).body), WEIGHTS);
+    repaired.model.free();
+  }
+  // a pin the cached copy does not have: downloaded again and refused
+  await assert.rejects(loadModel({ ...options, weightsSha256: sha256(OTHER) }), (e) => e.kind === "DOWNLOAD");
+  // weights no hash verifies are loaded but not cached
+  files["needle.safetensors"].hash = false;
+  const unverified = await loadModel({ ...options, cacheName: "other", caches: memoryCaches() });
+  assert.equal(unverified.integrity.weights.status, "not_verified");
+  unverified.model.free();
+  first.model.free();
 });

@@ -8,6 +8,7 @@ import init, {
   DEFAULT_WEIGHTS_URL,
   downloadModel,
   initSync,
+  loadModel,
   isInitialized,
   NeedleError,
   NeedleTokenizer,
@@ -24,7 +25,10 @@ import type {
   FileIntegrity,
   GenerateOptions,
   InitInput,
+  LoadedModel,
+  LoadModelOptions,
   LoadOptions,
+  LoadStreamOptions,
   ModelCache,
   ModelCacheStorage,
   ModelConfig,
@@ -43,6 +47,7 @@ import type {
   ToolParameter,
   ToolProblem,
   Tools,
+  WeightSource,
 } from "needle-java-wasm";
 
 export async function usage(weights: Uint8Array, vocab: string): Promise<void> {
@@ -244,7 +249,30 @@ export async function usage(weights: Uint8Array, vocab: string): Promise<void> {
   await downloadModel({ vocabUrl: null });
   await downloadModel();
 
+  // streamed weights: a Response, a ReadableStream, (async) iterables of chunks
+  const loadStreamOptions: LoadStreamOptions = {
+    simd: true, length: weights.length, sha256: { sha256: "0".repeat(64), source: "PIN" },
+    onProgress: ({ loaded, total }) => void [loaded / total],
+  };
+  const fromResponse: NeedleWasm = await NeedleWasm.loadStream(await fetch(DEFAULT_WEIGHTS_URL), vocab, loadStreamOptions);
+  const chunk = new Uint8Array(8);
+  const sources: WeightSource[] = [new Response(chunk), new Blob([chunk]).stream(), [chunk, chunk.buffer],
+    (async function* () { yield chunk; })()];
+  await NeedleWasm.loadStream(sources[1], null);
+  // @ts-expect-error a string is no stream of bytes
+  await NeedleWasm.loadStream("needle.safetensors", vocab);
+  // @ts-expect-error the length is a number
+  await NeedleWasm.loadStream(sources[0], vocab, { length: "22 MB" });
+  const modelOptions: LoadModelOptions = { ...downloadOptions, weightsUrl: DEFAULT_WEIGHTS_URL, simd: false, vocab: null };
+  const loaded: LoadedModel = await loadModel(modelOptions);
+  const loadedVocab: FileIntegrity | null = loaded.integrity.vocab;
+  const loadedWeights: FileIntegrity = loaded.integrity.weights;
+  void [loaded.model.run("hi", []), loaded.weightsBytes, loadedVocab, loadedWeights];
+  // @ts-expect-error loadModel needs the weights' URL
+  await loadModel({ weightsUrl: null });
+
   void [ready, json, modelText, renamed, badForm, simd, text, numbers, complete, streamed, batch, ranking, back,
     generated, sizes, source, shape, flags, loadMs, pieces, decoded, mine, wrongKind, files, out, final, texts, dim,
-    ranked, notANumber, maybeFiles, notSure, given, vocabOnly, typedResult, skipped, fetched, fromJs, fromJsSure];
+    ranked, notANumber, maybeFiles, notSure, given, vocabOnly, typedResult, skipped, fetched, fromJs, fromJsSure,
+    fromResponse];
 }
