@@ -492,8 +492,8 @@ final class VectorCode {
 
     /**
      * Attention.core's arithmetic: per query row and head, each score {@code Σ_i q[i]·k[j][i]} in
-     * order i (one lane per key), the softmax with the same scalar {@code Math.exp} and double
-     * sum, then each context value {@code Σ_j p[j]·v[j][i]} in order j (one lane per dimension).
+     * order i (one lane per key), the softmax with the same exp ({@code io.needle.model.Exp}, in
+     * double lanes: {@link VectorExp}) and the same double sum in order, then each context value {@code Σ_j p[j]·v[j][i]} in order j (one lane per dimension).
      * Query rows go four at a time ({@link #attend4}: each key or value vector loaded once for
      * four rows), the rest one at a time ({@link #attend1}). Key counts that are not a whole
      * number of vectors are computed in whole vectors where the key rows have room (the stores
@@ -721,8 +721,8 @@ final class VectorCode {
 
     /**
      * Attention.core's softmax over scores[off..off+keyCount) for a query at position
-     * {@code pos}: scaled, masked, {@code exp(s - max)} in place; returns {@code 1 / Σ} (the sum
-     * in double, in order).
+     * {@code pos}: scaled, masked, {@code exp(s - max)} in place (in vector lanes); returns
+     * {@code 1 / Σ} (the sum in double, in order, one by one as the portable code).
      */
     private static float softmax(float[] scores, int off, int keyCount, boolean[] keyValid, boolean causal, int pos,
             int hd) {
@@ -736,11 +736,10 @@ final class VectorCode {
                 max = sc;
             }
         }
+        VectorExp.expMinus(scores, off, off + keyCount, max);
         double sum = 0;
         for (int j = 0; j < keyCount; j++) {
-            float e = (float) Math.exp(scores[off + j] - max);
-            scores[off + j] = e;
-            sum += e;
+            sum += scores[off + j];
         }
         return (float) (1.0 / sum);
     }
