@@ -11,11 +11,12 @@
 ;; SIMD lane per output value; Wasm has no fused multiply-add here and never reassociates), so the
 ;; engine decodes the same tokens with or without this module.
 ;;
+;; The attention's softmax uses the engine's own exp (io.needle.model.Exp), here in f64x2 lanes:
+;; the same double operations in the same order, so the same bits as the Java code.
+;;
 ;; Compiled by scripts/build.mjs with wabt (npm package "wabt") into the npm package.
 (module
   (import "env" "memory" (memory 1))
-  ;; the exp the engine's Java code uses in Wasm (TeaVM maps Math.exp to JavaScript's Math.exp)
-  (import "Math" "exp" (func $exp (param f64) (result f64)))
 
   ;; ---------------------------------------------------------------- INT4 linear
   ;;
@@ -425,7 +426,7 @@
   ;; operations in the same order: per query row t and head h (KV head kvh = h / (heads/kvHeads)),
   ;;   score[j] = sum over i in order of q[t][h][i] * K[kvh][i][j]          (one lane per key j)
   ;;   s[j] = visible(j) ? score[j] * scale : -FLT_MAX; max over j
-  ;;   e[j] = (f32) exp((f64) (s[j] - max)); sum += e[j] in f64, j in order; inv = (f32) (1 / sum)
+  ;;   e[j] = (f32) exp((f64) (s[j] - max)) ($exps); sum += e[j] in f64, j in order; inv = (f32) (1 / sum)
   ;;   ctx[t][h][i] = sum over j in order, skipping p = e[j] * inv = 0, of p * V[j][kvh][i]
   ;;                                                                        (one lane per dimension i)
   ;; visible(j): valid[j] != 0 and, when causal, j <= pos0 + t.
@@ -438,7 +439,7 @@
     (param $hd i32) (param $scale f32) (param $pos0 i32) (param $causal i32)
     (local $t i32) (local $h i32) (local $kvh i32) (local $group i32) (local $i i32) (local $j i32)
     (local $qp i32) (local $kp i32) (local $sp i32) (local $vp i32) (local $op i32) (local $vRow i32)
-    (local $qi v128) (local $acc v128) (local $s f32) (local $max f32) (local $e f32) (local $p f32)
+    (local $qi v128) (local $acc v128) (local $s f32) (local $max f32) (local $p f32)
     (local $sum f64) (local $inv f32) (local $last i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $kRow i32) (local $pv v128)
     (local.set $group (i32.div_u (local.get $heads) (local.get $kvHeads)))
@@ -534,19 +535,8 @@
                 (if (f32.gt (local.get $s) (local.get $max)) (then (local.set $max (local.get $s))))
                 (local.set $j (i32.add (local.get $j) (i32.const 1)))
                 (br $mask)))
-            ;; exponentials and their sum (f64, in order)
-            (local.set $sum (f64.const 0))
-            (local.set $j (i32.const 0))
-            (block $edone
-              (loop $exps
-                (br_if $edone (i32.ge_s (local.get $j) (local.get $keys)))
-                (local.set $sp (i32.add (local.get $sc) (i32.shl (local.get $j) (i32.const 2))))
-                (local.set $e (f32.demote_f64 (call $exp (f64.promote_f32
-                  (f32.sub (f32.load (local.get $sp)) (local.get $max))))))
-                (f32.store (local.get $sp) (local.get $e))
-                (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $e))))
-                (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                (br $exps)))
+            ;; exponentials (in lanes; sc has room for stride >= keys floats) and their sum (f64, in order)
+            (local.set $sum (call $exps (local.get $sc) (local.get $keys) (local.get $max)))
             (local.set $inv (f32.demote_f64 (f64.div (f64.const 1) (local.get $sum))))
             ;; probabilities
             (local.set $j (i32.const 0))
@@ -622,6 +612,128 @@
             (br $headsLoop)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $queries))))
+
+  ;; ---------------------------------------------------------------- exp
+  ;;
+  ;; The softmax's exponentials in place, s[j] = (f32) exp((f64) (s[j] - max)) for j < n, with
+  ;; the engine's exp (io.needle.model.Exp.exp, whose comment explains the recipe and the
+  ;; constants) in f64x2 lanes: the same double operations in the same order, so the same bits.
+  ;; The clamps pmax(x, LOWEST) and pmin(x, HIGHEST) are Java's `x < LOWEST ? LOWEST : x` and
+  ;; `x > HIGHEST ? HIGHEST : x` (NaN passes); IEEE multiplication and addition commute, so
+  ;; r*C11 is Java's C11*r. Four keys per pass: f32x4.sub (Java's float subtraction), then the two
+  ;; f64x2 halves a and b side by side (independent, so the CPU overlaps them); the constants are
+  ;; locals set once (a v128.const in the loop costs instructions every time). The buffer must
+  ;; have room for n rounded up to 4 floats: the lanes past n are computed and stored, never
+  ;; read. Returns the sum of the n floats in f64, j in order (as Attention's loop), added as the
+  ;; quads come (the chain of additions overlaps the next quads' arithmetic), the last keys after.
+  ;; Exported for the tests.
+  (func $exps (export "exps") (param $s i32) (param $n i32) (param $max f32) (result f64)
+    (local $p i32) (local $end i32) (local $v v128) (local $mx v128) (local $sum f64)
+    (local $xa v128) (local $ta v128) (local $ka v128) (local $ra v128) (local $qa v128) (local $na v128) (local $ma v128)
+    (local $xb v128) (local $tb v128) (local $kb v128) (local $rb v128) (local $qb v128) (local $nb v128) (local $mb v128)
+    (local $lo v128) (local $hi v128) (local $log2e v128) (local $shift v128) (local $ln2hi v128) (local $ln2lo v128) (local $c11 v128)
+    (local $c10 v128) (local $c9 v128) (local $c8 v128) (local $c7 v128) (local $c6 v128) (local $c5 v128) (local $c4 v128)
+    (local $c3 v128) (local $c2 v128) (local $one v128) (local $sbits v128) (local $bias v128)
+    (local.set $lo (v128.const f64x2 -746 -746))
+    (local.set $hi (v128.const f64x2 710 710))
+    (local.set $log2e (v128.const f64x2 0x1.71547652b82fep+0 0x1.71547652b82fep+0))
+    (local.set $shift (v128.const f64x2 0x1.8p+52 0x1.8p+52))
+    (local.set $ln2hi (v128.const f64x2 0x1.62e42fee00000p-1 0x1.62e42fee00000p-1))
+    (local.set $ln2lo (v128.const f64x2 0x1.a39ef35793c76p-33 0x1.a39ef35793c76p-33))
+    (local.set $c11 (v128.const f64x2 0x1.af6327bb085ebp-26 0x1.af6327bb085ebp-26))
+    (local.set $c10 (v128.const f64x2 0x1.28b40e50912c4p-22 0x1.28b40e50912c4p-22))
+    (local.set $c9 (v128.const f64x2 0x1.71ddf6b597349p-19 0x1.71ddf6b597349p-19))
+    (local.set $c8 (v128.const f64x2 0x1.a01993b628d70p-16 0x1.a01993b628d70p-16))
+    (local.set $c7 (v128.const f64x2 0x1.a01a01b00b972p-13 0x1.a01a01b00b972p-13))
+    (local.set $c6 (v128.const f64x2 0x1.6c16c18600f62p-10 0x1.6c16c18600f62p-10))
+    (local.set $c5 (v128.const f64x2 0x1.111111110f805p-7 0x1.111111110f805p-7))
+    (local.set $c4 (v128.const f64x2 0x1.55555555503e7p-5 0x1.55555555503e7p-5))
+    (local.set $c3 (v128.const f64x2 0x1.5555555555558p-3 0x1.5555555555558p-3))
+    (local.set $c2 (v128.const f64x2 0x1.0000000000009p-1 0x1.0000000000009p-1))
+    (local.set $one (v128.const f64x2 1 1))
+    (local.set $sbits (v128.const i64x2 0x4338000000000000 0x4338000000000000))
+    (local.set $bias (v128.const i64x2 1023 1023))
+    (local.set $mx (f32x4.splat (local.get $max)))
+    (local.set $end (i32.add (local.get $s) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $p (local.get $s))
+    (block $done
+      (loop $quads
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $v (f32x4.sub (v128.load (local.get $p)) (local.get $mx)))
+        (local.set $xa (f64x2.promote_low_f32x4 (local.get $v)))
+        (local.set $xb (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))))
+        ;; clamp
+        (local.set $xa (f64x2.pmin (f64x2.pmax (local.get $xa) (local.get $lo)) (local.get $hi)))
+        (local.set $xb (f64x2.pmin (f64x2.pmax (local.get $xb) (local.get $lo)) (local.get $hi)))
+        ;; t = x*LOG2E + SHIFT, k = t - SHIFT, r = (x - k*LN2_HI) - k*LN2_LO
+        (local.set $ta (f64x2.add (f64x2.mul (local.get $xa) (local.get $log2e)) (local.get $shift)))
+        (local.set $tb (f64x2.add (f64x2.mul (local.get $xb) (local.get $log2e)) (local.get $shift)))
+        (local.set $ka (f64x2.sub (local.get $ta) (local.get $shift)))
+        (local.set $kb (f64x2.sub (local.get $tb) (local.get $shift)))
+        (local.set $ra (f64x2.sub (f64x2.sub (local.get $xa) (f64x2.mul (local.get $ka) (local.get $ln2hi)))
+          (f64x2.mul (local.get $ka) (local.get $ln2lo))))
+        (local.set $rb (f64x2.sub (f64x2.sub (local.get $xb) (f64x2.mul (local.get $kb) (local.get $ln2hi)))
+          (f64x2.mul (local.get $kb) (local.get $ln2lo))))
+        ;; q = C11*r + C10, then q = q*r + C9 .. C2
+        (local.set $qa (f64x2.add (f64x2.mul (local.get $ra) (local.get $c11)) (local.get $c10)))
+        (local.set $qb (f64x2.add (f64x2.mul (local.get $rb) (local.get $c11)) (local.get $c10)))
+        (local.set $qa (f64x2.add (f64x2.mul (local.get $qa) (local.get $ra)) (local.get $c9)))
+        (local.set $qb (f64x2.add (f64x2.mul (local.get $qb) (local.get $rb)) (local.get $c9)))
+        (local.set $qa (f64x2.add (f64x2.mul (local.get $qa) (local.get $ra)) (local.get $c8)))
+        (local.set $qb (f64x2.add (f64x2.mul (local.get $qb) (local.get $rb)) (local.get $c8)))
+        (local.set $qa (f64x2.add (f64x2.mul (local.get $qa) (local.get $ra)) (local.get $c7)))
+        (local.set $qb (f64x2.add (f64x2.mul (local.get $qb) (local.get $rb)) (local.get $c7)))
+        (local.set $qa (f64x2.add (f64x2.mul (local.get $qa) (local.get $ra)) (local.get $c6)))
+        (local.set $qb (f64x2.add (f64x2.mul (local.get $qb) (local.get $rb)) (local.get $c6)))
+        (local.set $qa (f64x2.add (f64x2.mul (local.get $qa) (local.get $ra)) (local.get $c5)))
+        (local.set $qb (f64x2.add (f64x2.mul (local.get $qb) (local.get $rb)) (local.get $c5)))
+        (local.set $qa (f64x2.add (f64x2.mul (local.get $qa) (local.get $ra)) (local.get $c4)))
+        (local.set $qb (f64x2.add (f64x2.mul (local.get $qb) (local.get $rb)) (local.get $c4)))
+        (local.set $qa (f64x2.add (f64x2.mul (local.get $qa) (local.get $ra)) (local.get $c3)))
+        (local.set $qb (f64x2.add (f64x2.mul (local.get $qb) (local.get $rb)) (local.get $c3)))
+        (local.set $qa (f64x2.add (f64x2.mul (local.get $qa) (local.get $ra)) (local.get $c2)))
+        (local.set $qb (f64x2.add (f64x2.mul (local.get $qb) (local.get $rb)) (local.get $c2)))
+        ;; p = 1 + (r + r*r*q), into q
+        (local.set $qa (f64x2.add (local.get $one)
+          (f64x2.add (local.get $ra) (f64x2.mul (f64x2.mul (local.get $ra) (local.get $ra)) (local.get $qa)))))
+        (local.set $qb (f64x2.add (local.get $one)
+          (f64x2.add (local.get $rb) (f64x2.mul (f64x2.mul (local.get $rb) (local.get $rb)) (local.get $qb)))))
+        ;; n = bits(t) - bits(SHIFT) = k, n1 = n >> 1; x = p * 2^n1 * 2^(n - n1)
+        (local.set $na (i64x2.sub (local.get $ta) (local.get $sbits)))
+        (local.set $nb (i64x2.sub (local.get $tb) (local.get $sbits)))
+        (local.set $ma (i64x2.shr_s (local.get $na) (i32.const 1)))
+        (local.set $mb (i64x2.shr_s (local.get $nb) (i32.const 1)))
+        (local.set $xa (f64x2.mul
+          (f64x2.mul (local.get $qa) (i64x2.shl (i64x2.add (local.get $ma) (local.get $bias)) (i32.const 52)))
+          (i64x2.shl (i64x2.add (i64x2.sub (local.get $na) (local.get $ma)) (local.get $bias)) (i32.const 52))))
+        (local.set $xb (f64x2.mul
+          (f64x2.mul (local.get $qb) (i64x2.shl (i64x2.add (local.get $mb) (local.get $bias)) (i32.const 52)))
+          (i64x2.shl (i64x2.add (i64x2.sub (local.get $nb) (local.get $mb)) (local.get $bias)) (i32.const 52))))
+        (local.set $v (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (local.get $xa)) (f32x4.demote_f64x2_zero (local.get $xb))))
+        (v128.store (local.get $p) (local.get $v))
+        ;; a whole quad of keys: its four floats into the sum now ($s: the first key not summed)
+        (if (i32.le_u (i32.add (local.get $p) (i32.const 16)) (local.get $end))
+          (then
+            (local.set $xa (f64x2.promote_low_f32x4 (local.get $v)))
+            (local.set $xb (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))))
+            (local.set $sum (f64.add (local.get $sum) (f64x2.extract_lane 0 (local.get $xa))))
+            (local.set $sum (f64.add (local.get $sum) (f64x2.extract_lane 1 (local.get $xa))))
+            (local.set $sum (f64.add (local.get $sum) (f64x2.extract_lane 0 (local.get $xb))))
+            (local.set $sum (f64.add (local.get $sum) (f64x2.extract_lane 1 (local.get $xb))))
+            (local.set $s (i32.add (local.get $p) (i32.const 16)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $quads)))
+    ;; the last keys (fewer than four) into the sum
+    (block $sdone
+      (loop $rest
+        (br_if $sdone (i32.ge_u (local.get $s) (local.get $end)))
+        (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32.load (local.get $s)))))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (br $rest)))
+    (local.get $sum))
 
   ;; The signed low nibbles of 16 bytes, as i8 lanes: ((b & 15) ^ 8) - 8. (x86 has no 8-bit
   ;; shifts: i8x16.shl / shr_s cost several instructions each; these are one each.)

@@ -40,8 +40,7 @@ const SIMD_FUNCTIONS = ["int4", "logits", "logitsAt", "blockRows", "attend"];
 function simdImports(simdModule, memory) {
   if (simdModule) {
     try {
-      // Math.exp: the exp of the engine's Java code in Wasm (TeaVM imports JavaScript's Math)
-      const { exports } = new WebAssembly.Instance(simdModule, { env: { memory }, Math: { exp: Math.exp } });
+      const { exports } = new WebAssembly.Instance(simdModule, { env: { memory } });
       const imports = { available: () => 1 };
       for (const name of SIMD_FUNCTIONS) {
         if (typeof exports[name] !== "function") {

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
 import init, { NeedleWasm } from "needle-java-wasm";
+import { exp } from "./exp-reference.mjs";
 import { manifest, nodeFixture, PACKAGE_DIR, realVocab } from "./helpers.mjs";
 
 before(() => init());
@@ -26,7 +27,7 @@ function random(seed) {
 async function kernels() {
   const memory = new WebAssembly.Memory({ initial: 256 });
   const bytes = fs.readFileSync(path.join(PACKAGE_DIR, "needle-simd.wasm"));
-  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory }, Math: { exp: Math.exp } });
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
   let top = 1024;
   const alloc = (n) => {
     const at = top;
@@ -145,7 +146,7 @@ describe("needle-simd.wasm kernels: bit for bit the portable arithmetic", () => 
   });
 });
 
-/** Attention.attend's arithmetic (the exp is JavaScript's Math.exp, as in the engine's Wasm build). */
+/** Attention.attend's arithmetic (the exp is the engine's own, io.needle.model.Exp: exp-reference.mjs). */
 function attendReference(q, kT, v, valid, rows, keys, stride, heads, kvHeads, hd, scale, pos0, causal) {
   const qd = heads * hd, group = heads / kvHeads, ctx = new Float32Array(rows * qd), s = new Float32Array(keys);
   const MIN = -3.4028234663852886e38; // -Float.MAX_VALUE
@@ -163,7 +164,7 @@ function attendReference(q, kT, v, valid, rows, keys, stride, heads, kvHeads, hd
       }
       let sum = 0;
       for (let j = 0; j < keys; j++) {
-        s[j] = f(Math.exp(f(s[j] - max)));
+        s[j] = f(exp(f(s[j] - max)));
         sum += s[j];
       }
       const inv = f(1 / sum);
@@ -178,6 +179,77 @@ function attendReference(q, kT, v, valid, rows, keys, stride, heads, kvHeads, hd
   }
   return ctx;
 }
+
+/** Float a and b are the same float (any NaN matches any NaN: Wasm leaves NaN bits open). */
+const sameFloat = (a, b) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+
+describe("needle-simd.wasm exp: bit for bit io.needle.model.Exp", () => {
+  /** exps over xs (max subtracted in f32): the floats it leaves and the sum it returns. */
+  async function runExps(xs, max) {
+    const { k, memory, alloc } = await kernels();
+    const at = alloc(4 * (xs.length + 3));
+    new Float32Array(memory.buffer, at, xs.length).set(xs);
+    const sum = k.exps(at, xs.length, max);
+    return { e: new Float32Array(memory.buffer, at, xs.length), sum };
+  }
+
+  test("the JVM's floats (exp.bin: the whole float range and the special values)", async () => {
+    const { file, count } = manifest().exp;
+    const pairs = new Float32Array(new Uint8Array(fs.readFileSync(nodeFixture(file))).buffer);
+    assert.equal(pairs.length, 2 * count);
+    const xs = pairs.filter((_, i) => i % 2 === 0);
+    const { e } = await runExps(xs, 0);
+    let checked = 0;
+    for (let i = 0; i < count; i++) {
+      if (!sameFloat(e[i], pairs[2 * i + 1])) assert.fail(`exp(${xs[i]}): ${e[i]}, the JVM gives ${pairs[2 * i + 1]}`);
+      if (!sameFloat(f(exp(xs[i])), pairs[2 * i + 1])) assert.fail(`exp-reference.mjs: exp(${xs[i]}) is ${f(exp(xs[i]))}`);
+      checked++;
+    }
+    assert.ok(checked > 100000, `checked ${checked}`);
+  });
+
+  test("s - max over many floats, any bits, every length: the reference's floats and sum", async () => {
+    const rnd = random(77);
+    const words = new Uint32Array(1);
+    const bitsFloat = new Float32Array(words.buffer);
+    const xs = new Float32Array(1 << 19);
+    for (let i = 0; i < xs.length; i++) {
+      if (i % 3 === 2) {
+        words[0] = Math.floor(rnd() * 4294967296); // anything: huge, tiny, infinite, NaN
+        xs[i] = bitsFloat[0];
+      } else {
+        xs[i] = (rnd() - 0.9) * 140; // the softmax's range and past it
+      }
+    }
+    for (const max of [0, 3.75, -2.5]) {
+      for (const n of [xs.length, 1, 2, 3, 5, 6, 7, 0]) {
+        const part = xs.subarray(0, n);
+        const { e, sum } = await runExps(part, max);
+        let expected = 0;
+        for (let j = 0; j < n; j++) {
+          const v = f(exp(f(part[j] - max)));
+          if (!sameFloat(e[j], v)) assert.fail(`exp(${part[j]} - ${max}): ${e[j]}, Exp gives ${v}`);
+          expected += v;
+        }
+        assert.ok(sameFloat(sum, expected), `sum of ${n}: ${sum}, in order ${expected}`);
+      }
+    }
+  });
+
+  test("within one float ulp of Math.exp, and exact at 0 and for masked keys", async () => {
+    const rnd = random(5);
+    const xs = Float32Array.from({ length: 200000 }, () => -110 * rnd());
+    const { e } = await runExps(xs, 0);
+    const ulp = (v) => Math.abs(f(v * (1 + 2 ** -23)) - v) || 2 ** -149;
+    for (let i = 0; i < xs.length; i++) {
+      const m = f(Math.exp(xs[i]));
+      if (Math.abs(e[i] - m) > ulp(m)) assert.fail(`exp(${xs[i]}): ${e[i]}, Math.exp ${m}`);
+    }
+    const special = await runExps(Float32Array.of(0, -0, -3.4028234663852886e38, -Infinity, NaN), 0);
+    assert.deepEqual(Array.from(special.e.subarray(0, 4)), [1, 1, 0, 0]);
+    assert.ok(Number.isNaN(special.e[4]));
+  });
+});
 
 describe("needle-simd.wasm attention: bit for bit Attention.attend", () => {
   // the encoder's shape (62 tokens, 8/4 heads of 64), masked keys, causal rows from a later position

@@ -11,6 +11,7 @@ import io.needle.engine.RunResult;
 import io.needle.engine.TokenListener;
 import io.needle.engine.ToolScore;
 import io.needle.json.Json;
+import io.needle.model.Exp;
 import io.needle.synthetic.ModelWriter;
 import io.needle.synthetic.TensorType;
 import io.needle.synthetic.TestVocab;
@@ -18,6 +19,8 @@ import io.needle.testing.Shared;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +45,9 @@ import org.junit.jupiter.api.Test;
  *   <li>{@code fullsize}: the full-size random model (about 22.3 MB) with the real vocabulary, one
  *       request, and the JVM's load and run times for the report;</li>
  *   <li>{@code tool_reports}: tool lists (the run's, {@link ToolReportTest}'s sound lists and
- *       problems) → the engine's reading of them ({@link ToolReport}), as {@code normalizeTools}.</li>
+ *       problems) → the engine's reading of them ({@link ToolReport}), as {@code normalizeTools};</li>
+ *   <li>{@code exp}: a file of float pairs (x, (float) {@link Exp#exp}(x)) over the whole float
+ *       range, which the SIMD kernels' exp must give bit for bit.</li>
  * </ul>
  * The manifest is {@code manifest.json}; the folder is rewritten on every run.
  */
@@ -138,6 +143,7 @@ class NodeFixturesTest {
         manifest.put("parity", parity);
         manifest.put("fullsize", fullSize(dir));
         manifest.put("tool_reports", toolReports());
+        manifest.put("exp", exp(dir));
         Files.writeString(dir.resolve("manifest.json"), Json.write(manifest), StandardCharsets.UTF_8);
         assertTrue(Files.size(dir.resolve("manifest.json")) > 0);
     }
@@ -310,6 +316,34 @@ class NodeFixturesTest {
     }
 
     /** Tool lists and the JVM's ToolReport of each. */
+    /**
+     * exp.bin: little-endian float pairs (x, (float) Exp.exp(x)) for every 9973rd float from -0
+     * down to -110 (the softmax's s - max, 112 k of them), every 19997th from +0 up to 89, and the
+     * special values (NaN, the infinities, the largest floats, the ends of the range).
+     */
+    private static Map<String, Object> exp(Path dir) throws IOException {
+        List<Float> xs = new ArrayList<>();
+        for (int b = Float.floatToRawIntBits(-0f); b <= Float.floatToRawIntBits(-110f); b += 9973) {
+            xs.add(Float.intBitsToFloat(b));
+        }
+        for (int b = 0; b <= Float.floatToRawIntBits(89f); b += 19997) {
+            xs.add(Float.intBitsToFloat(b));
+        }
+        for (float x : new float[] {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -Float.MAX_VALUE,
+            Float.MAX_VALUE, -103.97f, -87.3f, 88.72f, 88.73f, Float.MIN_VALUE, -Float.MIN_VALUE, 1f, -1f}) {
+            xs.add(x);
+        }
+        ByteBuffer out = ByteBuffer.allocate(8 * xs.size()).order(ByteOrder.LITTLE_ENDIAN);
+        for (float x : xs) {
+            out.putFloat(x).putFloat((float) Exp.exp(x));
+        }
+        Files.write(dir.resolve("exp.bin"), out.array());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("file", "exp.bin");
+        m.put("count", xs.size());
+        return m;
+    }
+
     private static List<Object> toolReports() {
         List<String> texts = new ArrayList<>(Arrays.asList(TOOL_SETS));
         texts.addAll(Arrays.asList(ToolReportTest.SOUND));
