@@ -11,10 +11,15 @@ package io.needle.model;
  */
 public final class DecoderBatch {
     private final NeedleModel model;
-    private final Scratch scratch = new Scratch();
-    private final DecoderLayer.Rows rows = new DecoderLayer.Rows();
-    private float[] x = new float[0];
-    private float[] xn = new float[0];
+    private Share[] shares = new Share[0];
+
+    /** A share's own work buffers: the rows of its requests and the kernels' scratch. */
+    private static final class Share {
+        final Scratch scratch = new Scratch();
+        final DecoderLayer.Rows rows = new DecoderLayer.Rows();
+        float[] x = new float[0];
+        float[] xn = new float[0];
+    }
 
     public DecoderBatch(NeedleModel model) {
         this.model = model;
@@ -25,43 +30,70 @@ public final class DecoderBatch {
      * each state's logits as {@link DecoderState#step(int)} does, or, where ids[k] is not null,
      * as {@link DecoderState#step(int, int[], int)} with ids[k][0..counts[k]). Returns nothing: the
      * logits are in each state's buffer ({@link #logits(DecoderState)}).
+     *
+     * <p>With a host that runs tasks at the same time ({@link NeedleModel#tasks()}), the requests
+     * are cut into shares, each stepping its own requests through every layer and their logits
+     * (a request's step needs nothing of the others'), with one meeting point per step.
      */
     public void step(DecoderState[] states, int[] tokens, int[][] ids, int[] counts, int count) {
-        int d = model.config.dModel;
         for (int k = 0; k < count; k++) {
             if (states[k].model != model) {
                 throw new IllegalArgumentException("a decoder state of another model");
             }
             states[k].checkStep(tokens[k]);
         }
-        if (x.length < count * d) {
-            x = new float[count * d];
-            xn = new float[count * d];
+        Tasks tasks = model.tasks();
+        int n = Math.max(1, Math.min(tasks.parallelism(), count));
+        if (shares.length < n) {
+            Share[] grown = new Share[n];
+            for (int i = 0; i < n; i++) {
+                grown[i] = i < shares.length ? shares[i] : new Share();
+            }
+            shares = grown;
         }
+        if (n == 1) {
+            step(shares[0], states, tokens, ids, counts, 0, count);
+            return;
+        }
+        tasks.run(n, i -> step(shares[i], states, tokens, ids, counts, (int) ((long) count * i / n),
+                (int) ((long) count * (i + 1) / n)));
+    }
+
+    /** The step of requests [from, to) with the share's buffers. */
+    private void step(Share share, DecoderState[] states, int[] tokens, int[][] ids, int[] counts, int from, int to) {
+        int d = model.config.dModel;
+        int count = to - from;
+        if (share.x.length < count * d) {
+            share.x = new float[count * d];
+            share.xn = new float[count * d];
+        }
+        float[] x = share.x;
+        float[] xn = share.xn;
+        DecoderLayer.Rows rows = share.rows;
         rows.ensure(count);
         for (int k = 0; k < count; k++) {
-            DecoderState s = states[k];
+            DecoderState s = states[from + k];
             rows.positions[k] = s.position;
             rows.encoderLengths[k] = s.enc.length;
             rows.encoderValid[k] = s.enc.valid;
-            model.embedding.lookup(tokens[k], model.embedScale, x, k * d);
+            model.embedding.lookup(tokens[from + k], model.embedScale, x, k * d);
         }
         for (int l = 0; l < model.decoderLayers.length; l++) {
             for (int k = 0; k < count; k++) {
-                rows.self[k] = states[k].self[l];
-                rows.cross[k] = states[k].cross[l];
+                rows.self[k] = states[from + k].self[l];
+                rows.cross[k] = states[from + k].cross[l];
             }
-            model.decoderLayers[l].forward(x, count, rows, model.rope, scratch);
+            model.decoderLayers[l].forward(x, count, rows, model.rope, share.scratch);
         }
         model.decoderFinalNorm.apply(x, xn, count);
         for (int k = 0; k < count; k++) {
-            DecoderState s = states[k];
+            DecoderState s = states[from + k];
             System.arraycopy(xn, k * d, s.xn, 0, d);
             s.position++;
-            if (ids == null || ids[k] == null) {
+            if (ids == null || ids[from + k] == null) {
                 s.logits();
             } else {
-                s.logitsAt(ids[k], counts[k]);
+                s.logitsAt(ids[from + k], counts[from + k]);
             }
         }
     }

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.needle.engine.BatchItem;
 import io.needle.engine.NeedleEngine;
+import io.needle.engine.RunResult;
 import io.needle.engine.RunOptions;
 import io.needle.synthetic.ModelWriter;
 import io.needle.synthetic.TestVocab;
@@ -14,11 +16,12 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The encoder cut into shares of rows ({@code NeedleModel.encode} with a host's {@link Tasks}):
- * whatever the number of shares and the order the tasks run in, the encoder output is the one of
- * the whole sequence at once, bit for bit, and so are the tokens.
+ * The work cut into shares that a host's {@link Tasks} may run at the same time: the encoder in
+ * shares of rows ({@code NeedleModel.encode}), a batch step in shares of requests ({@link
+ * DecoderBatch#step}). Whatever the number of shares and the order the tasks run in, the encoder
+ * output is the one of the whole sequence at once, bit for bit, and the tokens are the same.
  */
-class EncoderSharesTest {
+class TaskSharesTest {
     private static final String TOOLS = "[{\"name\":\"send_message\",\"description\":\"Send a text\","
             + "\"parameters\":{\"to\":{\"type\":\"string\",\"required\":true},\"text\":{\"type\":\"string\"}}}]";
 
@@ -112,5 +115,33 @@ class EncoderSharesTest {
         tasks.counts.clear();
         assertArrayEquals(expected, split.run(query, TOOLS, options).tokens);
         assertTrue(tasks.counts.stream().allMatch(c -> c == 2), "the prompt was encoded in 2 shares: " + tasks.counts);
+    }
+
+    @Test
+    void batchStepsInSharesGiveTheSameTokens() {
+        byte[] file = new ModelWriter().seed(14).vocabSize(2100).dModel(64).heads(4, 2).layers(2, 2).build();
+        String vocab = TestVocab.make(2100, 14);
+        List<BatchItem> items = new ArrayList<>();
+        String[] queries = {"text Ana that I am late", "send Bo the slides", "tell Cy hello", "message Di about dinner at eight",
+            "text Ed", "send a note to Flo that the meeting moved"};
+        for (String q : queries) {
+            items.add(new BatchItem(q, TOOLS));
+        }
+        RunOptions options = new RunOptions().maxNewTokens(18).ignoreEos(true);
+        List<RunResult> expected = NeedleEngine.load(file, vocab).runBatch(items, options);
+        RunOptions full = new RunOptions().maxNewTokens(12).ignoreEos(true).constrain(false);
+        List<RunResult> expectedFull = NeedleEngine.load(file, vocab).runBatch(items, full);
+        for (int parallelism : new int[] {2, 3, 8}) {
+            ReversedTasks tasks = new ReversedTasks(parallelism);
+            NeedleEngine split = NeedleEngine.load(file, vocab, withTasks(tasks));
+            List<RunResult> actual = split.runBatch(items, options);
+            assertTrue(tasks.counts.contains(Math.min(parallelism, items.size())),
+                    "the batch steps ran in shares: " + tasks.counts);
+            List<RunResult> actualFull = split.runBatch(items, full);
+            for (int i = 0; i < items.size(); i++) {
+                assertArrayEquals(expected.get(i).tokens, actual.get(i).tokens, "item " + i + ", constrained");
+                assertArrayEquals(expectedFull.get(i).tokens, actualFull.get(i).tokens, "item " + i + ", full logits");
+            }
+        }
     }
 }
