@@ -161,19 +161,6 @@ public final class Attention {
     }
 
     /**
-     * Bidirectional self-attention of one whole sequence (the encoder): K/V of its {@code rows}
-     * rows into {@code kv}, every row attending to every valid row. {@code valid[t]} false masks
-     * position t (padding); null: all valid. Output rows into out [rows, d_model].
-     */
-    public void bidirectional(float[] xn, int rows, Rope rope, boolean[] valid, KeyValues kv, float[] out,
-            Scratch scratch) {
-        keysValues(xn, rows, rope, 0, kv, scratch);
-        float[] qs = scratch.floats(Scratch.QUERIES, rows * qDim());
-        queries(xn, rows, rope, 0, qs, scratch);
-        attend(qs, rows, 0, kv, rows, valid, false, out, scratch);
-    }
-
-    /**
      * Causal self-attention of one whole sequence (the decoder without a cache; the reference
      * the cached steps are checked against): row t attends to rows 0..t.
      */
