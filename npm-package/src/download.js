@@ -53,8 +53,8 @@ export async function downloadModel(options = {}) {
  * leaves nothing loaded or cached. A cached copy is streamed the same way and hashed again; one
  * whose hash is not the recorded one (or the pinned one), or that does not load, is replaced by a
  * download. Extra options: simd (as load's), vocab (the vocabulary's text or bytes when vocabUrl
- * is null). weightsUrl cannot be null. A verified download is written to the cache from the
- * engine's copy before the engine is made; a download no hash verified is not cached.
+ * is null). weightsUrl cannot be null. A download that passed its checks is written to the cache
+ * (with its sha256, as downloadModel writes it) from the engine's copy, before the engine is made.
  */
 export async function loadModel(options = {}) {
   const { weightsUrl, vocabUrl, pins, store, fetchFn, signal, onProgress } = await settings(options);
@@ -163,9 +163,6 @@ async function streamFile({ url, pin, store, fetchFn, signal, onProgress, vocab,
       integrity = await verify("weights", url, sha256, async () => gitBlobSha1, pin, announced, noHash);
     },
     store: store === null ? null : async (read, length) => {
-      if (integrity.status === "not_verified") {
-        return; // nothing to record it against: not cached
-      }
       const { fromCache: _, ...record } = integrity;
       await store.put(url, copyResponse(read, length, integrity.sha256, record)).catch(() => {});
     },

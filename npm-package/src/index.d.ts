@@ -473,8 +473,8 @@ export interface LoadedModel {
  * downloadModel's streaming sibling: downloads the vocabulary and streams the weights into the
  * engine as they arrive (NeedleWasm.loadStream), with downloadModel's checks (a pinned sha256 or
  * the hub's hash, computed as the bytes arrive and compared before the engine is made), progress
- * reports and Cache API (a cached copy is streamed and hashed again; a verified download is cached
- * from the engine's copy; a download no hash verifies is not cached).
+ * reports and Cache API (a cached copy is streamed and hashed again; a download that passed its
+ * checks is cached from the engine's copy).
  */
 export function loadModel(options?: LoadModelOptions): Promise<LoadedModel>;
 

@@ -309,7 +309,7 @@ test("loadModel's options: the vocabulary given as text with vocabUrl null, no w
   await assert.rejects(loadModel({ ...urls(), vocab: "x", cache: false }), (e) => e.kind === "INPUT" && /vocabUrl is null/.test(e.message));
 });
 
-test("loadModel and the Cache API: a verified download is cached from the engine's copy, read back through the stream and hashed again; a changed copy is downloaded again", async () => {
+test("loadModel and the Cache API: a download is cached from the engine's copy, read back through the stream and hashed again; a changed copy is downloaded again", async () => {
   reset();
   const caches = memoryCaches();
   const options = { ...urls(), caches };
@@ -340,10 +340,15 @@ test("loadModel and the Cache API: a verified download is cached from the engine
   }
   // a pin the cached copy does not have: downloaded again and refused
   await assert.rejects(loadModel({ ...options, weightsSha256: sha256(OTHER) }), (e) => e.kind === "DOWNLOAD");
-  // weights no hash verifies are loaded but not cached
+  // weights no hash verifies are cached with their sha256 (as downloadModel caches them) and read back as not verified
   files["needle.safetensors"].hash = false;
-  const unverified = await loadModel({ ...options, cacheName: "other", caches: memoryCaches() });
+  const other = memoryCaches();
+  const unverified = await loadModel({ ...options, caches: other });
   assert.equal(unverified.integrity.weights.status, "not_verified");
+  assert.equal(new Map(other.entries.get(key).headers).get("x-needle-sha256"), sha256(WEIGHTS));
+  const again = await loadModel({ ...options, caches: other });
+  assert.deepEqual(again.integrity.weights, { ...unverified.integrity.weights, fromCache: true });
   unverified.model.free();
+  again.model.free();
   first.model.free();
 });

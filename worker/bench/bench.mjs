@@ -21,7 +21,9 @@
 //
 // Usage: node worker/bench/bench.mjs [--package npm-package/target/package] [--jar cli/target/needle-cli.jar]
 //          [--weights W --vocab V] [--src worker/src] [--runs 9] [--warmup 4] [--max-new-tokens 32] [--query TEXT]
-//          [--json FILE] [--concurrent 8] [--smaps (prints workerd's largest mappings after the load)]
+//          [--json FILE] [--concurrent 8] [--v8-flags "FLAG ..." (workerd's V8 flags)]
+//          [--rss-only (no heap snapshots: workerd's RSS without their memory)] [--smaps (prints workerd's largest mappings before and after the
+//          load, after the timed requests and after the concurrent ones)]
 // Without --weights, the full-size random model (ModelWriter.fullSize(), seed 1, as `needle bench`)
 // is written with the jar's classes, and the real vocabulary is ../shared/fixtures/tokenizer/vocab.txt.
 import { execFileSync, spawn } from "node:child_process";
@@ -48,6 +50,12 @@ const maxNewTokens = Number(opt("max-new-tokens", "32"));
 const query = opt("query", "What's the weather in Paris?");
 const jsonOut = opt("json", null);
 const CONCURRENT = Number(opt("concurrent", "8"));
+// V8 flags for workerd (config v8Flags), to find where its memory goes: e.g. --v8-flags
+// "--liftoff-only" (no optimizing compiles of the Wasm code), "--max-semi-space-size=1" (MiB)
+// --rss-only: no heap snapshots (V8 builds a snapshot in malloc'd memory, which the process keeps:
+// its RSS then counts the snapshots too); the isolate figures are then 0
+const rssOnly = args.includes("--rss-only");
+const v8Flags = (opt("v8-flags", "") ?? "").split(/\s+/).filter((f) => f !== "");
 const PER_CLIENT = 3; // requests each of the 8 clients sends in the memory phase
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "needle-worker-bench-"));
@@ -116,7 +124,8 @@ const wasmModules = fs.readdirSync(path.join(project, "dist")).filter((f) => f.e
 fs.writeFileSync(path.join(project, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [ (name = "main", worker = .worker), (name = "loopback", network = (allow = ["local"])) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ]
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+  v8Flags = [ ${v8Flags.map((f) => JSON.stringify(f)).join(", ")} ]
 );
 const worker :Workerd.Worker = (
   modules = [ (name = "index.js", esModule = embed "dist/index.js"), ${wasmModules.join(", ")} ],
@@ -214,6 +223,7 @@ for (let i = 0; i < 3 * runs; i++) {
 }
 
 const rssWarm = workerdRss();
+const smapsWarm = args.includes("--smaps") ? largestMappings() : "";
 const isolateWarm = await isolateMemory();
 
 // ---- memory while 8 requests run at once
@@ -235,6 +245,9 @@ await Promise.all(clients);
 clearInterval(sampler);
 rssPeak = Math.max(rssPeak, workerdRss());
 const rssAfter = workerdRss();
+if (args.includes("--smaps")) {
+  console.log(`after the ${warmup + runs + tail.length} timed requests:\n${smapsWarm}\nafter the ${CONCURRENT} x ${PER_CLIENT} requests at once:\n${largestMappings()}`);
+}
 
 const f = (v, d = 1) => v.toFixed(d);
 const mib = (b) => (b / 1048576).toFixed(1) + " MiB";
@@ -353,6 +366,9 @@ function workerdRss() {
  * collection), then Runtime.getHeapUsage: { objects (the snapshot's), used, buffers, total }.
  */
 async function isolateMemory(printKinds = false) {
+  if (rssOnly) {
+    return { objects: 0, used: 0, buffers: 0, heapTotal: 0 };
+  }
   const { usage: u, snapshot: snap } = await isolateHeapAt(inspectorPort, { keepSnapshot: true, timeoutMs: 120_000 });
   if (printKinds) {
     heapByName(snap);

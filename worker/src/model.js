@@ -4,13 +4,18 @@
 // load is remembered for LOAD_RETRY_SECONDS (those requests fail at once with the same error), then
 // the next request tries again.
 //
+// Memory: the weights stream into the engine as they arrive (the package's loadModel, or
+// NeedleWasm.loadStream for an R2 object): with the SIMD kernels each chunk goes straight into
+// the engine's linear memory, and no array of the whole file is ever made in this isolate.
+//
 // Integrity: each file must have the sha256 pinned by WEIGHTS_SHA256 / VOCAB_SHA256 when set;
-// otherwise a URL's file is checked against the hash its hub announces (the package's
-// downloadModel: Hugging Face's X-Linked-Etag, or the git blob sha1 ETag of a small file), and an
-// r2: file is not verified. A mismatch fails the load (503, kind DOWNLOAD); /health tells how
-// each loaded file was verified.
+// otherwise a URL's file is checked against the hash its hub announces (the package's loadModel
+// and downloadModel: Hugging Face's X-Linked-Etag, or the git blob sha1 ETag of a small file), and
+// an r2: file is not verified. The weights' hash is computed as they stream in and checked before
+// the engine is made. A mismatch fails the load (503, kind DOWNLOAD); /health tells how each
+// loaded file was verified.
 
-import { downloadModel, NeedleError, NeedleWasm } from "needle-java-wasm";
+import { downloadModel, loadModel, NeedleError, NeedleWasm } from "needle-java-wasm";
 
 let engine = null;
 let loading = null; // the promise of the load under way
@@ -62,13 +67,12 @@ export function modelStatus() {
 
 async function load(settings, env) {
   const started = Date.now();
-  const { weights, vocab, integrity } = await modelFiles(settings, env);
-  const downloadMs = Date.now() - started;
-  const loaded = NeedleWasm.load(weights, vocab); // copies the bytes: ours are dropped after this
+  const { model: loaded, integrity, weightsBytes } = await loadModelFiles(settings, env);
   const config = loaded.config;
   info = {
-    weights_bytes: weights.length,
-    download_ms: downloadMs,
+    weights_bytes: weightsBytes,
+    // the weights stream into the engine as they arrive: the download and the load overlap
+    download_ms: Date.now() - started,
     load_ms: Math.round(loaded.loadMs * 1000) / 1000,
     simd: loaded.simd, // the package's Wasm SIMD kernels (one copy of the weights, in the linear memory)
     config: {
@@ -96,51 +100,63 @@ function integrityReport(i) {
 }
 
 /**
- * { weights: Uint8Array, vocab: string, integrity: { weights, vocab } }. URLs go through the
- * package's downloadModel, which checks their hashes and keeps the files in the data center's Cache
- * API for MODEL_CACHE_SECONDS (0: no cache); r2:KEY is read from the MODEL_BUCKET binding, hashed
- * as it is read.
+ * { model, integrity: { weights, vocab }, weightsBytes }: the weights streamed into the engine as
+ * they arrive, never held whole outside its linear memory. URLs go through the package's loadModel
+ * (the weights) and downloadModel (a vocabulary beside R2 weights), which check their hashes and
+ * keep the files in the data center's Cache API for MODEL_CACHE_SECONDS (0: no cache); r2:KEY is
+ * read from the MODEL_BUCKET binding, hashed as it is read.
  */
-async function modelFiles(settings, env) {
-  const { weightsUrl, vocabUrl, modelCacheSeconds } = settings;
+async function loadModelFiles(settings, env) {
+  const { weightsUrl, vocabUrl } = settings;
   const pins = {
     weights: settings.weightsSha256 === null ? undefined : { sha256: settings.weightsSha256, source: "WEIGHTS_SHA256" },
     vocab: settings.vocabSha256 === null ? undefined : { sha256: settings.vocabSha256, source: "VOCAB_SHA256" },
   };
-  let downloaded = null;
-  if (!isR2(weightsUrl) || !isR2(vocabUrl)) {
-    const cache = modelCacheSeconds > 0 && typeof caches !== "undefined" && typeof caches.open === "function";
-    downloaded = downloadModel({
-      weightsUrl: isR2(weightsUrl) ? null : weightsUrl,
-      vocabUrl: isR2(vocabUrl) ? null : vocabUrl,
-      weightsSha256: pins.weights,
-      vocabSha256: pins.vocab,
-      cache,
-      caches: cache ? cachesKeepingFor(modelCacheSeconds) : undefined,
-      cacheName: "needle-worker-model",
-    });
+  // the vocabulary first when it is not a download beside the weights (it is small)
+  let vocab = null;
+  if (isR2(vocabUrl)) {
+    const file = await r2File(vocabUrl, env, pins.vocab);
+    vocab = { text: vocabText(file.bytes, vocabUrl), integrity: file.integrity };
+  } else if (isR2(weightsUrl)) {
+    const files = await downloadModel({ ...downloadOptions(settings), weightsUrl: null, vocabUrl, vocabSha256: pins.vocab });
+    vocab = { text: files.vocab, integrity: files.integrity.vocab };
   }
-  const [files, weightsR2, vocabR2] = await Promise.all([
-    downloaded,
-    isR2(weightsUrl) ? r2File(weightsUrl, env, pins.weights) : null,
-    isR2(vocabUrl) ? r2File(vocabUrl, env, pins.vocab) : null,
-  ]);
-  let vocab = files?.vocab ?? null;
-  if (vocabR2 !== null) {
-    try {
-      vocab = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(vocabR2.bytes);
-    } catch {
-      throw new NeedleError("VOCAB", `the vocabulary from ${vocabUrl} is not UTF-8 text`);
-    }
+  if (isR2(weightsUrl)) {
+    const weights = await r2Weights(weightsUrl, env, pins.weights, present(vocab).text);
+    return { model: weights.model, integrity: { weights: weights.integrity, vocab: present(vocab).integrity }, weightsBytes: weights.length };
   }
+  const loaded = await loadModel({
+    ...downloadOptions(settings),
+    weightsUrl,
+    vocabUrl: vocab === null ? vocabUrl : null,
+    vocab: vocab?.text,
+    weightsSha256: pins.weights,
+    vocabSha256: pins.vocab,
+  });
   return {
-    weights: present(weightsR2?.bytes ?? files?.weights),
-    vocab: present(vocab),
-    integrity: {
-      weights: present(weightsR2?.integrity ?? files?.integrity.weights),
-      vocab: present(vocabR2?.integrity ?? files?.integrity.vocab),
-    },
+    model: loaded.model,
+    integrity: { weights: loaded.integrity.weights, vocab: present(vocab?.integrity ?? loaded.integrity.vocab) },
+    weightsBytes: loaded.weightsBytes,
   };
+}
+
+/** The cache options of the package's downloads (MODEL_CACHE_SECONDS; 0: none). */
+function downloadOptions(settings) {
+  const seconds = settings.modelCacheSeconds;
+  const cache = seconds > 0 && typeof caches !== "undefined" && typeof caches.open === "function";
+  return { cache, caches: cache ? cachesKeepingFor(seconds) : undefined, cacheName: "needle-worker-model" };
+}
+
+/**
+ * @param {Uint8Array} bytes
+ * @param {string} source
+ */
+function vocabText(bytes, source) {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new NeedleError("VOCAB", `the vocabulary from ${source} is not UTF-8 text`);
+  }
 }
 
 /**
@@ -179,11 +195,59 @@ function cachesKeepingFor(seconds) {
 }
 
 /**
- * An object of the MODEL_BUCKET binding: { bytes, integrity }, its sha256 computed as it is read
- * (Workers' crypto.DigestStream) and compared with `pin` ({ sha256, source }) when there is one.
+ * The weights from the MODEL_BUCKET binding streamed into the engine: { model, integrity, length }.
+ * Their sha256 is computed as they pass (Workers' crypto.DigestStream); a pin is checked by the
+ * package before the engine is made.
  */
-async function r2File(source, env, pin) {
+async function r2Weights(source, env, pin, vocab) {
   const key = source.slice(3);
+  const object = await r2Object(key, env);
+  const digest = new crypto.DigestStream("SHA-256");
+  const writer = digest.getWriter();
+  let whole = false; // every byte passed (and was hashed)
+  const hashed = async function* () {
+    const reader = object.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          whole = true;
+          return;
+        }
+        await writer.write(value);
+        yield value;
+      }
+    } finally {
+      if (!whole) {
+        await reader.cancel().catch(() => {});
+      }
+    }
+  };
+  const sha256 = async () => {
+    await writer.close();
+    return [...new Uint8Array(await digest.digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  };
+  let model;
+  try {
+    model = await NeedleWasm.loadStream(hashed(), vocab, { length: object.size, sha256: pin });
+  } catch (e) {
+    if (!(e instanceof NeedleError) || e.kind !== "DOWNLOAD") {
+      throw e;
+    }
+    if (whole && pin !== undefined) {
+      throw new NeedleError("DOWNLOAD", `${source} does not have the expected sha256: expected ${pin.sha256} (${pin.source}), got ${await sha256()}; it was not loaded`);
+    }
+    throw new NeedleError("DOWNLOAD", `could not read ${key} from the R2 bucket MODEL_BUCKET: ${e.message}`);
+  }
+  const hex = await sha256();
+  const integrity = pin === undefined
+    ? { status: "not_verified", sha256: hex, algorithm: null, expected: null, source: null, note: "an R2 object: nothing announces its hash", fromCache: false }
+    : { status: "pinned", sha256: hex, algorithm: "sha256", expected: pin.sha256, source: pin.source, note: null, fromCache: false };
+  return { model, integrity, length: object.size };
+}
+
+/** The object `key` of the MODEL_BUCKET binding, or a DOWNLOAD error naming what is missing. */
+async function r2Object(key, env) {
   let object;
   try {
     object = await env.MODEL_BUCKET.get(key);
@@ -193,6 +257,16 @@ async function r2File(source, env, pin) {
   if (object === null) {
     throw new NeedleError("DOWNLOAD", `the R2 bucket MODEL_BUCKET has no object ${key}`);
   }
+  return object;
+}
+
+/**
+ * An object of the MODEL_BUCKET binding: { bytes, integrity }, its sha256 computed as it is read
+ * (Workers' crypto.DigestStream) and compared with `pin` ({ sha256, source }) when there is one.
+ */
+async function r2File(source, env, pin) {
+  const key = source.slice(3);
+  const object = await r2Object(key, env);
   const bytes = new Uint8Array(object.size);
   const digest = new crypto.DigestStream("SHA-256");
   const writer = digest.getWriter();
