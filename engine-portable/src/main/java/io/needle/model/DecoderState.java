@@ -33,11 +33,17 @@ public final class DecoderState {
         this.capacity = Math.max(1, maxSteps);
         cross = new Attention.KeyValues[layers];
         self = new Attention.KeyValues[layers];
-        Scratch scratch = new Scratch();
+        // the layers' cross-attention K/V, in shares of layers when the host runs tasks at once
+        int shares = Math.max(1, Math.min(model.tasks().parallelism(), layers));
+        model.tasks().run(shares, share -> {
+            Scratch scratch = new Scratch();
+            for (int l = share; l < layers; l += shares) {
+                Attention ca = model.decoderLayers[l].crossAttn;
+                cross[l] = ca.newKeyValues(enc.length);
+                ca.keysValues(enc.enc, enc.length, null, 0, cross[l], scratch); // no RoPE across attention
+            }
+        });
         for (int l = 0; l < layers; l++) {
-            Attention ca = model.decoderLayers[l].crossAttn;
-            cross[l] = ca.newKeyValues(enc.length);
-            ca.keysValues(enc.enc, enc.length, null, 0, cross[l], scratch); // no RoPE across attention
             self[l] = model.decoderLayers[l].selfAttn.newKeyValues(Math.min(capacity, INITIAL_CACHE));
         }
         xn = new float[model.config.dModel];
