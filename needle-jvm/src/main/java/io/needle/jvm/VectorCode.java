@@ -3,6 +3,7 @@ package io.needle.jvm;
 import io.needle.model.Attention;
 import io.needle.model.AttentionKernel;
 import io.needle.model.Embedding;
+import io.needle.model.Exp;
 import io.needle.model.Int4Kernel;
 import io.needle.model.Int4Linear;
 import io.needle.model.LogitsKernel;
@@ -492,8 +493,10 @@ final class VectorCode {
 
     /**
      * Attention.core's arithmetic: per query row and head, each score {@code Σ_i q[i]·k[j][i]} in
-     * order i (one lane per key), the softmax with the same exp ({@code io.needle.model.Exp}, in
-     * double lanes: {@link VectorExp}) and the same double sum in order, then each context value {@code Σ_j p[j]·v[j][i]} in order j (one lane per dimension).
+     * order i (one lane per key), the softmax with the same scalar exp ({@link Exp}) and double
+     * sum, then each context value {@code Σ_j p[j]·v[j][i]} in order j (one lane per dimension).
+     * (Exp in DoubleVector lanes, converted from and to float lanes, was slower than this scalar
+     * loop on Java 17: C2 left its conversions and blends as calls, 5.8-7.4 ns per exp.)
      * Query rows go four at a time ({@link #attend4}: each key or value vector loaded once for
      * four rows), the rest one at a time ({@link #attend1}). Key counts that are not a whole
      * number of vectors are computed in whole vectors where the key rows have room (the stores
@@ -721,8 +724,8 @@ final class VectorCode {
 
     /**
      * Attention.core's softmax over scores[off..off+keyCount) for a query at position
-     * {@code pos}: scaled, masked, {@code exp(s - max)} in place (in vector lanes); returns
-     * {@code 1 / Σ} (the sum in double, in order, one by one as the portable code).
+     * {@code pos}: scaled, masked, {@code exp(s - max)} in place; returns {@code 1 / Σ} (the sum
+     * in double, in order).
      */
     private static float softmax(float[] scores, int off, int keyCount, boolean[] keyValid, boolean causal, int pos,
             int hd) {
@@ -736,10 +739,11 @@ final class VectorCode {
                 max = sc;
             }
         }
-        VectorExp.expMinus(scores, off, off + keyCount, max);
         double sum = 0;
         for (int j = 0; j < keyCount; j++) {
-            sum += scores[off + j];
+            float e = (float) Exp.exp(scores[off + j] - max);
+            scores[off + j] = e;
+            sum += e;
         }
         return (float) (1.0 / sum);
     }

@@ -15,8 +15,7 @@ import io.needle.model.LogitsKernel;
  * and the BF16 tied output projection (full and {@code logitsAt} subsets, over a copy of the
  * table re-laid in blocks of one vector's width of rows: 2 bytes per weight, 8.4 MB for the
  * full-size model, made at load) and the attention core (scores: one lane per key; weighted
- * values: one lane per dimension; the softmax's exp, {@code io.needle.model.Exp}, in double
- * lanes ({@link VectorExp}), its double sum in order).
+ * values: one lane per dimension; the softmax's exp, {@code io.needle.model.Exp}, stays scalar).
  *
  * <p><b>The same floats, bit for bit.</b> Each vector lane computes a different output value (an
  * output column, a vocabulary row) with exactly the portable kernels' float operations in their
