@@ -65,9 +65,13 @@ public final class Generation {
         DecoderState decoder = model.startDecoder(enc, maxNewTokens);
         double t1 = Clock.nowMs();
         Decoding d = new Decoding(model.config.vocabSize, maxNewTokens, constraint, listener, ignoreEos);
-        while (d.next()) {
-            int[] subset = d.subset();
-            d.take(subset != null ? decoder.step(d.token(), subset, subset.length) : decoder.step(d.token()));
+        try {
+            while (d.next()) {
+                int[] subset = d.subset();
+                d.take(subset != null ? decoder.step(d.token(), subset, subset.length) : decoder.step(d.token()));
+            }
+        } finally {
+            decoder.release();
         }
         double t2 = Clock.nowMs();
         return new Generation(d.ids(), d.stoppedAtEos(), t1 - t0, t2 - t1, d.steps());

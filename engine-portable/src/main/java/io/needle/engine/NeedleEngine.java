@@ -333,6 +333,9 @@ public final class NeedleEngine {
                 decodeMs[active[a]] += ms;
             }
         }
+        for (DecoderState decoder : decoders) {
+            decoder.release();
+        }
         List<RunResult> results = new ArrayList<>();
         for (int k = 0; k < count; k++) {
             results.add(requests[k].finish(Generation.of(decodings[k], encodeMs[k], decodeMs[k])));

@@ -20,6 +20,7 @@ public final class DecoderState {
     final float[] xn; // the final normed state of the last step
     final float[] logits;
     int position; // advanced by DecoderBatch
+    private boolean released; // release() gave the cross-attention stores back
     private final DecoderBatch single;
     private final DecoderState[] one = {this};
     private final int[] token = new int[1];
@@ -31,7 +32,7 @@ public final class DecoderState {
         this.enc = enc;
         int layers = model.decoderLayers.length;
         this.capacity = Math.max(1, maxSteps);
-        cross = new Attention.KeyValues[layers];
+        cross = model.crossStores(enc.length);
         self = new Attention.KeyValues[layers];
         // the layers' cross-attention K/V, in shares of layers when the host runs tasks at once
         int shares = Math.max(1, Math.min(model.tasks().parallelism(), layers));
@@ -39,7 +40,6 @@ public final class DecoderState {
             Scratch scratch = new Scratch();
             for (int l = share; l < layers; l += shares) {
                 Attention ca = model.decoderLayers[l].crossAttn;
-                cross[l] = ca.newKeyValues(enc.length);
                 ca.keysValues(enc.enc, enc.length, null, 0, cross[l], scratch); // no RoPE across attention
             }
         });
@@ -49,6 +49,18 @@ public final class DecoderState {
         xn = new float[model.config.dModel];
         logits = new float[model.config.vocabSize];
         single = new DecoderBatch(model);
+    }
+
+    /**
+     * Ends this request's decoding: its cross-attention stores go back to the model for the next
+     * request (fewer arrays made per request), so the state must not step any more. Optional: a
+     * state never released is simply collected.
+     */
+    public void release() {
+        if (!released) {
+            released = true;
+            model.giveBackCross(cross);
+        }
     }
 
     /** Positions fed so far. */
@@ -101,6 +113,9 @@ public final class DecoderState {
      * self-attention cache when the next position is past it.
      */
     void checkStep(int token) {
+        if (released) {
+            throw new IllegalStateException("this decoder state was released");
+        }
         if (position >= capacity) {
             throw new IllegalStateException("decoder capacity " + capacity + " exhausted");
         }

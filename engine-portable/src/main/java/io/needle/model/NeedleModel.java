@@ -3,6 +3,7 @@ package io.needle.model;
 import io.needle.base.SpecialTokens;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The Needle encoder–decoder (docs/spec/MODEL.md section 2): plain weights plus the forward pass.
@@ -19,6 +20,8 @@ public final class NeedleModel {
     final Rope rope;
     final float embedScale;
     private Tasks tasks = Tasks.SEQUENTIAL; // how the host runs independent tasks (Kernels.tasks), set at load
+    private final AtomicReference<EncoderWork> spareEncoderWork = new AtomicReference<>(); // kept between requests
+    private final AtomicReference<Attention.KeyValues[]> spareCross = new AtomicReference<>(); // DecoderState.release
 
     public NeedleModel(Config config, Embedding embedding, EncoderLayer[] encoderLayers,
             ZcRmsNorm encoderFinalNorm, DecoderLayer[] decoderLayers, ZcRmsNorm decoderFinalNorm,
@@ -173,55 +176,71 @@ public final class NeedleModel {
             checkId(ids[t]);
             valid[t] = ids[t] != SpecialTokens.PAD;
         }
-        int count = Math.max(1, Math.min(tasks.parallelism(), T / MIN_SHARE_ROWS));
-        EncoderShare[] shares = new EncoderShare[count];
-        for (int p = 0; p < count; p++) {
-            int from = (int) ((long) T * p / count);
-            int to = (int) ((long) T * (p + 1) / count);
-            float[] x = new float[(to - from) * d];
-            for (int t = from; t < to; t++) {
-                embedding.lookup(ids[t], embedScale, x, (t - from) * d);
-            }
-            shares[p] = new EncoderShare(from, to - from, x);
+        EncoderWork work = spareEncoderWork.getAndSet(null); // concurrent requests make their own
+        if (work == null) {
+            work = new EncoderWork();
         }
-        Attention.KeyValues kv = encoderLayers[0].selfAttn.newKeyValues(T); // every layer has this shape: one store, reused
+        int count = Math.max(1, Math.min(tasks.parallelism(), T / MIN_SHARE_ROWS));
+        EncoderWork.Share[] shares = new EncoderWork.Share[count];
+        for (int p = 0; p < count; p++) {
+            EncoderWork.Share s = work.share(p, count, T, d);
+            for (int t = 0; t < s.rows; t++) {
+                embedding.lookup(ids[s.from + t], embedScale, s.x, t * d);
+            }
+            shares[p] = s;
+        }
+        // every layer has the same shape: one store, reused layer after layer
+        Attention.KeyValues kv = work.keyValues(encoderLayers[0].selfAttn, T);
         for (EncoderLayer layer : encoderLayers) {
             tasks.run(count, p -> {
-                EncoderShare s = shares[p];
+                EncoderWork.Share s = shares[p];
                 layer.keysValues(s.x, s.rows, s.from, rope, kv, s.scratch);
             });
             tasks.run(count, p -> {
-                EncoderShare s = shares[p];
+                EncoderWork.Share s = shares[p];
                 layer.attendAndFeedForward(s.x, s.rows, s.from, T, valid, rope, kv, s.scratch);
             });
         }
-        float[] x = count == 1 ? shares[0].x : new float[T * d];
-        for (EncoderShare s : shares) {
+        float[] x = new float[T * d];
+        for (EncoderWork.Share s : shares) {
             encoderFinalNorm.apply(s.x, s.x, s.rows);
-            if (count > 1) {
-                System.arraycopy(s.x, 0, x, s.from * d, s.rows * d);
-            }
+            System.arraycopy(s.x, 0, x, s.from * d, s.rows * d);
+        }
+        if (work.keep()) {
+            spareEncoderWork.set(work);
         }
         return new EncoderOutput(x, T, valid);
-    }
-
-    /** Rows [from, from + rows) of a sequence in the encoder: their hidden states and work buffers. */
-    private static final class EncoderShare {
-        final int from;
-        final int rows;
-        final float[] x;
-        final Scratch scratch = new Scratch();
-
-        EncoderShare(int from, int rows, float[] x) {
-            this.from = from;
-            this.rows = rows;
-            this.x = x;
-        }
     }
 
     /** Decoder state for one request: cross-attention K/V computed once from enc, an empty self-attention cache. */
     public DecoderState startDecoder(EncoderOutput enc, int maxSteps) {
         return new DecoderState(this, enc, maxSteps);
+    }
+
+    /**
+     * The cross-attention stores of every decoder layer for at least T positions (contents
+     * unspecified): those a finished request gave back ({@link DecoderState#release}) when they
+     * are large enough, else new ones, sized in steps of 32 positions so that they serve the next
+     * prompts of about the same length too.
+     */
+    Attention.KeyValues[] crossStores(int T) {
+        Attention.KeyValues[] stores = spareCross.getAndSet(null);
+        if (stores != null && (stores.length == 0 || stores[0].capacity >= T)) {
+            return stores;
+        }
+        stores = new Attention.KeyValues[decoderLayers.length];
+        int capacity = (T + 31) / 32 * 32;
+        for (int l = 0; l < stores.length; l++) {
+            stores[l] = decoderLayers[l].crossAttn.newKeyValues(capacity);
+        }
+        return stores;
+    }
+
+    /** Keeps a finished request's cross-attention stores for the next one (not when they are large). */
+    void giveBackCross(Attention.KeyValues[] stores) {
+        if (stores.length == 0 || stores[0].capacity <= EncoderWork.KEEP_ROWS) {
+            spareCross.set(stores);
+        }
     }
 
     /** Throws a WEIGHTS error naming the missing tensors when the file has no contrastive head. */
