@@ -5,11 +5,11 @@
 // portable code below elsewhere (browsers).
 
 /**
- * A hash fed piece by piece: update(bytes) any number of times (the bytes are not kept or
- * changed; where the hash runs beside the caller, update returns a promise that settles when it
- * took them: await it to keep copies from piling up), then `await hex()` once for the lower-case
- * hex digest. `portable: true` forces the
- * JavaScript implementation.
+ * A hash fed piece by piece: update(bytes) any number of times (the bytes are not changed; where
+ * the hash runs beside the caller (Workers' DigestStream), update returns a promise that settles
+ * once it has hashed them, and until then it reads them where they are: a caller that reuses its
+ * buffer awaits it first), then `await hex()` once for the lower-case hex digest.
+ * `portable: true` forces the JavaScript implementation.
  */
 export function createHash(algorithm, { portable = false } = {}) {
   if (algorithm !== "sha256" && algorithm !== "sha1") {
@@ -53,9 +53,10 @@ function digestStream(DigestStream, name) {
   const writer = stream.getWriter();
   let failure = null;
   return {
-    // a copy: the stream may read the chunk after update() returned. The promise (which callers
-    // may await, or not) settles once the stream took the chunk.
-    update: (bytes) => writer.write(bytes.slice()).catch((e) => { failure ??= e; }),
+    // no copy (it would be garbage as large as the file): workerd's DigestStream keeps a reference
+    // to the bytes until its sink has hashed them (synchronously, at the write), and the write's
+    // promise settles then; a caller refilling its buffer awaits it (workerd-digest.test.mjs)
+    update: (bytes) => writer.write(bytes).catch((e) => { failure ??= e; }),
     hex: async () => {
       await writer.close();
       const digest = new Uint8Array(await stream.digest);

@@ -2,7 +2,8 @@
 // the SafeTensors header first (its 8-byte length, then the JSON, which says where the data ends),
 // then the engine reserves the file's block in the WebAssembly linear memory and each chunk is
 // copied to its offset there as it arrives. No array of the whole file is ever made outside the
-// linear memory. Without the SIMD kernels the engine keeps the file in a Java array, which needs
+// linear memory, and a byte stream (a fetch or R2 body) is read into one reused buffer, so that
+// the chunks leave no garbage either: each is copied and hashed (awaited) before the next read. Without the SIMD kernels the engine keeps the file in a Java array, which needs
 // the whole file at once: the chunks are then gathered into one array of the file's length.
 //
 // Errors a caller can cause come out as one NeedleError: WEIGHTS when the bytes do not make the
@@ -14,6 +15,11 @@ import { NeedleError } from "./api.js";
 
 /** SafeTensors' limit on the JSON header (the engine's too). */
 const MAX_HEADER_LENGTH = 100_000_000;
+/**
+ * The one buffer a byte stream is read into (a BYOB reader), reused for every chunk: the stream
+ * makes no array per chunk, which would be garbage once copied (22 MB for the full-size model).
+ */
+const BYOB_CHUNK = 256 * 1024;
 /** The largest file the engine takes (its lengths are Java ints). */
 const MAX_FILE_LENGTH = 0x7fffffff;
 
@@ -47,7 +53,7 @@ export async function streamWeights(source, { raw, call, simd, length: given = n
           ended = true;
           throw new NeedleError("WEIGHTS", "the weights ended after " + received + " bytes, " + where);
         }
-        pending.push(chunk);
+        pending.push(chunk.slice()); // kept across reads: the source may refill its buffer at the next one
         received += chunk.length;
       }
     };
@@ -240,7 +246,10 @@ function gatheringSink(raw, call) {
 /**
  * The chunks of a Response, a ReadableStream of bytes or an (async) iterable of byte chunks, as
  * { next() (a Uint8Array, or null at the end), cancel(reason), announced ({ length, by } from a
- * Response's Content-Length, or null) }.
+ * Response's Content-Length, or null) }. A chunk is only valid until the next call of next(): a
+ * byte stream (a fetch body, an R2 object's, `type: "bytes"`) is read with a BYOB reader into one
+ * reused buffer, and an iterable may hand its own buffer again; other streams are read with the
+ * default reader.
  */
 function chunksOf(source) {
   if (source === null || typeof source !== "object") {
@@ -288,6 +297,10 @@ function chunksOf(source) {
     : new NeedleError("DOWNLOAD", "could not read the weights: the stream failed after " + position + " chunks: "
         + (e?.message ?? e), { cause: e });
   if (typeof stream.getReader === "function") {
+    const byob = byobReader(stream);
+    if (byob !== null) {
+      return reusingOneBuffer(byob, announced, bytesOf, failed);
+    }
     const reader = stream.getReader();
     return {
       announced,
@@ -328,6 +341,52 @@ function chunksOf(source) {
       } catch {
         // the source's own clean-up failed: the load's error is the one to report
       }
+    },
+  };
+}
+
+/**
+ * A BYOB ("bring your own buffer") reader of `stream`, or null when it is no byte stream (its
+ * getReader({ mode: "byob" }) throws, or gives no reader).
+ */
+function byobReader(stream) {
+  try {
+    return stream.getReader({ mode: "byob" }) ?? null;
+  } catch {
+    return null; // not a byte stream: its chunks are the stream's own arrays (the default reader)
+  }
+}
+
+/**
+ * The chunks of a byte stream read into one buffer of BYOB_CHUNK bytes, the same at every read:
+ * a read transfers the buffer to the stream, which fills (part of) it and gives it back as the
+ * chunk's view; the next read hands that buffer over again. So each chunk is only valid until the
+ * next call of next(): the caller copies it (to the linear memory, a hash that has taken it)
+ * before asking for more. No array per chunk is made.
+ */
+function reusingOneBuffer(reader, announced, bytesOf, failed) {
+  let buffer = new ArrayBuffer(BYOB_CHUNK);
+  return {
+    announced,
+    async next() {
+      let r;
+      try {
+        r = await reader.read(new Uint8Array(buffer, 0, BYOB_CHUNK));
+      } catch (e) {
+        throw failed(e);
+      }
+      // the buffer comes back (transferred) with the view; a stream that answered with its own
+      // array instead leaves the next read a new buffer of ours
+      const back = r.value?.buffer;
+      if (back instanceof ArrayBuffer && back.byteLength === BYOB_CHUNK) {
+        buffer = back;
+      } else if (!r.done) {
+        buffer = new ArrayBuffer(BYOB_CHUNK);
+      }
+      return r.done ? null : bytesOf(r.value);
+    },
+    async cancel(reason) {
+      await reader.cancel(reason).catch(() => {});
     },
   };
 }
