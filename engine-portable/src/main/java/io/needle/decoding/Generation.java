@@ -61,8 +61,7 @@ public final class Generation {
         checkMaxNewTokens(maxNewTokens);
         checkEncoderInput(encoderIds, model.config.maxEncLen);
         double t0 = Clock.nowMs();
-        NeedleModel.EncoderOutput enc = model.encode(encoderIds);
-        DecoderState decoder = model.startDecoder(enc, maxNewTokens);
+        DecoderState decoder = model.encodeAndStart(encoderIds, maxNewTokens);
         double t1 = Clock.nowMs();
         Decoding d = new Decoding(model.config.vocabSize, maxNewTokens, constraint, listener, ignoreEos);
         try {

@@ -289,7 +289,7 @@ public final class NeedleEngine {
                 Generation.checkEncoderInput(requests[k].input, model.config.maxEncLen);
                 int[] input = requests[k].input;
                 double t0 = Clock.nowMs();
-                decoders[k] = model.startDecoder(model.encode(input), max);
+                decoders[k] = model.encodeAndStart(input, max);
                 encodeMs[k] = Clock.nowMs() - t0;
             } catch (NeedleException e) {
                 throw new NeedleException(e.kind(), "batch item " + i + ": " + e.getMessage());

@@ -74,8 +74,8 @@ public final class DecoderBatch {
         for (int k = 0; k < count; k++) {
             DecoderState s = states[from + k];
             rows.positions[k] = s.position;
-            rows.encoderLengths[k] = s.enc.length;
-            rows.encoderValid[k] = s.enc.valid;
+            rows.encoderLengths[k] = s.encoderLength;
+            rows.encoderValid[k] = s.encoderValid;
             model.embedding.lookup(tokens[from + k], model.embedScale, x, k * d);
         }
         for (int l = 0; l < model.decoderLayers.length; l++) {

@@ -11,7 +11,8 @@ package io.needle.model;
  */
 public final class DecoderState {
     final NeedleModel model;
-    final NeedleModel.EncoderOutput enc;
+    final int encoderLength; // the encoder output's positions
+    final boolean[] encoderValid; // which of them are not padding
     final Attention.KeyValues[] cross;
     final Attention.KeyValues[] self; // grown by checkStep
     private final int capacity;
@@ -20,46 +21,47 @@ public final class DecoderState {
     final float[] xn; // the final normed state of the last step
     final float[] logits;
     int position; // advanced by DecoderBatch
-    private boolean released; // release() gave the cross-attention stores back
+    private boolean released; // release() gave the key/value stores back
     private final DecoderBatch single;
     private final DecoderState[] one = {this};
     private final int[] token = new int[1];
     private final int[][] ids = new int[1][];
     private final int[] counts = new int[1];
 
-    DecoderState(NeedleModel model, NeedleModel.EncoderOutput enc, int maxSteps) {
+    DecoderState(NeedleModel model, NeedleModel.EncoderOutput enc, int maxSteps, EncoderWork work) {
         this.model = model;
-        this.enc = enc;
+        this.encoderLength = enc.length;
+        this.encoderValid = enc.valid;
         int layers = model.decoderLayers.length;
         this.capacity = Math.max(1, maxSteps);
         cross = model.crossStores(enc.length);
-        self = new Attention.KeyValues[layers];
         // the layers' cross-attention K/V, in shares of layers when the host runs tasks at once
         int shares = Math.max(1, Math.min(model.tasks().parallelism(), layers));
+        Scratch[] scratches = new Scratch[shares];
+        for (int p = 0; p < shares; p++) {
+            scratches[p] = work.scratch(p, enc.length);
+        }
         model.tasks().run(shares, share -> {
-            Scratch scratch = new Scratch();
             for (int l = share; l < layers; l += shares) {
                 Attention ca = model.decoderLayers[l].crossAttn;
-                ca.keysValues(enc.enc, enc.length, null, 0, cross[l], scratch); // no RoPE across attention
+                ca.keysValues(enc.enc, enc.length, null, 0, cross[l], scratches[share]); // no RoPE across attention
             }
         });
-        for (int l = 0; l < layers; l++) {
-            self[l] = model.decoderLayers[l].selfAttn.newKeyValues(Math.min(capacity, INITIAL_CACHE));
-        }
+        self = model.selfStores();
         xn = new float[model.config.dModel];
         logits = new float[model.config.vocabSize];
         single = new DecoderBatch(model);
     }
 
     /**
-     * Ends this request's decoding: its cross-attention stores go back to the model for the next
-     * request (fewer arrays made per request), so the state must not step any more. Optional: a
+     * Ends this request's decoding: its key/value stores go back to the model for the next request
+     * (fewer arrays made per request), so the state must not step any more. Optional: a
      * state never released is simply collected.
      */
     public void release() {
         if (!released) {
             released = true;
-            model.giveBackCross(cross);
+            model.giveBack(cross, self);
         }
     }
 

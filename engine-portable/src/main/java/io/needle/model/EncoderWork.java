@@ -22,18 +22,12 @@ final class EncoderWork {
 
     private Share[] shares = new Share[0];
     private Attention.KeyValues kv;
+    private float[] output = new float[0];
     private int largest; // the most rows these buffers were sized for
 
     /** Share p of {@code count} of a sequence of T rows of width d (x contents unspecified). */
     Share share(int p, int count, int T, int d) {
-        if (shares.length < count) {
-            Share[] grown = new Share[count];
-            for (int i = 0; i < count; i++) {
-                grown[i] = i < shares.length ? shares[i] : new Share();
-            }
-            shares = grown;
-        }
-        Share s = shares[p];
+        Share s = share(p);
         s.from = (int) ((long) T * p / count);
         s.rows = (int) ((long) T * (p + 1) / count) - s.from;
         if (s.x.length < s.rows * d) {
@@ -41,6 +35,31 @@ final class EncoderWork {
         }
         largest = Math.max(largest, T);
         return s;
+    }
+
+    private Share share(int p) {
+        if (shares.length <= p) {
+            Share[] grown = new Share[p + 1];
+            for (int i = 0; i <= p; i++) {
+                grown[i] = i < shares.length ? shares[i] : new Share();
+            }
+            shares = grown;
+        }
+        return shares[p];
+    }
+
+    /** The scratch of share p (work space of one thread's part of a computation over T rows). */
+    Scratch scratch(int p, int T) {
+        largest = Math.max(largest, T);
+        return share(p).scratch;
+    }
+
+    /** An output buffer of at least n floats (the encoder output of a request that only decodes from it). */
+    float[] output(int n) {
+        if (output.length < n) {
+            output = new float[n];
+        }
+        return output;
     }
 
     /** A key/value store of {@code attention}'s shape for at least T positions (contents unspecified). */

@@ -22,6 +22,7 @@ public final class NeedleModel {
     private Tasks tasks = Tasks.SEQUENTIAL; // how the host runs independent tasks (Kernels.tasks), set at load
     private final AtomicReference<EncoderWork> spareEncoderWork = new AtomicReference<>(); // kept between requests
     private final AtomicReference<Attention.KeyValues[]> spareCross = new AtomicReference<>(); // DecoderState.release
+    private final AtomicReference<Attention.KeyValues[]> spareSelf = new AtomicReference<>(); // DecoderState.release
 
     public NeedleModel(Config config, Embedding embedding, EncoderLayer[] encoderLayers,
             ZcRmsNorm encoderFinalNorm, DecoderLayer[] decoderLayers, ZcRmsNorm decoderFinalNorm,
@@ -169,16 +170,32 @@ public final class NeedleModel {
      * floats do not depend on the number of shares.
      */
     public EncoderOutput encode(int[] ids) {
+        EncoderWork work = takeWork();
+        EncoderOutput out = encode(ids, work, new float[ids.length * config.dModel]);
+        giveBack(work);
+        return out;
+    }
+
+    /**
+     * Encodes ids and starts their decoder, as {@code startDecoder(encode(ids), maxSteps)} does,
+     * with the encoder output in the model's kept buffers (the caller never sees it).
+     */
+    public DecoderState encodeAndStart(int[] ids, int maxSteps) {
+        EncoderWork work = takeWork();
+        EncoderOutput enc = encode(ids, work, work.output(ids.length * config.dModel));
+        DecoderState state = new DecoderState(this, enc, maxSteps, work);
+        giveBack(work);
+        return state;
+    }
+
+    /** The encoder with the buffers of {@code work}, its output into x. */
+    private EncoderOutput encode(int[] ids, EncoderWork work, float[] x) {
         int T = ids.length;
         int d = config.dModel;
         boolean[] valid = new boolean[T];
         for (int t = 0; t < T; t++) {
             checkId(ids[t]);
             valid[t] = ids[t] != SpecialTokens.PAD;
-        }
-        EncoderWork work = spareEncoderWork.getAndSet(null); // concurrent requests make their own
-        if (work == null) {
-            work = new EncoderWork();
         }
         int count = Math.max(1, Math.min(tasks.parallelism(), T / MIN_SHARE_ROWS));
         EncoderWork.Share[] shares = new EncoderWork.Share[count];
@@ -201,20 +218,31 @@ public final class NeedleModel {
                 layer.attendAndFeedForward(s.x, s.rows, s.from, T, valid, rope, kv, s.scratch);
             });
         }
-        float[] x = new float[T * d];
         for (EncoderWork.Share s : shares) {
             encoderFinalNorm.apply(s.x, s.x, s.rows);
             System.arraycopy(s.x, 0, x, s.from * d, s.rows * d);
-        }
-        if (work.keep()) {
-            spareEncoderWork.set(work);
         }
         return new EncoderOutput(x, T, valid);
     }
 
     /** Decoder state for one request: cross-attention K/V computed once from enc, an empty self-attention cache. */
     public DecoderState startDecoder(EncoderOutput enc, int maxSteps) {
-        return new DecoderState(this, enc, maxSteps);
+        EncoderWork work = takeWork();
+        DecoderState state = new DecoderState(this, enc, maxSteps, work);
+        giveBack(work);
+        return state;
+    }
+
+    /** The kept work buffers, or new ones when another request has them (or none are kept yet). */
+    private EncoderWork takeWork() {
+        EncoderWork work = spareEncoderWork.getAndSet(null);
+        return work != null ? work : new EncoderWork();
+    }
+
+    private void giveBack(EncoderWork work) {
+        if (work.keep()) {
+            spareEncoderWork.set(work);
+        }
     }
 
     /**
@@ -236,10 +264,32 @@ public final class NeedleModel {
         return stores;
     }
 
-    /** Keeps a finished request's cross-attention stores for the next one (not when they are large). */
-    void giveBackCross(Attention.KeyValues[] stores) {
-        if (stores.length == 0 || stores[0].capacity <= EncoderWork.KEEP_ROWS) {
-            spareCross.set(stores);
+    /**
+     * The self-attention caches of every decoder layer at their first size ({@link
+     * DecoderState#INITIAL_CACHE} positions; contents unspecified): a finished request's, or new ones.
+     */
+    Attention.KeyValues[] selfStores() {
+        Attention.KeyValues[] stores = spareSelf.getAndSet(null);
+        if (stores != null) {
+            return stores;
+        }
+        stores = new Attention.KeyValues[decoderLayers.length];
+        for (int l = 0; l < stores.length; l++) {
+            stores[l] = decoderLayers[l].selfAttn.newKeyValues(DecoderState.INITIAL_CACHE);
+        }
+        return stores;
+    }
+
+    /**
+     * Keeps a finished request's stores for the next one: the cross-attention stores up to {@link
+     * EncoderWork#KEEP_ROWS} positions, the self-attention caches when they did not grow.
+     */
+    void giveBack(Attention.KeyValues[] cross, Attention.KeyValues[] self) {
+        if (cross.length == 0 || cross[0].capacity <= EncoderWork.KEEP_ROWS) {
+            spareCross.set(cross);
+        }
+        if (self.length == 0 || self[0].capacity == DecoderState.INITIAL_CACHE) {
+            spareSelf.set(self);
         }
     }
 
