@@ -6,7 +6,8 @@
 //
 // Memory: the weights stream into the engine as they arrive (the package's loadModel, or
 // NeedleWasm.loadStream for an R2 object): with the SIMD kernels each chunk goes straight into
-// the engine's linear memory, and no array of the whole file is ever made in this isolate.
+// the engine's linear memory, and no array of the whole file is ever made in this isolate. The
+// bodies are read with BYOB readers into one reused buffer: no array per chunk either.
 //
 // Integrity: each file must have the sha256 pinned by WEIGHTS_SHA256 / VOCAB_SHA256 when set;
 // otherwise a URL's file is checked against the hash its hub announces (the package's loadModel
@@ -206,16 +207,23 @@ async function r2Weights(source, env, pin, vocab) {
   const writer = digest.getWriter();
   let whole = false; // every byte passed (and was hashed)
   const hashed = async function* () {
-    const reader = object.body.getReader();
+    // an R2 body is a byte stream: read into one buffer handed back at every read (no array per
+    // chunk), else (a stream without BYOB reads) chunk by chunk
+    const byob = byobReader(object.body);
+    const reader = byob ?? object.body.getReader();
+    let buffer = new ArrayBuffer(byob === null ? 0 : R2_CHUNK);
     try {
       for (;;) {
-        const { done, value } = await reader.read();
+        const { done, value } = await (byob === null ? reader.read() : byob.read(new Uint8Array(buffer)));
         if (done) {
           whole = true;
           return;
         }
+        // hashed once the write settled (DigestStream reads the bytes where they are until then)
         await writer.write(value);
+        // the package copies the chunk into the engine before it asks for the next one
         yield value;
+        buffer = value.buffer;
       }
     } finally {
       if (!whole) {
@@ -244,6 +252,18 @@ async function r2Weights(source, env, pin, vocab) {
     ? { status: "not_verified", sha256: hex, algorithm: null, expected: null, source: null, note: "an R2 object: nothing announces its hash", fromCache: false }
     : { status: "pinned", sha256: hex, algorithm: "sha256", expected: pin.sha256, source: pin.source, note: null, fromCache: false };
   return { model, integrity, length: object.size };
+}
+
+/** The one buffer an R2 object's weights are read into, as the package reads a fetch body. */
+const R2_CHUNK = 256 * 1024;
+
+/** A BYOB reader of `body`, or null when it is no byte stream. */
+function byobReader(body) {
+  try {
+    return body.getReader({ mode: "byob" });
+  } catch {
+    return null;
+  }
 }
 
 /** The object `key` of the MODEL_BUCKET binding, or a DOWNLOAD error naming what is missing. */
