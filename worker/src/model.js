@@ -255,7 +255,7 @@ async function r2Weights(source, env, pin, vocab) {
 }
 
 /** The one buffer an R2 object's weights are read into, as the package reads a fetch body. */
-const R2_CHUNK = 64 * 1024;
+const R2_CHUNK = 256 * 1024;
 
 /** A BYOB reader of `body`, or null when it is no byte stream. */
 function byobReader(body) {
