@@ -28,25 +28,13 @@ public final class DecoderState {
     private final int[][] ids = new int[1][];
     private final int[] counts = new int[1];
 
-    DecoderState(NeedleModel model, NeedleModel.EncoderOutput enc, int maxSteps, EncoderWork work) {
+    /** A decoder over an encoder output of {@code encoderLength} positions whose cross-attention K/V are in {@code cross}. */
+    DecoderState(NeedleModel model, int encoderLength, boolean[] encoderValid, int maxSteps, Attention.KeyValues[] cross) {
         this.model = model;
-        this.encoderLength = enc.length;
-        this.encoderValid = enc.valid;
-        int layers = model.decoderLayers.length;
+        this.encoderLength = encoderLength;
+        this.encoderValid = encoderValid;
         this.capacity = Math.max(1, maxSteps);
-        cross = model.crossStores(enc.length);
-        // the layers' cross-attention K/V, in shares of layers when the host runs tasks at once
-        int shares = Math.max(1, Math.min(model.tasks().parallelism(), layers));
-        Scratch[] scratches = new Scratch[shares];
-        for (int p = 0; p < shares; p++) {
-            scratches[p] = work.scratch(p, enc.length);
-        }
-        model.tasks().run(shares, share -> {
-            for (int l = share; l < layers; l += shares) {
-                Attention ca = model.decoderLayers[l].crossAttn;
-                ca.keysValues(enc.enc, enc.length, null, 0, cross[l], scratches[share]); // no RoPE across attention
-            }
-        });
+        this.cross = cross;
         self = model.selfStores();
         xn = new float[model.config.dModel];
         logits = new float[model.config.vocabSize];

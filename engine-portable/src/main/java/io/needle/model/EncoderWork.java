@@ -22,7 +22,6 @@ final class EncoderWork {
 
     private Share[] shares = new Share[0];
     private Attention.KeyValues kv;
-    private float[] output = new float[0];
     private int largest; // the most rows these buffers were sized for
 
     /** Share p of {@code count} of a sequence of T rows of width d (x contents unspecified). */
@@ -46,20 +45,6 @@ final class EncoderWork {
             shares = grown;
         }
         return shares[p];
-    }
-
-    /** The scratch of share p (work space of one thread's part of a computation over T rows). */
-    Scratch scratch(int p, int T) {
-        largest = Math.max(largest, T);
-        return share(p).scratch;
-    }
-
-    /** An output buffer of at least n floats (the encoder output of a request that only decodes from it). */
-    float[] output(int n) {
-        if (output.length < n) {
-            output = new float[n];
-        }
-        return output;
     }
 
     /** A key/value store of {@code attention}'s shape for at least T positions (contents unspecified). */

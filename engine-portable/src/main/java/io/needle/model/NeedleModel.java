@@ -170,34 +170,80 @@ public final class NeedleModel {
      * floats do not depend on the number of shares.
      */
     public EncoderOutput encode(int[] ids) {
+        int T = ids.length;
+        int d = config.dModel;
         EncoderWork work = takeWork();
-        EncoderOutput out = encode(ids, work, new float[ids.length * config.dModel]);
+        boolean[] valid = valid(ids);
+        EncoderWork.Share[] shares = encode(ids, valid, work);
+        float[] x = new float[T * d];
+        for (EncoderWork.Share s : shares) {
+            System.arraycopy(s.x, 0, x, s.from * d, s.rows * d);
+        }
         giveBack(work);
-        return out;
+        return new EncoderOutput(x, T, valid);
     }
 
     /**
      * Encodes ids and starts their decoder, as {@code startDecoder(encode(ids), maxSteps)} does,
-     * with the encoder output in the model's kept buffers (the caller never sees it).
+     * straight from the encoder's shares: the encoder output stays in the model's kept buffers.
      */
     public DecoderState encodeAndStart(int[] ids, int maxSteps) {
         EncoderWork work = takeWork();
-        EncoderOutput enc = encode(ids, work, work.output(ids.length * config.dModel));
-        DecoderState state = new DecoderState(this, enc, maxSteps, work);
+        boolean[] valid = valid(ids);
+        DecoderState state = start(encode(ids, valid, work), ids.length, valid, maxSteps);
         giveBack(work);
         return state;
     }
 
-    /** The encoder with the buffers of {@code work}, its output into x. */
-    private EncoderOutput encode(int[] ids, EncoderWork work, float[] x) {
-        int T = ids.length;
+    /** Decoder state for one request: cross-attention K/V computed once from enc, an empty self-attention cache. */
+    public DecoderState startDecoder(EncoderOutput enc, int maxSteps) {
+        int T = enc.length;
         int d = config.dModel;
-        boolean[] valid = new boolean[T];
-        for (int t = 0; t < T; t++) {
+        EncoderWork work = takeWork();
+        int count = shareCount(T);
+        EncoderWork.Share[] shares = new EncoderWork.Share[count];
+        for (int p = 0; p < count; p++) {
+            shares[p] = work.share(p, count, T, d);
+            System.arraycopy(enc.enc, shares[p].from * d, shares[p].x, 0, shares[p].rows * d);
+        }
+        DecoderState state = start(shares, T, enc.valid, maxSteps);
+        giveBack(work);
+        return state;
+    }
+
+    /** A decoder state over the encoder output held by the shares: each share's rows' cross-attention K/V. */
+    private DecoderState start(EncoderWork.Share[] shares, int T, boolean[] valid, int maxSteps) {
+        Attention.KeyValues[] cross = crossStores(T);
+        tasks.run(shares.length, p -> {
+            EncoderWork.Share s = shares[p];
+            for (int l = 0; l < decoderLayers.length; l++) {
+                // no RoPE across attention
+                decoderLayers[l].crossAttn.keysValues(s.x, s.rows, null, s.from, cross[l], s.scratch);
+            }
+        });
+        return new DecoderState(this, T, valid, maxSteps, cross);
+    }
+
+    /** Which positions are not padding (the ids checked). */
+    private boolean[] valid(int[] ids) {
+        boolean[] valid = new boolean[ids.length];
+        for (int t = 0; t < ids.length; t++) {
             checkId(ids[t]);
             valid[t] = ids[t] != SpecialTokens.PAD;
         }
-        int count = Math.max(1, Math.min(tasks.parallelism(), T / MIN_SHARE_ROWS));
+        return valid;
+    }
+
+    /** How many shares a sequence of T rows is cut into. */
+    private int shareCount(int T) {
+        return Math.max(1, Math.min(tasks.parallelism(), T / MIN_SHARE_ROWS));
+    }
+
+    /** The encoder with the buffers of {@code work}: returns the shares, holding the output rows. */
+    private EncoderWork.Share[] encode(int[] ids, boolean[] valid, EncoderWork work) {
+        int T = ids.length;
+        int d = config.dModel;
+        int count = shareCount(T);
         EncoderWork.Share[] shares = new EncoderWork.Share[count];
         for (int p = 0; p < count; p++) {
             EncoderWork.Share s = work.share(p, count, T, d);
@@ -216,21 +262,17 @@ public final class NeedleModel {
             tasks.run(count, p -> {
                 EncoderWork.Share s = shares[p];
                 layer.attendAndFeedForward(s.x, s.rows, s.from, T, valid, rope, kv, s.scratch);
+                if (layer == encoderLayers[encoderLayers.length - 1]) {
+                    encoderFinalNorm.apply(s.x, s.x, s.rows);
+                }
             });
         }
-        for (EncoderWork.Share s : shares) {
-            encoderFinalNorm.apply(s.x, s.x, s.rows);
-            System.arraycopy(s.x, 0, x, s.from * d, s.rows * d);
+        if (encoderLayers.length == 0) {
+            for (EncoderWork.Share s : shares) {
+                encoderFinalNorm.apply(s.x, s.x, s.rows);
+            }
         }
-        return new EncoderOutput(x, T, valid);
-    }
-
-    /** Decoder state for one request: cross-attention K/V computed once from enc, an empty self-attention cache. */
-    public DecoderState startDecoder(EncoderOutput enc, int maxSteps) {
-        EncoderWork work = takeWork();
-        DecoderState state = new DecoderState(this, enc, maxSteps, work);
-        giveBack(work);
-        return state;
+        return shares;
     }
 
     /** The kept work buffers, or new ones when another request has them (or none are kept yet). */
