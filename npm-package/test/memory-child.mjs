@@ -32,6 +32,10 @@ for (let i = 0; i < 4; i++) {
   runs.push({ ms: performance.now() - t0, encodeMs: result.timings.encodeMs, decodeMs: result.timings.decodeMs });
 }
 const afterRuns = usage();
+for (let i = 0; i < 4; i++) {
+  engine.runDetailed(full.query, full.tools, { maxNewTokens: full.max_new_tokens });
+}
+const afterMoreRuns = usage();
 const simd = engine.simd;
 engine.free();
 const freed = usage();
@@ -40,5 +44,5 @@ const growth = (a, b) => ({ rss: b.rss - a.rss, heapUsed: b.heapUsed - a.heapUse
 console.log(JSON.stringify({
   fileBytes, initMs, loadMs, engineLoadMs, simd, runs, text: result.text, tokens: result.tokens,
   prefillTokens: result.timings.prefillTokens, decodeTokens: result.timings.decodeTokens,
-  loaded: growth(before, loaded), peak: growth(before, peak), afterRuns: growth(before, afterRuns), freed: growth(before, freed),
+  loaded: growth(before, loaded), peak: growth(before, peak), afterRuns: growth(before, afterRuns), afterMoreRuns: growth(before, afterMoreRuns), freed: growth(before, freed),
 }));
