@@ -1,6 +1,7 @@
 // Shared by the node tests: where the fixtures are, and the parity tie rule.
 // The tests run from a scratch project that installed the packed needle-java-wasm tarball, and
 // import it only as "needle-java-wasm" (scripts/node-tests.sh sets them up).
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -77,3 +78,29 @@ export function parityMismatch(testCase, tieEps, actual) {
 }
 
 export const mb = (bytes) => (bytes / (1024 * 1024)).toFixed(1) + " MiB";
+
+/**
+ * Serves the workerd config at configPath (its socket on 127.0.0.1:port) with the workerd binary
+ * in tools (node_modules), stopped after test t, and fetches / once it answers (60 s at most):
+ * returns that response and workerd's log so far.
+ */
+export async function workerdAnswer(t, tools, configPath, port) {
+  const child = spawn(path.join(tools, ".bin", "workerd"), ["serve", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout.on("data", (d) => { log += d; });
+  child.stderr.on("data", (d) => { log += d; });
+  t.after(() => child.kill());
+  let response = null;
+  const deadline = Date.now() + 60_000;
+  while (response === null && Date.now() < deadline && child.exitCode === null) {
+    try {
+      response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(60_000) });
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  if (response === null) {
+    throw new Error("workerd did not answer; its log:\n" + log);
+  }
+  return { response, log };
+}

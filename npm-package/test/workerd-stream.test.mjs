@@ -7,14 +7,14 @@
 // answers, a wrong pin refused. A Worker bundled by wrangler (offline) served by workerd on
 // 127.0.0.1, fetching the files from this process.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { sha256 } from "../../node-support/test-helpers.mjs";
-import { freePort, manifest, nodeFixture, TEST_DIR } from "./helpers.mjs";
+import { freePort, manifest, nodeFixture, TEST_DIR, workerdAnswer } from "./helpers.mjs";
 
 const tools = process.env.NEEDLE_TEST_TOOLS;
 
@@ -125,23 +125,7 @@ const streamWorker :Workerd.Worker = (
   globalOutbound = "loopback",
 );
 `);
-  const child = spawn(path.join(tools, ".bin", "workerd"), ["serve", path.join(project, "config.capnp")],
-    { stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  child.stdout.on("data", (d) => { log += d; });
-  child.stderr.on("data", (d) => { log += d; });
-  t.after(() => child.kill());
-
-  let response = null;
-  const deadline = Date.now() + 60_000;
-  while (response === null && Date.now() < deadline && child.exitCode === null) {
-    try {
-      response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(60_000) });
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  assert.ok(response !== null, "workerd answered; its log:\n" + log);
+  const { response, log } = await workerdAnswer(t, tools, path.join(project, "config.capnp"), port);
   const text = await response.text();
   assert.equal(response.status, 200, text + "\n" + log);
   const out = JSON.parse(text);

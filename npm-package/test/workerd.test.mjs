@@ -3,12 +3,12 @@
 // the package, bundled by wrangler (offline, `deploy --dry-run`), serves requests in workerd (the
 // Workers runtime) on 127.0.0.1.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
-import { fixture, freePort, manifest, nodeFixture, PACKAGE_DIR, parityMismatch, readJson, TEST_DIR } from "./helpers.mjs";
+import { fixture, freePort, manifest, nodeFixture, PACKAGE_DIR, parityMismatch, readJson, TEST_DIR, workerdAnswer } from "./helpers.mjs";
 
 const packageJson = readJson(path.join(PACKAGE_DIR, "package.json"));
 const shippedJs = packageJson.files.filter((f) => f.endsWith(".js"));
@@ -127,23 +127,7 @@ const needleWorker :Workerd.Worker = (
   compatibilityDate = "2025-09-01",
 );
 `);
-  const child = spawn(path.join(tools, ".bin", "workerd"), ["serve", path.join(project, "config.capnp")],
-    { stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  child.stdout.on("data", (d) => { log += d; });
-  child.stderr.on("data", (d) => { log += d; });
-  t.after(() => child.kill());
-
-  let response = null;
-  const deadline = Date.now() + 60_000;
-  while (response === null && Date.now() < deadline && child.exitCode === null) {
-    try {
-      response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(60_000) });
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  assert.ok(response !== null, "workerd answered; its log:\n" + log);
+  const { response, log } = await workerdAnswer(t, tools, path.join(project, "config.capnp"), port);
   const body = await response.text();
   assert.equal(response.status, 200, body + "\n" + log);
   const out = JSON.parse(body);
