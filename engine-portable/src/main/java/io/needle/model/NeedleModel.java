@@ -3,7 +3,6 @@ package io.needle.model;
 import io.needle.base.SpecialTokens;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The Needle encoder–decoder (docs/spec/MODEL.md section 2): plain weights plus the forward pass.
@@ -20,9 +19,9 @@ public final class NeedleModel {
     final Rope rope;
     final float embedScale;
     private Tasks tasks = Tasks.SEQUENTIAL; // how the host runs independent tasks (Kernels.tasks), set at load
-    private final AtomicReference<EncoderWork> spareEncoderWork = new AtomicReference<>(); // kept between requests
-    private final AtomicReference<Attention.KeyValues[]> spareCross = new AtomicReference<>(); // DecoderState.release
-    private final AtomicReference<Attention.KeyValues[]> spareSelf = new AtomicReference<>(); // DecoderState.release
+    private final Spare<EncoderWork> spareEncoderWork = new Spare<>(); // kept between requests
+    private final Spare<Attention.KeyValues[]> spareCross = new Spare<>(); // DecoderState.release
+    private final Spare<Attention.KeyValues[]> spareSelf = new Spare<>(); // DecoderState.release
 
     public NeedleModel(Config config, Embedding embedding, EncoderLayer[] encoderLayers,
             ZcRmsNorm encoderFinalNorm, DecoderLayer[] decoderLayers, ZcRmsNorm decoderFinalNorm,
@@ -277,13 +276,13 @@ public final class NeedleModel {
 
     /** The kept work buffers, or new ones when another request has them (or none are kept yet). */
     private EncoderWork takeWork() {
-        EncoderWork work = spareEncoderWork.getAndSet(null);
+        EncoderWork work = spareEncoderWork.take();
         return work != null ? work : new EncoderWork();
     }
 
     private void giveBack(EncoderWork work) {
         if (work.keep()) {
-            spareEncoderWork.set(work);
+            spareEncoderWork.give(work);
         }
     }
 
@@ -294,7 +293,7 @@ public final class NeedleModel {
      * prompts of about the same length too.
      */
     Attention.KeyValues[] crossStores(int T) {
-        Attention.KeyValues[] stores = spareCross.getAndSet(null);
+        Attention.KeyValues[] stores = spareCross.take();
         if (stores != null && (stores.length == 0 || stores[0].capacity >= T)) {
             return stores;
         }
@@ -311,7 +310,7 @@ public final class NeedleModel {
      * DecoderState#INITIAL_CACHE} positions; contents unspecified): a finished request's, or new ones.
      */
     Attention.KeyValues[] selfStores() {
-        Attention.KeyValues[] stores = spareSelf.getAndSet(null);
+        Attention.KeyValues[] stores = spareSelf.take();
         if (stores != null) {
             return stores;
         }
@@ -328,10 +327,10 @@ public final class NeedleModel {
      */
     void giveBack(Attention.KeyValues[] cross, Attention.KeyValues[] self) {
         if (cross.length == 0 || cross[0].capacity <= EncoderWork.KEEP_ROWS) {
-            spareCross.set(cross);
+            spareCross.give(cross);
         }
         if (self.length == 0 || self[0].capacity == DecoderState.INITIAL_CACHE) {
-            spareSelf.set(self);
+            spareSelf.give(self);
         }
     }
 
