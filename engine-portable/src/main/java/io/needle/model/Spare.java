@@ -1,22 +1,24 @@
 package io.needle.model;
 
+import java.util.concurrent.atomic.AtomicReference;
+
 /**
  * One object kept for reuse between requests: {@link #take} hands it out at most once until it is
  * given back. Requests may run on several threads at once on the JVM (the engine is shared), so
- * taking and giving back are synchronized; the Wasm build runs one request at a time.
+ * the object is swapped atomically; in the Wasm build (one request at a time) TeaVM's
+ * AtomicReference is a plain field. Not {@code synchronized}: TeaVM's monitors in the Wasm build
+ * make V8's heap snapshots of the isolate hang (workerd's inspector never answers).
  */
 final class Spare<T> {
-    private T kept;
+    private final AtomicReference<T> kept = new AtomicReference<>();
 
     /** The kept object, now no longer kept, or null when there is none (another request has it). */
-    synchronized T take() {
-        T t = kept;
-        kept = null;
-        return t;
+    T take() {
+        return kept.getAndSet(null);
     }
 
     /** Keeps {@code t} for the next {@link #take} (replacing any kept one). */
-    synchronized void give(T t) {
-        kept = t;
+    void give(T t) {
+        kept.set(t);
     }
 }

@@ -35,6 +35,14 @@ class PortabilityTest {
             "java/nio/file/", "java/util/regex/", "java/util/stream/", "java/lang/reflect/",
             "java/util/concurrent/", "java/net/", "java/lang/management/");
 
+    /**
+     * Classes of forbidden packages engine-portable may use: AtomicReference, a plain field in
+     * TeaVM's build, lets the JVM share one engine between threads (the buffers a model keeps
+     * between requests, model/Spare). Not {@code synchronized} instead: TeaVM's monitors in the Wasm
+     * build make V8's heap snapshots of the isolate hang (workerd's inspector stops answering).
+     */
+    private static final Set<String> ALLOWED_CLASSES = Set.of("java/util/concurrent/atomic/AtomicReference");
+
     /** Classes engine-portable must not use. */
     private static final Set<String> FORBIDDEN_CLASSES = Set.of(
             "java/lang/Thread", "java/lang/ThreadLocal", "java/lang/Runtime", "java/lang/Process",
@@ -101,10 +109,10 @@ class PortabilityTest {
         for (String expected : List.of("java.lang.Thread", "java.nio.file.Files", "java.nio.file.Path",
                 "java.lang.String.format", "java.lang.String.split", "java.lang.Class.getDeclaredMethod",
                 "java.lang.reflect.Method", "java.util.stream.IntStream", "java.io.File",
-                "org.junit.jupiter.api.Assertions")) {
+                "org.junit.jupiter.api.Assertions", "java.util.concurrent.atomic.AtomicInteger")) {
             assertTrue(all.contains("uses " + expected), "not caught: " + expected + " in\n" + all);
         }
-        assertTrue(!all.contains("java.lang.StringBuilder") && !all.contains(".clone"), all);
+        assertTrue(!all.contains("java.lang.StringBuilder") && !all.contains(".clone") && !all.contains("AtomicReference"), all);
     }
 
     /** Uses forbidden APIs; never run, only read by {@link #checkerCatchesNonPortableApis}. */
@@ -115,6 +123,7 @@ class PortabilityTest {
             String s = String.format("%d", b.length) + "a,b".split(",").length + new StringBuilder().append(a.clone());
             Object m = PortabilityTest.class.getDeclaredMethod("check", String.class).invoke(null, s);
             org.junit.jupiter.api.Assertions.fail();
+            new java.util.concurrent.atomic.AtomicReference<>(m).set(new java.util.concurrent.atomic.AtomicInteger());
             return java.util.stream.IntStream.range(0, 3).sum() + String.valueOf(m) + f;
         }
     }
@@ -125,7 +134,7 @@ class PortabilityTest {
             boolean bad = FORBIDDEN_CLASSES.contains(cls) || FORBIDDEN_METHODS.contains(ref)
                     || !(cls.startsWith("java/") || cls.startsWith("io/needle/"));
             for (String p : FORBIDDEN_PACKAGES) {
-                bad |= cls.startsWith(p);
+                bad |= cls.startsWith(p) && !ALLOWED_CLASSES.contains(cls);
             }
             if (bad) {
                 problems.add(file + " uses " + ref.replace('/', '.'));
