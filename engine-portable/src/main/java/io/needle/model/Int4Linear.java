@@ -33,7 +33,7 @@ public final class Int4Linear implements Linear {
     private final int groupSize;
     private final byte[] packed; // the file's bytes (shared, not copied); null when a host holds them
     private final int packedOffset; // where this tensor's bytes start in packed
-    private final float[] scales; // [ceil(in/groupSize), out]
+    private float[] scales; // [ceil(in/groupSize), out]; null once a host's kernel holds them (dropScales)
     private Int4Kernel kernel; // a host's faster kernel (Kernels), or null: the portable ones below
 
     public Int4Linear(int in, int out, int groupSize, byte[] packed, int packedOffset, float[] scales) {
@@ -74,9 +74,20 @@ public final class Int4Linear implements Linear {
         return packedOffset;
     }
 
-    /** The group scales, [ceil(in/groupSize), out] row-major (shared). */
+    /** The group scales, [ceil(in/groupSize), out] row-major (shared); null after {@link #dropScales}. */
     public float[] scales() {
         return scales;
+    }
+
+    /**
+     * Lets go of the Java copy of the group scales, for a layer whose weights are in the host's
+     * memory only and whose host kernel took what it needs when it was made (the Wasm SIMD kernels
+     * copy them into the linear memory): the portable kernels cannot compute such a layer anyway.
+     */
+    void dropScales() {
+        if (packed == null && kernel != null) {
+            scales = null;
+        }
     }
 
     /** The signed 4-bit value q[r][c]. */

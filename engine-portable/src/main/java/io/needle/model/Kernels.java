@@ -10,7 +10,9 @@ package io.needle.model;
  * <p>They are installed once, when the model loads ({@code NeedleEngine.load(weights, vocab,
  * kernels)}): {@link #prepare} first, then one question per layer; a null answer keeps the
  * portable kernel for that layer (a shape the fast path does not handle, for example). The model
- * does not change afterwards.
+ * does not change afterwards, except that when the host holds the weight file (its INT4 layers have
+ * no Java bytes) the layers let go of their Java copy of the group scales once the kernels are
+ * installed: a kernel keeps what it needs of {@code Int4Linear.scales()} when it is made.
  */
 public interface Kernels {
     /** Called once with the loaded model before the per-layer questions (to size buffers, copy weights). */

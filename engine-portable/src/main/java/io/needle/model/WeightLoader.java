@@ -75,6 +75,11 @@ public final class WeightLoader {
         model.installKernels(kernels);
         if (st.bytes() == null) {
             requireHostKernels(model);
+            for (Linear l : model.linears()) {
+                if (l instanceof Int4Linear) {
+                    ((Int4Linear) l).dropScales(); // the host's kernels have theirs
+                }
+            }
         }
         return model;
     }

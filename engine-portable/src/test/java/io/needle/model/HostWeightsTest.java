@@ -128,6 +128,7 @@ class HostWeightsTest {
         for (Linear l : m.linears()) {
             if (l instanceof Int4Linear) {
                 assertNull(((Int4Linear) l).packedBytes());
+                assertNull(((Int4Linear) l).scales(), "the kernel holds the group scales: no Java copy kept");
                 int4++;
             }
         }
