@@ -6,6 +6,8 @@ import io.needle.engine.NeedleEngine;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +17,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
+import java.util.spi.ToolProvider;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -95,6 +98,82 @@ class PortabilityTest {
         assertTrue(classes > 0, "no engine-portable classes found at " + location);
         assertTrue(problems.isEmpty(), "engine-portable uses APIs that are not portable to TeaVM/Wasm:\n  "
                 + String.join("\n  ", problems));
+    }
+
+    /**
+     * No monitors: neither {@code synchronized} methods nor blocks. TeaVM compiles them, but its
+     * monitors in the Wasm build make V8's heap snapshots of the isolate hang (workerd's inspector
+     * stops answering; the Worker's fullsize and load tests found it). Read with javap, which sees
+     * the method flags and the monitorenter instructions the constant pool does not show.
+     */
+    @Test
+    void engineHasNoMonitors() throws IOException, URISyntaxException {
+        Path location = Path.of(NeedleEngine.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        List<String> names = new ArrayList<>();
+        if (Files.isDirectory(location)) {
+            try (Stream<Path> walk = Files.walk(location)) {
+                walk.filter(p -> p.toString().endsWith(".class"))
+                        .forEach(p -> names.add(className(location.relativize(p).toString())));
+            }
+        } else {
+            try (JarFile jar = new JarFile(location.toFile())) {
+                jar.stream().filter(e -> e.getName().endsWith(".class")).forEach(e -> names.add(className(e.getName())));
+            }
+        }
+        assertTrue(names.size() > 0, "no engine-portable classes found at " + location);
+        Set<String> found = monitors(location.toString(), names);
+        assertTrue(found.isEmpty(), "engine-portable uses monitors (synchronized), which TeaVM's Wasm build must not have:\n  "
+                + String.join("\n  ", found));
+        // the check itself finds both kinds
+        String probes = Path.of(MonitorProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        Set<String> caught = monitors(probes, List.of(MonitorProbe.class.getName()));
+        assertTrue(caught.contains(MonitorProbe.class.getName() + ": a synchronized method"), caught.toString());
+        assertTrue(caught.contains(MonitorProbe.class.getName() + ": a synchronized block"), caught.toString());
+    }
+
+    private static String className(String file) {
+        return file.substring(0, file.length() - ".class".length()).replace('/', '.').replace('\\', '.');
+    }
+
+    /** "class: a synchronized method|block" for each of the classes (on classPath) that has one. */
+    private static Set<String> monitors(String classPath, List<String> classes) {
+        ToolProvider javap = ToolProvider.findFirst("javap").orElseThrow(() -> new AssertionError("no javap in this JDK"));
+        List<String> args = new ArrayList<>(List.of("-c", "-p", "-cp", classPath));
+        args.addAll(classes);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int rc = javap.run(new PrintWriter(out), new PrintWriter(err), args.toArray(new String[0]));
+        assertTrue(rc == 0, "javap failed: " + err);
+        Set<String> found = new TreeSet<>();
+        String current = "?";
+        for (String line : out.toString().split("\n")) {
+            java.util.regex.Matcher m = java.util.regex.Pattern
+                    .compile("^(?:public |final |abstract |static |protected |private |strictfp )*(?:class|interface|enum) ([\\w.$]+)")
+                    .matcher(line);
+            if (m.find()) {
+                current = m.group(1);
+            } else if (line.startsWith("  ") && !line.startsWith("   ") && line.matches(".*\\bsynchronized\\b.*\\(.*")) {
+                found.add(current + ": a synchronized method");
+            } else if (line.contains(": monitorenter")) {
+                found.add(current + ": a synchronized block");
+            }
+        }
+        return found;
+    }
+
+    /** Has both kinds of monitor; never run, only read by {@link #engineHasNoMonitors}. */
+    static final class MonitorProbe {
+        private int n;
+
+        synchronized void method() {
+            n++;
+        }
+
+        void block() {
+            synchronized (this) {
+                n--;
+            }
+        }
     }
 
     /** The checker itself: a class using each kind of forbidden API is caught. */
