@@ -11,7 +11,6 @@ import io.needle.model.Scratch;
 import io.needle.model.Tasks;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -248,42 +247,14 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
         void run(int from, int to);
     }
 
-    /** Runs [0, n) in up to {@code threads} shares of at least {@code min}, share 0 on this thread. */
+    /** Runs [0, n) in up to {@code threads} shares of at least {@code min}, this thread taking some of them. */
     private void split(int n, int min, Share share) {
         int parts = Math.max(1, Math.min(threads, n / min));
         if (parts == 1 || work.get().inTask) {
             share.run(0, n);
             return;
         }
-        List<Future<?>> others = new ArrayList<>(parts - 1);
-        for (int p = 1; p < parts; p++) {
-            int from = (int) ((long) n * p / parts);
-            int to = (int) ((long) n * (p + 1) / parts);
-            others.add(pool.submit(() -> share.run(from, to)));
-        }
-        share.run(0, n / parts);
-        await(others);
-    }
-
-    /** Waits for every future; rethrows the first failure. */
-    private static void await(List<Future<?>> futures) {
-        RuntimeException failure = null;
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                failure = failure != null ? failure
-                        : new IllegalStateException("interrupted while the kernels' worker threads ran", e);
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                failure = failure != null ? failure
-                        : cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        runTasks(parts, p -> share.run((int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)));
     }
 
     /**
@@ -311,19 +282,28 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
                     }
                     return;
                 }
-                TaskRun run = new TaskRun(count, task);
-                List<Future<?>> others = new ArrayList<>(threads - 1);
-                for (int p = 1; p < Math.min(threads, count); p++) {
-                    others.add(pool.submit(() -> run.take(work.get())));
-                }
-                run.take(work.get());
-                run.awaitAll();
-                for (Future<?> f : others) {
-                    f.cancel(false); // a taker that has not started would find nothing left
-                }
-                run.rethrow();
+                runTasks(count, task);
             }
         };
+    }
+
+    /**
+     * Runs task(0 .. count-1) on up to {@code threads} threads, this one included, each thread
+     * taking the next task not yet taken; returns when all have ended, then rethrows the first
+     * failure. Used by the model's tasks and by the kernels' own shares ({@link #split}).
+     */
+    private void runTasks(int count, Tasks.Task task) {
+        TaskRun run = new TaskRun(count, task);
+        List<Future<?>> others = new ArrayList<>(threads - 1);
+        for (int p = 1; p < Math.min(threads, count); p++) {
+            others.add(pool.submit(() -> run.take(work.get())));
+        }
+        run.take(work.get());
+        run.awaitAll();
+        for (Future<?> f : others) {
+            f.cancel(false); // a taker that has not started would find nothing left
+        }
+        run.rethrow();
     }
 
     /** One {@code Tasks.run} call: the next task to take, how many have ended, the first failure. */
