@@ -26,16 +26,8 @@ public final class EncoderLayer {
     }
 
     /**
-     * Applies the layer to x [rows, d] in place: one whole sequence, {@code valid[t]} false for pad
-     * positions; {@code kv} is work space for the sequence's keys and values.
-     */
-    void forward(float[] x, int rows, boolean[] valid, Rope rope, Attention.KeyValues kv, Scratch scratch) {
-        keysValues(x, rows, 0, rope, kv, scratch);
-        attendAndFeedForward(x, rows, 0, rows, valid, rope, kv, scratch);
-    }
-
-    /**
-     * The layer's first half for a share of a sequence, rows [pos0, pos0 + rows) in x [rows, d]:
+     * The layer's first half for a share of one sequence, rows [pos0, pos0 + rows) in x [rows, d]
+     * ({@code NeedleModel.encode}; a whole sequence is one share):
      * {@code N(x)} into scratch (kept for {@link #attendAndFeedForward}) and the rows' keys and
      * values into kv at their positions. Shares of one sequence may run at the same time.
      */

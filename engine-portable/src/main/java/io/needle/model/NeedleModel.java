@@ -261,15 +261,10 @@ public final class NeedleModel {
             tasks.run(count, p -> {
                 EncoderWork.Share s = shares[p];
                 layer.attendAndFeedForward(s.x, s.rows, s.from, T, valid, rope, kv, s.scratch);
-                if (layer == encoderLayers[encoderLayers.length - 1]) {
-                    encoderFinalNorm.apply(s.x, s.x, s.rows);
-                }
             });
         }
-        if (encoderLayers.length == 0) {
-            for (EncoderWork.Share s : shares) {
-                encoderFinalNorm.apply(s.x, s.x, s.rows);
-            }
+        for (EncoderWork.Share s : shares) {
+            encoderFinalNorm.apply(s.x, s.x, s.rows);
         }
         return shares;
     }
@@ -297,12 +292,7 @@ public final class NeedleModel {
         if (stores != null && (stores.length == 0 || stores[0].capacity >= T)) {
             return stores;
         }
-        stores = new Attention.KeyValues[decoderLayers.length];
-        int capacity = (T + 31) / 32 * 32;
-        for (int l = 0; l < stores.length; l++) {
-            stores[l] = decoderLayers[l].crossAttn.newKeyValues(capacity);
-        }
-        return stores;
+        return newStores(true, (T + 31) / 32 * 32);
     }
 
     /**
@@ -314,9 +304,14 @@ public final class NeedleModel {
         if (stores != null) {
             return stores;
         }
-        stores = new Attention.KeyValues[decoderLayers.length];
+        return newStores(false, DecoderState.INITIAL_CACHE);
+    }
+
+    /** Empty key/value stores of every decoder layer's cross- or self-attention for {@code capacity} positions. */
+    private Attention.KeyValues[] newStores(boolean cross, int capacity) {
+        Attention.KeyValues[] stores = new Attention.KeyValues[decoderLayers.length];
         for (int l = 0; l < stores.length; l++) {
-            stores[l] = decoderLayers[l].selfAttn.newKeyValues(DecoderState.INITIAL_CACHE);
+            stores[l] = (cross ? decoderLayers[l].crossAttn : decoderLayers[l].selfAttn).newKeyValues(capacity);
         }
         return stores;
     }
