@@ -47,7 +47,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
 
     private final int threads;
     private final Kernels inner; // the one-thread kernels run on each share (null: the portable ones)
-    private final ExecutorService pool; // threads - 1 workers; the caller's thread does share 0
+    private final ExecutorService pool; // threads - 1 workers; the caller's thread takes shares too
     private final ThreadLocal<Work> work = ThreadLocal.withInitial(Work::new);
 
     /** Per thread: work buffers of the portable kernels and the copied input and output rows. */
