@@ -32,9 +32,11 @@ test("full-size model: JVM answer, memory near the file size, timings", async (t
 
   // One copy of the weights (issue 14.3). With the Wasm SIMD kernels (the default where the host
   // has Wasm SIMD) it is in the linear memory, where needle-simd.wasm computes on it: Node counts
-  // that memory as external (not as an ArrayBuffer, not in the heap), the file plus its group
-  // scales as floats (1.3 MB); the Java heap only holds a few MB of tables (tokenizer, token trie,
-  // scales, norms), never the file. With the portable kernels the copy is a Java byte[] in the
+  // that memory as external (not as an ArrayBuffer, not in the heap): the file, group scales
+  // included (the kernels read the file's F32 scales in place). The linear memory's first pages
+  // (TeaVM's initial memory, ~2 MiB free before the load) take part of the file, so its growth is
+  // a little under the file's size. The Java heap only holds a few MB of tables (tokenizer, token
+  // trie, norms), never the file. With the portable kernels the copy is a Java byte[] in the
   // Wasm GC heap (V8's heap). INT4 expanded to floats would be 8x the file, a second copy 2x.
   // RSS also counts V8's free heap pages (its young generation grows during the load and is
   // kept), hence the wider bound.
@@ -43,7 +45,7 @@ test("full-size model: JVM answer, memory near the file size, timings", async (t
   t.diagnostic(`engine memory (heap + external) +${mb(engine)}: ${r.simd ? "SIMD kernels, the file in the linear memory only" : "portable kernels, the file in the heap"}`);
   if (r.simd) {
     assert.ok(r.loaded.heapUsed < 8 * MiB, `no Java copy of the weights: heap +${mb(r.loaded.heapUsed)}`);
-    assert.ok(r.loaded.external > 0.95 * f && r.loaded.external < f + 3 * MiB,
+    assert.ok(r.loaded.external > f - 3 * MiB && r.loaded.external < f + MiB / 4,
       `the linear memory holds the file once: external +${mb(r.loaded.external)}`);
   } else {
     assert.ok(r.loaded.heapUsed > 0.9 * f, "the weights are in the heap once");

@@ -33,10 +33,22 @@ public final class Int4Linear implements Linear {
     private final int groupSize;
     private final byte[] packed; // the file's bytes (shared, not copied); null when a host holds them
     private final int packedOffset; // where this tensor's bytes start in packed
-    private float[] scales; // [ceil(in/groupSize), out]; null once a host's kernel holds them (dropScales)
+    private float[] scales; // [ceil(in/groupSize), out]; null when only a host reads them (see scalesOffset)
+    private final int scalesOffset; // where the file holds the scales as little-endian F32, or -1
     private Int4Kernel kernel; // a host's faster kernel (Kernels), or null: the portable ones below
 
     public Int4Linear(int in, int out, int groupSize, byte[] packed, int packedOffset, float[] scales) {
+        this(in, out, groupSize, packed, packedOffset, scales, -1);
+    }
+
+    /**
+     * A layer whose group scales the weight file also holds as little-endian F32
+     * {@code [ceil(in/groupSize) or more, out]} from byte {@code scalesOffset} (-1: it does not), so
+     * that a host's kernel can read them in place; {@code scales} may then be null when the host
+     * holds the file (the loader has checked them and makes no Java copy).
+     */
+    public Int4Linear(int in, int out, int groupSize, byte[] packed, int packedOffset, float[] scales,
+            int scalesOffset) {
         if (groupSize <= 0 || (groupSize % 2 != 0 && groupSize < in)) {
             throw new io.needle.base.NeedleException(io.needle.base.NeedleException.Kind.CONFIG,
                     "bad model config: an INT4 group size must be positive and even (or cover all "
@@ -48,6 +60,7 @@ public final class Int4Linear implements Linear {
         this.packed = packed;
         this.packedOffset = packedOffset;
         this.scales = scales;
+        this.scalesOffset = scalesOffset;
     }
 
     @Override
@@ -74,9 +87,21 @@ public final class Int4Linear implements Linear {
         return packedOffset;
     }
 
-    /** The group scales, [ceil(in/groupSize), out] row-major (shared); null after {@link #dropScales}. */
+    /**
+     * The group scales, [ceil(in/groupSize), out] row-major (shared); null after {@link #dropScales},
+     * or when the host holds the file and reads them there ({@link #scalesOffset}).
+     */
     public float[] scales() {
         return scales;
+    }
+
+    /**
+     * Where the weight file holds this layer's group scales as little-endian F32
+     * [ceil(in/groupSize), out] row-major (the needle-rs layout's {@code .scale} tensor), for a
+     * host's kernel to read them in place; -1 when the file holds them in another dtype.
+     */
+    public int scalesOffset() {
+        return scalesOffset;
     }
 
     /**

@@ -236,7 +236,16 @@ public final class WeightLoader {
                         + out + "]: one scale per " + g + " input rows (in " + in + ", padded to " + inPad
                         + ") per output column");
             }
-            return new Int4Linear(in, out, g, st.bytes(), w.offset(), floats(s));
+            if (s.dtype() != DType.F32) {
+                return new Int4Linear(in, out, g, st.bytes(), w.offset(), floats(s));
+            }
+            // F32 as the host's kernels read them: a host holding the file reads them there (checked
+            // here, no Java copy); a Java array's file gives the portable kernels their floats
+            if (st.bytes() == null) {
+                checkFinite32(s);
+                return new Int4Linear(in, out, g, null, w.offset(), null, s.offset());
+            }
+            return new Int4Linear(in, out, g, st.bytes(), w.offset(), floats(s), s.offset());
         }
         if (s != null) {
             throw bad("tensor '" + name + "' is " + w.dtype() + " but the file also has '" + s.name()
@@ -295,6 +304,27 @@ public final class WeightLoader {
             }
         }
         return v;
+    }
+
+    /**
+     * Rejects NaN and infinite values in an F32 tensor of a host's file without a Java copy of it
+     * (in chunks copied out of the host's memory through one small buffer).
+     */
+    private void checkFinite32(TensorInfo t) {
+        int n = (int) t.elementCount();
+        int chunk = 1 << 13; // values
+        byte[] b = new byte[4 * Math.min(chunk, n)];
+        for (int i = 0; i < n; i += chunk) {
+            int m = Math.min(chunk, n - i);
+            st.copy(t.offset() + 4 * i, b, 0, 4 * m);
+            for (int k = 0, p = 0; k < m; k++, p += 4) {
+                if ((b[p + 3] & 0x7f) == 0x7f && (b[p + 2] & 0x80) != 0) { // exponent bits all ones
+                    float v = Float.intBitsToFloat((b[p] & 0xff) | (b[p + 1] & 0xff) << 8
+                            | (b[p + 2] & 0xff) << 16 | (b[p + 3] & 0xff) << 24);
+                    throw nonFinite(t, i + k, v);
+                }
+            }
+        }
     }
 
     /** Rejects NaN and infinite values in a 16-bit tensor read in place (exponent bits all ones). */

@@ -72,8 +72,18 @@ class HostWeightsTest {
                 return null;
             }
             assertNull(linear.packedBytes(), "no Java copy of the packed weights");
+            float[] scales = linear.scales();
+            if (scales == null) { // F32 in the file: read there, as the Wasm kernels do
+                assertTrue(linear.scalesOffset() > 0, "the scales' place in the file");
+                int n = (linear.in() + linear.groupSize() - 1) / linear.groupSize() * linear.out();
+                scales = new float[n];
+                for (int i = 0, p = linear.scalesOffset(); i < n; i++, p += 4) {
+                    scales[i] = Float.intBitsToFloat((file[p] & 0xff) | (file[p + 1] & 0xff) << 8
+                            | (file[p + 2] & 0xff) << 16 | (file[p + 3] & 0xff) << 24);
+                }
+            }
             Int4Linear twin = new Int4Linear(linear.in(), linear.out(), linear.groupSize(), file,
-                    linear.packedOffset(), linear.scales());
+                    linear.packedOffset(), scales);
             Scratch scratch = new Scratch();
             return (x, y, rows) -> twin.forward(x, y, rows, scratch);
         }
@@ -114,7 +124,43 @@ class HostWeightsTest {
 
     @Test
     void aModelOverTheHostsBytesHasNoJavaCopyAndTheSameTokensAndFloats() {
-        byte[] file = writer().build();
+        hostedEqualsPlain(writer().build(), true);
+    }
+
+    @Test
+    void sixteenBitScalesAreDecodedForTheKernelAndThenDropped() {
+        hostedEqualsPlain(writer().scalesDtype(io.needle.synthetic.TensorType.BF16).build(), false);
+    }
+
+    @Test
+    void aNonFiniteF32ScaleInTheHostsFileIsRefusedAsFromTheArray() {
+        // a scale tensor of 16384 values: the check reads a host's file in chunks of 8192
+        ModelWriter mw = new ModelWriter().seed(3).vocabSize(600).dModel(256).heads(4, 2).layers(1, 1)
+                .ffn(2048, "swiglu");
+        String name = "decoder.0.ffn.up_proj.scale";
+        int[] at = {0, 8191, 8192, 16383};
+        int[] bits = {0x7fc00000, 0x7f800000, 0xff800000, 0x7f800001};
+        String[] shown = {"NaN", "Infinity", "-Infinity", "NaN"};
+        for (int k = 0; k < at.length; k++) {
+            io.needle.synthetic.SafeTensorsWriter w = mw.writer();
+            byte[] d = w.data(name);
+            assertEquals(4 * 16384, d.length);
+            for (int i = 0; i < 4; i++) {
+                d[4 * at[k] + i] = (byte) (bits[k] >> (8 * i));
+            }
+            byte[] file = w.toBytes();
+            String vocab = TestVocab.make(600, 3);
+            NeedleException a = assertThrows(NeedleException.class, () -> NeedleEngine.load(file, vocab));
+            NeedleException b = assertThrows(NeedleException.class, () -> NeedleEngine.load(
+                    SafeTensors.parse(new HostFile(file)), vocab, new HostKernels(file, true, true)));
+            assertEquals(NeedleException.Kind.WEIGHTS, b.kind());
+            assertEquals(a.getMessage(), b.getMessage());
+            assertTrue(b.getMessage().contains("'" + name + "'") && b.getMessage().contains(shown[k] + " at element " + at[k]),
+                    b.getMessage());
+        }
+    }
+
+    private static void hostedEqualsPlain(byte[] file, boolean scalesInFile) {
         String vocab = TestVocab.make(600, 7);
         NeedleEngine plain = NeedleEngine.load(file, vocab);
 
@@ -128,7 +174,9 @@ class HostWeightsTest {
         for (Linear l : m.linears()) {
             if (l instanceof Int4Linear) {
                 assertNull(((Int4Linear) l).packedBytes());
-                assertNull(((Int4Linear) l).scales(), "the kernel holds the group scales: no Java copy kept");
+                // F32: the kernel reads them in the file; 16-bit: decoded for it, then dropped
+                assertNull(((Int4Linear) l).scales(), "no Java copy of the group scales kept");
+                assertEquals(scalesInFile, ((Int4Linear) l).scalesOffset() > 0);
                 int4++;
             }
         }

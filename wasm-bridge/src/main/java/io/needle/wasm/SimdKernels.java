@@ -17,7 +17,8 @@ import io.needle.safetensors.TensorInfo;
  * weight file is in the linear memory ({@code file}: the npm package copies it there in bulk), where
  * needle-simd.wasm computes on it: the INT4 linears read their packed nibbles in place, the BF16
  * embedding is re-laid there in blocks of 16 rows (the row look-ups of the encoder's and the
- * decoder's input read it there too), the group scales are copied after the file as floats. Usually
+ * decoder's input read it there too), the group scales are read in place too (F32 in the needle-rs
+ * layout; a file with 16-bit scales has them copied after the file as floats). Usually
  * this is the only copy of the weights: the engine has none in Java ({@link #takesAll}). Per
  * call only the activations are copied in and the results out (and, for the encoder's attention,
  * the keys and values of the call). The floats are the portable
@@ -73,11 +74,14 @@ final class SimdKernels implements Kernels {
         return e.dtype() == DType.BF16 && e.dim(0) % 16 == 0;
     }
 
-    /** The room the group scales take after the file: every {@code .scale} tensor as floats. */
+    /**
+     * The room the group scales take after the file: every {@code .scale} tensor the file does not
+     * hold as F32 (those, the needle-rs layout's, are read in place), as floats.
+     */
     static int scalesBytes(SafeTensors st) {
         int n = 0;
         for (TensorInfo t : st.tensors()) {
-            if (t.name().endsWith(".scale")) {
+            if (t.name().endsWith(".scale") && t.dtype() != DType.F32) {
                 n += align(4 * (int) t.elementCount());
             }
         }
@@ -108,16 +112,20 @@ final class SimdKernels implements Kernels {
         }
         int packedBytes = ((rows + 1) / 2) * cols;
         int scaleCount = ((rows + group - 1) / group) * cols;
+        boolean inFile = linear.packedBytes() == null || linear.packedBytes() == fileBytes; // this file's layer
         LinearMemory scales = file;
-        int scalesAt = scalesNext;
-        if (scalesAt + 4 * scaleCount <= file.size) {
-            scalesNext = align(scalesAt + 4 * scaleCount);
-        } else {
-            scales = new LinearMemory(4 * scaleCount);
-            scalesAt = 0;
+        int scalesAt = inFile ? linear.scalesOffset() : -1; // the file's F32 scales, read in place
+        if (scalesAt < 0) { // 16-bit in the file (or another file's layer): the floats, copied
+            scalesAt = scalesNext;
+            if (scalesAt + 4 * scaleCount <= file.size) {
+                scalesNext = align(scalesAt + 4 * scaleCount);
+            } else {
+                scales = new LinearMemory(4 * scaleCount);
+                scalesAt = 0;
+            }
+            scales.putFloats(scalesAt, linear.scales(), scaleCount);
         }
-        scales.putFloats(scalesAt, linear.scales(), scaleCount);
-        if (linear.packedBytes() == null || linear.packedBytes() == fileBytes) { // the file's, in the block
+        if (inFile) {
             return new SimdInt4Kernel(this, file, linear.packedOffset(), scales, scalesAt, rows, cols, group);
         }
         LinearMemory packed = new LinearMemory(packedBytes);
