@@ -1,29 +1,50 @@
-// Peak f32x4 multiply-add rate of this host's Wasm, one thread: f32x4.mul + f32x4.add (what the
-// bit-exact kernels of simd/needle-simd.wat use: 2 instructions, rounded twice) against
-// f32x4.relaxed_madd (relaxed SIMD: one fused instruction where the CPU has FMA, e.g. x86 FMA3;
-// the engine may also compute it unfused, so its rounding is host-dependent). Each variant runs
-// K independent chains a = a*x + y (K = 4..14; x86 V8 has 16 xmm registers for K chains plus x
-// and y) over a loop of n iterations; best of 9 timings of 4M iterations, 2 flops per lane.
-// It also reports whether relaxed_madd is fused here (fma(a, b, c) with a product whose low bits
-// an unfused add loses).
+// Can Wasm's relaxed-SIMD fused multiply-add (f32x4.relaxed_madd) speed up the SIMD kernels?
+// Three measurements in one Node process, one thread:
 //
-// With --workerd it also serves the same module from workerd (worker/node_modules/.bin/workerd, on
-// 127.0.0.1) and asks a Worker whether it compiles there and whether relaxed_madd is fused there
-// (workerd's clocks only move on I/O, so no rates from inside a Worker).
+// 1. Peak: f32x4.mul + f32x4.add (what the bit-exact kernels of simd/needle-simd.wat use: two
+//    instructions, rounded twice) against f32x4.relaxed_madd (relaxed SIMD: one fused instruction
+//    where the CPU has FMA, e.g. x86 FMA3; an engine may also compute it unfused, so its rounding
+//    depends on the host). Each variant runs K independent chains a = a*x + y (K = 4..16; V8 on
+//    x86 has 16 xmm registers for the K chains plus x and y); best of 9 timings of 4M iterations,
+//    2 flops a lane. Also whether relaxed_madd is fused here: fma(e, e, -1) with e = 1 + 2^-12
+//    keeps the product's 2^-24 that a rounded product loses.
+// 2. Kernel: the encoder's INT4 linear (export int4, many rows: $groupRows) of the shipped
+//    simd/needle-simd.wat against two fused rewrites of its accumulations, made here from the .wat
+//    text (nothing shipped changes): "chain" a = madd(v, h, madd(u, l, a)) (two fused operations
+//    a pair, a different order of additions) and "assoc" a = a + madd(u, l, v*h) (the portable
+//    order, one rounding fewer). Shapes 62 and 192 rows x 512 x 512 (the two bench prompts'
+//    encoder linears), random inputs, medians of 31 alternating timings; how many outputs differ.
+// 3. --engine: the whole engine, the npm package as built (--package) against a copy of it whose
+//    needle-simd.wasm is the "chain" rewrite: the JVM's `needle bench --save` model and requests
+//    (--jar, one-thread Vector kernels, also its figures), encode and decode step medians of
+//    --runs alternating runs, and whether both decode the same tokens: the bench requests, and
+//    --requests N of shared/fixtures/realistic (real queries and tool lists, the bench's random
+//    full-size model, the real vocabulary, 48 tokens), and the shared parity fixtures.
 //
-// Usage: node npm-package/bench/fma-peak.mjs [--workerd] [--json FILE]
+// With --workerd it also serves the peak module from workerd (worker/node_modules/.bin/workerd,
+// on 127.0.0.1) and asks a Worker whether it compiles there and whether relaxed_madd is fused
+// there (workerd's clocks only move on I/O, so no rates from inside a Worker).
+//
+// Usage: node npm-package/bench/fma-peak.mjs [--workerd] [--engine [--package npm-package/target/package]
+//          [--jar cli/target/needle-cli.jar] [--runs 9] [--requests 80] [--shared ../shared]] [--json FILE]
 //   (Node >= 22: `node-support/ensure-node.sh` prints one; wabt from npm-package/node_modules,
 //   installed by node-support/npm-ci-once.sh npm-package; workerd from worker/node_modules,
 //   node-support/npm-ci-once.sh worker)
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "..", "..");
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf("--" + name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
 const wabt = await createRequire(path.join(here, "..", "package.json"))("wabt")();
 const chains = [4, 6, 8, 10, 12, 14, 16];
 
@@ -52,10 +73,7 @@ const wat = `(module
   ${chains.map((k) => func(k, false) + "\n  " + func(k, true)).join("\n  ")}
   (func (export "fusedProbe") (param $a f32) (param $b f32) (param $c f32) (result f32)
     (f32x4.extract_lane 0 (f32x4.relaxed_madd (f32x4.splat (local.get $a)) (f32x4.splat (local.get $b)) (f32x4.splat (local.get $c))))))`;
-const m = wabt.parseWat("fma-peak.wat", wat, { simd: true, relaxed_simd: true });
-m.validate();
-const bytes = m.toBinary({}).buffer;
-m.destroy();
+const bytes = assemble("fma-peak.wat", wat);
 const { instance } = await WebAssembly.instantiate(bytes);
 const ex = instance.exports;
 
@@ -94,13 +112,176 @@ for (const r of rows) {
 const best = (key) => Math.max(...rows.map((r) => r[key]));
 console.log(`peak: mul+add ${best("muladd").toFixed(1)} GFLOP/s, relaxed_madd ${best("madd").toFixed(1)} GFLOP/s, `
   + `${(best("madd") / best("muladd")).toFixed(2)}x`);
-const workerd = process.argv.includes("--workerd") ? await inWorkerd(bytes, e) : null;
+const kernel = kernelRates();
+const engine = args.includes("--engine") ? await engineAB() : null;
+const workerd = args.includes("--workerd") ? await inWorkerd(bytes, e) : null;
 if (workerd) {
   console.log(`workerd: the module compiles: ${workerd.compiled}; relaxed_madd fused there: ${workerd.fused}`);
 }
-const i = process.argv.indexOf("--json");
-if (i >= 0) {
-  fs.writeFileSync(process.argv[i + 1], JSON.stringify({ node: process.version, fused: fusedHere, rows, workerd }, null, 1));
+const jsonOut = opt("json", null);
+if (jsonOut) {
+  fs.writeFileSync(jsonOut, JSON.stringify({ node: process.version, fused: fusedHere, rows, kernel, engine, workerd }, null, 1));
+}
+
+/** needle-simd.wat's text with $groupRows' accumulations rewritten as `variant` ("chain", "assoc"). */
+function fusedWat(variant) {
+  const text = fs.readFileSync(path.join(here, "..", "simd", "needle-simd.wat"), "utf8");
+  // a = a + (u*l + v*h), as $groupRows writes it (2 rows x 4 column quads, and 4 in its one-row tail)
+  const re = /\(f32x4\.add \(local\.get (\$a\d\d)\) \(f32x4\.add \(f32x4\.mul \(local\.get (\$u\d)\) \(local\.get \$l\)\) \(f32x4\.mul \(local\.get (\$v\d)\) \(local\.get \$h\)\)\)\)/g;
+  const found = [...text.matchAll(re)].length;
+  if (found !== 12) {
+    throw new Error(`fma-peak: expected $groupRows' 12 accumulations in needle-simd.wat, found ${found}: update fusedWat()`);
+  }
+  return text.replace(re, (_, a, u, v) => variant === "chain"
+    ? `(f32x4.relaxed_madd (local.get ${v}) (local.get $h) (f32x4.relaxed_madd (local.get ${u}) (local.get $l) (local.get ${a})))`
+    : `(f32x4.add (local.get ${a}) (f32x4.relaxed_madd (local.get ${u}) (local.get $l) (f32x4.mul (local.get ${v}) (local.get $h))))`);
+}
+
+function assemble(name, text) {
+  const m = wabt.parseWat(name, text, { simd: true, relaxed_simd: true });
+  try {
+    m.validate();
+    return Buffer.from(m.toBinary({ log: false, write_debug_names: false }).buffer);
+  } finally {
+    m.destroy();
+  }
+}
+
+function median(v) {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** The INT4 many-rows kernel, exact and fused, on the encoder's shapes. */
+function kernelRates() {
+  const memory = new WebAssembly.Memory({ initial: 64 });
+  const texts = { exact: fs.readFileSync(path.join(here, "..", "simd", "needle-simd.wat"), "utf8"), chain: fusedWat("chain"), assoc: fusedWat("assoc") };
+  const kernels = Object.fromEntries(Object.entries(texts).map(([name, text]) =>
+    [name, new WebAssembly.Instance(new WebAssembly.Module(assemble(name + ".wat", text)), { env: { memory } }).exports.int4]));
+  const IN = 512, OUT = 512, G = 32, MAXR = 192;
+  const X = 0, Y = X + MAXR * IN * 4, W = Y + MAXR * OUT * 4, SC = W + (IN / 2) * OUT, S = SC + (IN / G) * OUT * 4;
+  const f = new Float32Array(memory.buffer), u8 = new Uint8Array(memory.buffer);
+  let seed = 1;
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (let i = 0; i < MAXR * IN; i++) f[X / 4 + i] = rnd() * 2 - 1;
+  for (let i = 0; i < (IN / 2) * OUT; i++) u8[W + i] = (rnd() * 256) | 0;
+  for (let i = 0; i < (IN / G) * OUT; i++) f[SC / 4 + i] = rnd() * 0.01;
+  const out = [];
+  console.log("INT4 linear, many rows (int4 / $groupRows), medians of 31 alternating timings:");
+  for (const rows of [62, 192]) {
+    const gflop = (rows * IN * OUT * 2) / 1e9;
+    const times = Object.fromEntries(Object.keys(kernels).map((k) => [k, []]));
+    const results = {};
+    for (let rep = -3; rep < 31; rep++) {
+      for (const [name, int4] of Object.entries(kernels)) {
+        const t0 = performance.now();
+        int4(X, Y, W, SC, rows, IN, OUT, G, S);
+        int4(X, Y, W, SC, rows, IN, OUT, G, S);
+        if (rep >= 0) times[name].push((performance.now() - t0) / 2);
+        results[name] = f.slice(Y / 4, Y / 4 + rows * OUT);
+      }
+    }
+    const row = { rows, in: IN, out: OUT };
+    for (const name of Object.keys(kernels)) {
+      const ms = median(times[name]);
+      let differ = 0;
+      for (let i = 0; i < results.exact.length; i++) if (results.exact[i] !== results[name][i]) differ++;
+      row[name] = { ms, gflops: (gflop / ms) * 1000, differ };
+      console.log(`  ${rows}x${IN}x${OUT} ${name.padEnd(5)} ${ms.toFixed(3)} ms, ${row[name].gflops.toFixed(1)} GFLOP/s`
+        + (name === "exact" ? "" : `, ${(row.exact.ms / ms).toFixed(2)}x faster; ${differ} of ${results.exact.length} outputs differ from exact`));
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+/** The whole engine: the package as built against the same package with the "chain" kernel. */
+async function engineAB() {
+  const pkg = path.resolve(opt("package", path.join(repo, "npm-package", "target", "package")));
+  const jar = path.resolve(opt("jar", path.join(repo, "cli", "target", "needle-cli.jar")));
+  const shared = path.resolve(opt("shared", path.join(repo, "..", "shared")));
+  const runs = Number(opt("runs", "9"));
+  const requests = Number(opt("requests", "80"));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fma-engine-"));
+  try {
+    const fusedPkg = path.join(tmp, "package");
+    fs.cpSync(pkg, fusedPkg, { recursive: true });
+    const simdJs = path.join(fusedPkg, "simd-bytes.js");
+    const before = fs.readFileSync(simdJs, "utf8");
+    const after = before.replace(/export default "[^"]*"/, `export default "${assemble("chain.wat", fusedWat("chain")).toString("base64")}"`);
+    if (after === before) {
+      throw new Error("fma-peak: " + simdJs + " does not hold the kernels as export default \"base64\"");
+    }
+    fs.writeFileSync(simdJs, after);
+    const engines = {};
+    for (const [name, dir] of [["exact", pkg], ["fused", fusedPkg]]) {
+      const mod = await import(pathToFileURL(path.join(dir, "index.js")).href);
+      await mod.default();
+      engines[name] = mod.NeedleWasm;
+    }
+    const dir = path.join(tmp, "model");
+    const jvm = JSON.parse(execFileSync("java", ["--add-modules", "jdk.incubator.vector", "-jar", jar, "bench", "--json", "--save", dir,
+      "--kernels", "vector", "--threads", "1", "--runs", String(runs), "--warmup", "3"], { encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "ignore"] }));
+    const weights = new Uint8Array(fs.readFileSync(path.join(dir, "bench.safetensors")));
+    const vocab = fs.readFileSync(path.join(dir, "vocab.txt"), "utf8");
+    const same = (a, b) => a.length === b.length && a.every((t, k) => t === b[k]);
+    const result = { load_average: os.loadavg(), workloads: [] };
+    console.log(`whole engine (${pkg} and its copy with the fused kernel; medians of ${runs} alternating runs; JVM ${jvm.java}, Vector kernels, one thread, same model):`);
+    for (const w of jvm.workloads) {
+      const m = { exact: { enc: [], step: [], tokens: null }, fused: { enc: [], step: [], tokens: null } };
+      for (let i = -3; i < runs; i++) {
+        for (const name of ["exact", "fused"]) {
+          const engine = engines[name].load(weights, vocab);
+          const r = engine.runDetailed(w.query, w.tools, { maxNewTokens: w.decode_steps, constrain: true, ignoreEos: true });
+          if (!engine.simd) throw new Error("fma-peak: the SIMD kernels are not in use (" + name + ")");
+          engine.free();
+          m[name].tokens = r.tokens;
+          if (i >= 0) {
+            m[name].enc.push(r.timings.encodeMs);
+            m[name].step.push(r.timings.decodeMs / r.timings.decodeTokens);
+          }
+        }
+      }
+      const row = { name: w.name, jvm_encode_ms: w.encode_ms, jvm_step_ms: w.decode_ms / w.decode_steps, same_tokens: same(m.exact.tokens, m.fused.tokens) };
+      for (const name of ["exact", "fused"]) row[name] = { encode_ms: median(m[name].enc), step_ms: median(m[name].step) };
+      result.workloads.push(row);
+      console.log(`  ${w.name}: encode JVM ${row.jvm_encode_ms.toFixed(1)} ms, exact ${row.exact.encode_ms.toFixed(1)} (${(row.exact.encode_ms / row.jvm_encode_ms).toFixed(2)}x JVM), `
+        + `fused ${row.fused.encode_ms.toFixed(1)} (${(row.fused.encode_ms / row.jvm_encode_ms).toFixed(2)}x JVM): ${(row.exact.encode_ms / row.fused.encode_ms).toFixed(2)}x faster; `
+        + `step JVM ${row.jvm_step_ms.toFixed(3)} ms, exact ${row.exact.step_ms.toFixed(3)}, fused ${row.fused.step_ms.toFixed(3)}; same tokens: ${row.same_tokens}`);
+    }
+    // token agreement: the realistic requests on the bench's random full-size model, the parity fixtures
+    const examples = JSON.parse(fs.readFileSync(path.join(shared, "fixtures", "realistic", "e2e_vectors.json"), "utf8")).examples.slice(0, requests);
+    const realVocab = fs.readFileSync(path.join(shared, "fixtures", "tokenizer", "vocab.txt"), "utf8");
+    const a = engines.exact.load(weights, realVocab), b = engines.fused.load(weights, realVocab);
+    const firstDiff = [];
+    for (const ex of examples) {
+      const x = a.runDetailed(ex.query, ex.tools, { maxNewTokens: 48 }).tokens;
+      const y = b.runDetailed(ex.query, ex.tools, { maxNewTokens: 48 }).tokens;
+      if (!same(x, y)) firstDiff.push(x.findIndex((t, k) => t !== y[k]) < 0 ? Math.min(x.length, y.length) : x.findIndex((t, k) => t !== y[k]));
+    }
+    a.free();
+    b.free();
+    result.realistic = { requests: examples.length, differ: firstDiff.length, first_differing_steps: firstDiff };
+    console.log(`  realistic requests (random full-size model, real vocabulary, 48 tokens): ${firstDiff.length} of ${examples.length} decode other tokens`
+      + (firstDiff.length ? ` (first differing step: ${firstDiff.join(", ")})` : ""));
+    const parity = [];
+    for (const p of ["p1", "p2", "p3", "p4"]) {
+      const spec = JSON.parse(fs.readFileSync(path.join(shared, "fixtures", "parity", p + ".json"), "utf8"));
+      const bytesP = fs.readFileSync(path.join(shared, "fixtures", "parity", p + ".safetensors"));
+      const ea = engines.exact.load(bytesP), eb = engines.fused.load(bytesP);
+      const differ = spec.cases.filter((c) => !same(ea.generate(c.input_ids, { maxNewTokens: c.max_new_tokens }),
+        eb.generate(c.input_ids, { maxNewTokens: c.max_new_tokens }))).length;
+      ea.free();
+      eb.free();
+      parity.push({ name: p, cases: spec.cases.length, differ });
+    }
+    result.parity = parity;
+    console.log(`  parity fixtures: ${parity.map((p) => `${p.name} ${p.differ} of ${p.cases} differ`).join(", ")}`);
+    console.log(`  load average ${result.load_average.map((v) => v.toFixed(2)).join(" ")}`);
+    return result;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** Serves `bytes` from a one-module Worker in workerd; returns what the Worker found. */
