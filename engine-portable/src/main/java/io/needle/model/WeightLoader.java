@@ -42,6 +42,7 @@ public final class WeightLoader {
     private final SafeTensors st;
     private final Config config;
     private final Set<String> used = new HashSet<>();
+    private byte[] chunk32; // checkFinite32's buffer, made once
 
     private WeightLoader(SafeTensors st, Config config) {
         this.st = st;
@@ -313,7 +314,10 @@ public final class WeightLoader {
     private void checkFinite32(TensorInfo t) {
         int n = (int) t.elementCount();
         int chunk = 1 << 13; // values
-        byte[] b = new byte[4 * Math.min(chunk, n)];
+        if (chunk32 == null) {
+            chunk32 = new byte[4 * chunk]; // one buffer for every tensor of the file
+        }
+        byte[] b = chunk32;
         for (int i = 0; i < n; i += chunk) {
             int m = Math.min(chunk, n - i);
             st.copy(t.offset() + 4 * i, b, 0, 4 * m);
