@@ -225,6 +225,11 @@ async function engineAB() {
     const weights = new Uint8Array(fs.readFileSync(path.join(dir, "bench.safetensors")));
     const vocab = fs.readFileSync(path.join(dir, "vocab.txt"), "utf8");
     const same = (a, b) => a.length === b.length && a.every((t, k) => t === b[k]);
+    // the first step where two token lists part (the shorter one's length when one is a prefix)
+    const parts = (a, b) => {
+      const k = a.findIndex((t, i) => t !== b[i]);
+      return k < 0 ? Math.min(a.length, b.length) : k;
+    };
     const result = { load_average: os.loadavg(), workloads: [] };
     console.log(`whole engine (${pkg} and its copy with the fused kernel; medians of ${runs} alternating runs; JVM ${jvm.java}, Vector kernels, one thread, same model):`);
     for (const w of jvm.workloads) {
@@ -242,12 +247,14 @@ async function engineAB() {
           }
         }
       }
-      const row = { name: w.name, jvm_encode_ms: w.encode_ms, jvm_step_ms: w.decode_ms / w.decode_steps, same_tokens: same(m.exact.tokens, m.fused.tokens) };
+      const row = { name: w.name, jvm_encode_ms: w.encode_ms, jvm_step_ms: w.decode_ms / w.decode_steps, same_tokens: same(m.exact.tokens, m.fused.tokens),
+        steps: m.exact.tokens.length, first_differing_step: same(m.exact.tokens, m.fused.tokens) ? null : parts(m.exact.tokens, m.fused.tokens) };
       for (const name of ["exact", "fused"]) row[name] = { encode_ms: median(m[name].enc), step_ms: median(m[name].step) };
       result.workloads.push(row);
       console.log(`  ${w.name}: encode JVM ${row.jvm_encode_ms.toFixed(1)} ms, exact ${row.exact.encode_ms.toFixed(1)} (${(row.exact.encode_ms / row.jvm_encode_ms).toFixed(2)}x JVM), `
         + `fused ${row.fused.encode_ms.toFixed(1)} (${(row.fused.encode_ms / row.jvm_encode_ms).toFixed(2)}x JVM): ${(row.exact.encode_ms / row.fused.encode_ms).toFixed(2)}x faster; `
-        + `step JVM ${row.jvm_step_ms.toFixed(3)} ms, exact ${row.exact.step_ms.toFixed(3)}, fused ${row.fused.step_ms.toFixed(3)}; same tokens: ${row.same_tokens}`);
+        + `step JVM ${row.jvm_step_ms.toFixed(3)} ms, exact ${row.exact.step_ms.toFixed(3)}, fused ${row.fused.step_ms.toFixed(3)}; same tokens: ${row.same_tokens}`
+        + (row.same_tokens ? "" : ` (they part at step ${row.first_differing_step} of ${row.steps})`));
     }
     // token agreement: the realistic requests on the bench's random full-size model, the parity fixtures
     const examples = JSON.parse(fs.readFileSync(path.join(shared, "fixtures", "realistic", "e2e_vectors.json"), "utf8")).examples.slice(0, requests);
@@ -257,7 +264,7 @@ async function engineAB() {
     for (const ex of examples) {
       const x = a.runDetailed(ex.query, ex.tools, { maxNewTokens: 48 }).tokens;
       const y = b.runDetailed(ex.query, ex.tools, { maxNewTokens: 48 }).tokens;
-      if (!same(x, y)) firstDiff.push(x.findIndex((t, k) => t !== y[k]) < 0 ? Math.min(x.length, y.length) : x.findIndex((t, k) => t !== y[k]));
+      if (!same(x, y)) firstDiff.push(parts(x, y));
     }
     a.free();
     b.free();
