@@ -294,6 +294,9 @@ async function engineAB() {
 /** Serves `bytes` from a one-module Worker in workerd; returns what the Worker found. */
 async function inWorkerd(bytes, probe) {
   const bin = path.join(here, "..", "..", "worker", "node_modules", ".bin", "workerd");
+  if (!fs.existsSync(bin)) {
+    throw new Error("fma-peak: " + bin + " is missing (install it: node-support/npm-ci-once.sh worker)");
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fma-peak-"));
   fs.writeFileSync(path.join(dir, "fma.wasm"), Buffer.from(bytes));
   fs.writeFileSync(path.join(dir, "index.js"), `import module from "fma.wasm";
