@@ -472,7 +472,7 @@ public final class NeedleEngine {
                 bytes[id] = tok.tokenBytes(id);
             }
             tokenBytes = bytes;
-            trie = new TokenTrie(tok);
+            trie = new TokenTrie(tok, bytes);
         }
         return new ConstrainedDecoder(ToolGrammar.compile(catalog, options.requireCall()), trie, tokenBytes);
     }

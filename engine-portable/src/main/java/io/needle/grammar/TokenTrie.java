@@ -14,11 +14,24 @@ public final class TokenTrie {
     private byte[] label;
     private int[] firstToken; // first token id ending at this node, or -1
     private int[] nextToken; // per token id: next token ending at the same node, or -1
+    private final int[] rootChild = new int[256]; // per byte: the root's child with that label, or 0 (none)
     private int nodes;
     private int maxDepth; // bytes of the longest token text
     private int spaceBytePiece = -1;
 
     public TokenTrie(Tokenizer tok) {
+        this(tok, allTokenBytes(tok));
+    }
+
+    /**
+     * As {@link #TokenTrie(Tokenizer)} from the token texts already made: {@code tokenBytes[id]}
+     * is {@code tok.tokenBytes(id)} for every id (read, not kept).
+     */
+    public TokenTrie(Tokenizer tok, byte[][] tokenBytes) {
+        if (tokenBytes.length != tok.size()) {
+            throw new IllegalArgumentException("tokenBytes has " + tokenBytes.length + " entries, the tokenizer "
+                    + tok.size() + " ids");
+        }
         int cap = 4096;
         firstChild = new int[cap];
         nextSibling = new int[cap];
@@ -31,7 +44,7 @@ public final class TokenTrie {
         firstToken[0] = -1;
         for (int id = 0; id < tok.size(); id++) {
             nextToken[id] = -1;
-            byte[] bytes = tok.tokenBytes(id);
+            byte[] bytes = tokenBytes[id];
             if (bytes.length == 0) {
                 continue; // control, unknown, user-defined: no text
             }
@@ -48,10 +61,27 @@ public final class TokenTrie {
         }
     }
 
+    /** Every token's text, {@code tok.tokenBytes(id)} by id. */
+    private static byte[][] allTokenBytes(Tokenizer tok) {
+        byte[][] bytes = new byte[tok.size()][];
+        for (int id = 0; id < bytes.length; id++) {
+            bytes[id] = tok.tokenBytes(id);
+        }
+        return bytes;
+    }
+
     private int child(int node, byte b) {
-        for (int c = firstChild[node]; c >= 0; c = nextSibling[c]) {
-            if (label[c] == b) {
+        if (node == 0) {
+            // the root has a child for most byte values: looked up, not searched among its siblings
+            int c = rootChild[b & 0xff];
+            if (c > 0) {
                 return c;
+            }
+        } else {
+            for (int c = firstChild[node]; c >= 0; c = nextSibling[c]) {
+                if (label[c] == b) {
+                    return c;
+                }
             }
         }
         if (nodes == firstChild.length) {
@@ -69,6 +99,9 @@ public final class TokenTrie {
         firstToken[n] = -1;
         nextSibling[n] = firstChild[node];
         firstChild[node] = n;
+        if (node == 0) {
+            rootChild[b & 0xff] = n;
+        }
         return n;
     }
 

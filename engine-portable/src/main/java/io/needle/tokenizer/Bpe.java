@@ -19,7 +19,8 @@ import java.util.HashMap;
  * SentencePiece's re-segmentation of UNUSED pieces is not needed: a vocab.txt has no such pieces.
  */
 final class Bpe {
-    private final HashMap<String, Integer> mergeable;
+    private final HashMap<String, Integer> pieceToId;
+    private final boolean[] mergeable;
     private final float[] scores;
     private final String[] userDefined;
     private final int maxPieceChars;
@@ -41,12 +42,15 @@ final class Bpe {
     private int heapSize;
 
     /**
-     * @param mergeable     piece → id for every piece a merge may produce
+     * @param pieceToId     piece → id for every piece
+     * @param mergeable     per id: whether a merge may produce the piece
      * @param scores        score by id
      * @param userDefined   user-defined pieces, matched whole in the text
      * @param maxPieceChars length in chars of the longest mergeable piece
      */
-    Bpe(HashMap<String, Integer> mergeable, float[] scores, String[] userDefined, int maxPieceChars) {
+    Bpe(HashMap<String, Integer> pieceToId, boolean[] mergeable, float[] scores, String[] userDefined,
+            int maxPieceChars) {
+        this.pieceToId = pieceToId;
         this.mergeable = mergeable;
         this.scores = scores;
         this.userDefined = userDefined;
@@ -147,8 +151,8 @@ final class Bpe {
         if (size > maxPieceChars) {
             return;
         }
-        Integer id = mergeable.get(text.substring(start[left], end[right]));
-        if (id == null) {
+        Integer id = pieceToId.get(text.substring(start[left], end[right]));
+        if (id == null || !mergeable[id]) {
             return;
         }
         if (pairCount == pLeft.length) {

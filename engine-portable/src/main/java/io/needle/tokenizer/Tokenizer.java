@@ -51,10 +51,10 @@ public final class Tokenizer {
     private final String[] pieces;
     private final float[] scores;
     private final byte[] types;
-    /** Every piece → id. */
+    /** Every piece → id (the pieces a BPE merge may produce are those of {@link #mergeable} ids). */
     private final HashMap<String, Integer> pieceToId;
-    /** Pieces a BPE merge may produce (normal and user-defined) → id. */
-    private final HashMap<String, Integer> mergeable;
+    /** Per id: whether a BPE merge may produce the piece (normal and user-defined pieces). */
+    private final boolean[] mergeable;
     private final String[] userDefined;
     private final int maxPieceChars;
     /** id of the byte piece for each byte value. */
@@ -66,20 +66,20 @@ public final class Tokenizer {
      */
     private final boolean wordsIndependent;
 
-    private Tokenizer(String[] pieces, float[] scores, byte[] types) {
+    /** {@code pieceToId}: every piece of {@code pieces} → its id (taken, not copied). */
+    private Tokenizer(String[] pieces, float[] scores, byte[] types, HashMap<String, Integer> pieceToId) {
         this.pieces = pieces;
         this.scores = scores;
         this.types = types;
-        this.pieceToId = new HashMap<>(pieces.length * 2);
-        this.mergeable = new HashMap<>(pieces.length * 2);
+        this.pieceToId = pieceToId;
+        this.mergeable = new boolean[pieces.length];
         this.byteIds = new int[256];
         int userCount = 0;
         int longest = 0;
         boolean independent = true;
         for (int id = 0; id < pieces.length; id++) {
-            pieceToId.put(pieces[id], id);
             if (types[id] == NORMAL || types[id] == USER_DEFINED) {
-                mergeable.put(pieces[id], id);
+                mergeable[id] = true;
                 longest = Math.max(longest, pieces[id].length());
                 if (pieces[id].indexOf(SPACE_SYMBOL, 1) >= 0) {
                     independent = false;
@@ -122,6 +122,7 @@ public final class Tokenizer {
         String[] pieces = new String[Math.max(MIN_LINES, 16)];
         float[] scores = new float[pieces.length];
         int count = 0;
+        // every piece → its id: the duplicate check, then the tokenizer's map (one map, built once)
         HashMap<String, Integer> seen = new HashMap<>();
         while (pos < len) {
             int nl = text.indexOf('\n', pos);
@@ -182,7 +183,7 @@ public final class Tokenizer {
         for (int id = 0; id < count; id++) {
             types[id] = id < FIRST_BYTE_ID ? SPECIAL_TYPES[id] : id < MIN_LINES ? BYTE : NORMAL;
         }
-        return new Tokenizer(p, s, types);
+        return new Tokenizer(p, s, types, seen);
     }
 
     /** Number of pieces (ids are 0 .. size()-1). */
@@ -314,7 +315,7 @@ public final class Tokenizer {
         if (normalized.isEmpty()) {
             return new int[0];
         }
-        int[] symbols = new Bpe(mergeable, scores, userDefined, maxPieceChars).segment(normalized);
+        int[] symbols = new Bpe(pieceToId, mergeable, scores, userDefined, maxPieceChars).segment(normalized);
         int[] ids = new int[symbols.length / 2 + 16];
         int n = 0;
         for (int k = 0; k < symbols.length; k += 2) {
@@ -500,11 +501,29 @@ public final class Tokenizer {
         if (!ok || i != n) {
             throw vocabError("vocabulary line " + lineNo + ": bad score " + shorten(s) + " (expected a number)");
         }
+        if (digits == n - (isDigit(s.charAt(0)) ? 0 : 1) && digits <= 7) {
+            return integerScore(s); // what Float.parseFloat gives, without its general path
+        }
         float v = Float.parseFloat(s);
         if (Float.isInfinite(v) || Float.isNaN(v)) {
             throw vocabError("vocabulary line " + lineNo + ": score " + shorten(s) + " is out of range");
         }
         return v;
+    }
+
+    /**
+     * A score written as an integer of at most 7 digits (optionally signed): exact in a float
+     * (below 2^24), so the same float as {@link Float#parseFloat}, -0 included. The scores of
+     * SentencePiece's BPE vocabularies are such integers (minus the merge rank).
+     */
+    private static float integerScore(String s) {
+        boolean negative = s.charAt(0) == '-';
+        int i = negative || s.charAt(0) == '+' ? 1 : 0;
+        int v = 0;
+        for (; i < s.length(); i++) {
+            v = 10 * v + (s.charAt(i) - '0');
+        }
+        return negative ? -(float) v : (float) v;
     }
 
     private static boolean isDigit(char c) {

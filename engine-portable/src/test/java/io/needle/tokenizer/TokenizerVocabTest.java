@@ -94,6 +94,22 @@ class TokenizerVocabTest {
     }
 
     @Test
+    void integerScoresAreTheFloatsParseFloatGives() {
+        // integers of up to 7 digits take a short path; longer ones and decimals the general one
+        String[] scores = {"-0", "0", "+0", "-1", "+7", "0042", "-8191", "9999999", "-9999999", "16777217",
+            "-123456789", "2147483648", "99999999999", "-0.0", "3.0"};
+        String[] lines = new String[scores.length];
+        for (int i = 0; i < scores.length; i++) {
+            lines[i] = "p" + i + "\t" + scores[i];
+        }
+        Tokenizer t = Tokenizer.fromVocab(vocab(lines));
+        for (int i = 0; i < scores.length; i++) {
+            assertEquals(Float.floatToRawIntBits(Float.parseFloat(scores[i])), Float.floatToRawIntBits(t.score(262 + i)),
+                    "score " + scores[i]);
+        }
+    }
+
+    @Test
     void emptyPiece() {
         assertMessage(vocabError(vocab("\u2581a\t-0", "\t-1")), "line 264", "empty piece");
     }
