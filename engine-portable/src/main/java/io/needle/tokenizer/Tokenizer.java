@@ -245,12 +245,33 @@ public final class Tokenizer {
         checkId(id);
         switch (types[id]) {
             case NORMAL:
-                return Utf8.encode(pieces[id].replace(SPACE_SYMBOL, ' '));
+                return normalBytes(pieces[id]);
             case BYTE:
                 return new byte[] {(byte) (id - FIRST_BYTE_ID)};
             default:
                 return new byte[0];
         }
+    }
+
+    /**
+     * The UTF-8 of a normal piece with {@code ▁} as a space. Most pieces are ASCII and {@code ▁}
+     * only: those in one pass (the engine makes every piece's bytes when it builds the grammar's
+     * trie), the others through {@link Utf8#encode}.
+     */
+    private static byte[] normalBytes(String piece) {
+        int n = piece.length();
+        byte[] out = new byte[n];
+        for (int i = 0; i < n; i++) {
+            char c = piece.charAt(i);
+            if (c < 0x80) {
+                out[i] = (byte) c;
+            } else if (c == SPACE_SYMBOL) {
+                out[i] = ' ';
+            } else {
+                return Utf8.encode(piece.replace(SPACE_SYMBOL, ' '));
+            }
+        }
+        return out;
     }
 
     /** The ids of {@code text}, exactly as SentencePiece's {@code EncodeAsIds} (no BOS/EOS). */

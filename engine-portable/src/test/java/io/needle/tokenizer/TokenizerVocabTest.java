@@ -155,6 +155,24 @@ class TokenizerVocabTest {
     }
 
     @Test
+    void tokenBytesOfAsciiAndOtherPieces() {
+        // ASCII and ▁ only (one pass), other characters, a surrogate pair, a lone surrogate (U+FFFD)
+        String[] pieces = {"\u2581a\u2581b", "x", "\u2581\u00e9t\u00e9\u2581", "\ud83d\ude00\u2581", "a\ud83d\u2581"};
+        byte[][] expected = {{' ', 'a', ' ', 'b'}, {'x'},
+            {' ', (byte) 0xC3, (byte) 0xA9, 't', (byte) 0xC3, (byte) 0xA9, ' '},
+            {(byte) 0xF0, (byte) 0x9F, (byte) 0x98, (byte) 0x80, ' '},
+            {'a', (byte) 0xEF, (byte) 0xBF, (byte) 0xBD, ' '}};
+        String[] lines = new String[pieces.length];
+        for (int i = 0; i < pieces.length; i++) {
+            lines[i] = pieces[i] + "\t-" + i;
+        }
+        Tokenizer t = Tokenizer.fromVocab(vocab(lines));
+        for (int i = 0; i < pieces.length; i++) {
+            assertArrayEquals(expected[i], t.tokenBytes(262 + i), "piece " + i);
+        }
+    }
+
+    @Test
     void idsOutOfRange() throws Exception {
         Tokenizer t = TokenizerFixtures.tokenizer();
         for (int id : new int[] {-1, t.size(), Integer.MAX_VALUE, Integer.MIN_VALUE}) {
