@@ -126,15 +126,24 @@ if (jsonOut) {
 /** needle-simd.wat's text with $groupRows' accumulations rewritten as `variant` ("chain", "assoc"). */
 function fusedWat(variant) {
   const text = fs.readFileSync(path.join(here, "..", "simd", "needle-simd.wat"), "utf8");
-  // a = a + (u*l + v*h), as $groupRows writes it (2 rows x 4 column quads, and 4 in its one-row tail)
-  const re = /\(f32x4\.add \(local\.get (\$a\d\d)\) \(f32x4\.add \(f32x4\.mul \(local\.get (\$u\d)\) \(local\.get \$l\)\) \(f32x4\.mul \(local\.get (\$v\d)\) \(local\.get \$h\)\)\)\)/g;
+  // a = a + (u*l + v*h), as $groupRows writes it: in its 2-row tile u*l is computed first into
+  // $p0 / $p1 ((local.set $pI (f32x4.mul (local.get $uI) (local.get $l)))) and h loaded in place;
+  // in its 1-row tail both products are written out with both loads in place (2 x 4 + 4 in all)
+  const load = String.raw`\(v128\.load offset=\d+ \(local\.get \$wl\)\)`;
+  const re = new RegExp(String.raw`\(f32x4\.add \(local\.get (\$a\d\d)\) \(f32x4\.add\s+`
+    + String.raw`(?:\(local\.get \$p(\d)\)|\(f32x4\.mul \(local\.get (\$u\d)\) (${load})\))`
+    + String.raw` \(f32x4\.mul \(local\.get (\$v\d)\) (${load})\)\)\)`, "g");
   const found = [...text.matchAll(re)].length;
   if (found !== 12) {
     throw new Error(`fma-peak: expected $groupRows' 12 accumulations in needle-simd.wat, found ${found}: update fusedWat()`);
   }
-  return text.replace(re, (_, a, u, v) => variant === "chain"
-    ? `(f32x4.relaxed_madd (local.get ${v}) (local.get $h) (f32x4.relaxed_madd (local.get ${u}) (local.get $l) (local.get ${a})))`
-    : `(f32x4.add (local.get ${a}) (f32x4.relaxed_madd (local.get ${u}) (local.get $l) (f32x4.mul (local.get ${v}) (local.get $h))))`);
+  return text.replace(re, (_, a, p, u1, l1, v, h) => {
+    const u = p !== undefined ? `(local.get $u${p})` : `(local.get ${u1})`;
+    const l = p !== undefined ? "(local.get $l)" : l1;
+    return variant === "chain"
+      ? `(f32x4.relaxed_madd (local.get ${v}) ${h} (f32x4.relaxed_madd ${u} ${l} (local.get ${a})))`
+      : `(f32x4.add (local.get ${a}) (f32x4.relaxed_madd ${u} ${l} (f32x4.mul (local.get ${v}) ${h})))`;
+  });
 }
 
 function assemble(name, text) {

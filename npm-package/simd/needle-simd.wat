@@ -135,17 +135,19 @@
         (br $cols))))
 
   ;; Unpacks the n rows of one group (n/2 rounded up packed rows of `out` bytes at wp) into
-  ;; float rows at dst: row k at dst + k*out*4 (a missing odd last row gets the high nibbles,
-  ;; which are then multiplied by 0).
+  ;; float rows at dst, in blocks of 16 columns: block b (columns 16b..16b+15) holds the group's
+  ;; rows one after the other, row k at dst + b*nPad*64 + k*64 (nPad: n rounded up to even; a
+  ;; missing odd last row gets the high nibbles, which are then multiplied by 0). So the many-rows
+  ;; kernel finds the weights of a row pair at constant offsets from one pointer.
   (func $unpack (param $wp i32) (param $dst i32) (param $n i32) (param $out i32)
     (local $k i32) (local $c i32) (local $b v128) (local $lo v128) (local $hi v128)
-    (local $l16 v128) (local $h16 v128) (local $dl i32) (local $dh i32) (local $rowBytes i32)
-    (local.set $rowBytes (i32.shl (local.get $out) (i32.const 2)))
+    (local $l16 v128) (local $h16 v128) (local $dl i32) (local $block i32)
+    (local.set $block (i32.shl (i32.and (i32.add (local.get $n) (i32.const 1)) (i32.const -2)) (i32.const 6)))
     (block $kdone
       (loop $pairs
         (br_if $kdone (i32.ge_s (local.get $k) (local.get $n)))
-        (local.set $dl (i32.add (local.get $dst) (i32.mul (local.get $k) (local.get $rowBytes))))
-        (local.set $dh (i32.add (local.get $dl) (local.get $rowBytes)))
+        ;; row k at dl (offsets 0..63), row k+1 right after it (64..127)
+        (local.set $dl (i32.add (local.get $dst) (i32.shl (local.get $k) (i32.const 6))))
         (local.set $c (i32.const 0))
         (block $cdone
           (loop $cols
@@ -157,35 +159,44 @@
             (local.set $h16 (i16x8.extend_low_i8x16_s (local.get $hi)))
             (v128.store offset=0 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $l16))))
             (v128.store offset=16 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $l16))))
-            (v128.store offset=0 (local.get $dh) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h16))))
-            (v128.store offset=16 (local.get $dh) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h16))))
+            (v128.store offset=64 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h16))))
+            (v128.store offset=80 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h16))))
             (local.set $l16 (i16x8.extend_high_i8x16_s (local.get $lo)))
             (local.set $h16 (i16x8.extend_high_i8x16_s (local.get $hi)))
             (v128.store offset=32 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $l16))))
             (v128.store offset=48 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $l16))))
-            (v128.store offset=32 (local.get $dh) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h16))))
-            (v128.store offset=48 (local.get $dh) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h16))))
-            (local.set $dl (i32.add (local.get $dl) (i32.const 64)))
-            (local.set $dh (i32.add (local.get $dh) (i32.const 64)))
+            (v128.store offset=96 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h16))))
+            (v128.store offset=112 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h16))))
+            (local.set $dl (i32.add (local.get $dl) (local.get $block)))
             (local.set $c (i32.add (local.get $c) (i32.const 16)))
             (br $cols)))
         (local.set $wp (i32.add (local.get $wp) (local.get $out)))
         (local.set $k (i32.add (local.get $k) (i32.const 2)))
         (br $pairs))))
 
-  ;; One group for many input rows (the encoder): the unpacked float rows at ws are applied to
-  ;; every input row, 16 columns by 2 input rows at a time (then 16 columns by 1 for the last rows).
-  ;; xp: x[0][r0]; ws: unpacked rows [n][out]; scp: the group's scales; left: in - r0.
+  ;; One group for many input rows (the encoder): the unpacked group at ws ($unpack's blocks of
+  ;; 16 columns) is applied to every input row, 16 columns by 2 input rows at a time (8
+  ;; accumulators), then 16 columns by 1 row for an odd last row.
+  ;; xp: x[0][r0]; ws: the unpacked group; scp: the group's scales; left: in - r0.
+  ;; Registers: V8 gives Wasm 15 of x86's 16 xmm registers. A pass over a row pair keeps 8
+  ;; accumulators and the two rows' 4 splats, and computes per 4 columns both rows' products with
+  ;; the low weight row first (l is then dead) and then each row's product with the high weight row,
+  ;; loaded where used (loaded twice: a load is cheaper than the spill that keeping l and h both
+  ;; live costs): 15 registers, no spills. Tiles of 3 rows (12 accumulators) spill and ran slower;
+  ;; bench/int4-tiles.mjs measures the alternatives.
   (func $groupRows
     (param $xp i32) (param $y i32) (param $ws i32) (param $scp i32)
     (param $rows i32) (param $n i32) (param $left i32) (param $in i32) (param $out i32)
     (local $c i32) (local $t i32) (local $k i32) (local $rowBytes i32) (local $inBytes i32)
-    (local $wl i32) (local $yp i32) (local $l v128) (local $h v128)
-    (local $x0 i32) (local $u0 v128) (local $v0 v128) (local $x1 i32) (local $u1 v128) (local $v1 v128)
+    (local $block i32) (local $wb i32) (local $wl i32) (local $yp i32) (local $l v128)
+    (local $x0 i32) (local $u0 v128) (local $v0 v128) (local $p0 v128) (local $x1 i32) (local $u1 v128) (local $v1 v128) (local $p1 v128)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
     (local $a00 v128) (local $a01 v128) (local $a02 v128) (local $a03 v128) (local $a10 v128) (local $a11 v128) (local $a12 v128) (local $a13 v128)
     (local.set $rowBytes (i32.shl (local.get $out) (i32.const 2)))
     (local.set $inBytes (i32.shl (local.get $in) (i32.const 2)))
+    ;; a block of 16 columns: n rounded up to even rows of 64 bytes
+    (local.set $block (i32.shl (i32.and (i32.add (local.get $n) (i32.const 1)) (i32.const -2)) (i32.const 6)))
+    (local.set $wb (local.get $ws))
     (block $cdone
       (loop $cols
         (br_if $cdone (i32.ge_s (local.get $c) (local.get $out)))
@@ -207,7 +218,7 @@
             (local.set $a13 (v128.const i32x4 0 0 0 0))
             (local.set $x0 (i32.add (local.get $xp) (i32.mul (local.get $t) (local.get $inBytes))))
             (local.set $x1 (i32.add (local.get $x0) (local.get $inBytes)))
-            (local.set $wl (i32.add (local.get $ws) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $wl (local.get $wb))
             (local.set $k (i32.const 0))
             (block $kdone
               (loop $pairs
@@ -220,25 +231,33 @@
                   (then
                     (local.set $v0 (v128.const i32x4 0 0 0 0))
                     (local.set $v1 (v128.const i32x4 0 0 0 0))))
+                ;; columns +0..+3: both rows' low-row products, then each row's high-row product
                 (local.set $l (v128.load offset=0 (local.get $wl)))
-                (local.set $h (v128.load offset=0 (i32.add (local.get $wl) (local.get $rowBytes))))
-                (local.set $a00 (f32x4.add (local.get $a00) (f32x4.add (f32x4.mul (local.get $u0) (local.get $l)) (f32x4.mul (local.get $v0) (local.get $h)))))
-                (local.set $a10 (f32x4.add (local.get $a10) (f32x4.add (f32x4.mul (local.get $u1) (local.get $l)) (f32x4.mul (local.get $v1) (local.get $h)))))
+                (local.set $p0 (f32x4.mul (local.get $u0) (local.get $l)))
+                (local.set $p1 (f32x4.mul (local.get $u1) (local.get $l)))
+                (local.set $a00 (f32x4.add (local.get $a00) (f32x4.add (local.get $p0) (f32x4.mul (local.get $v0) (v128.load offset=64 (local.get $wl))))))
+                (local.set $a10 (f32x4.add (local.get $a10) (f32x4.add (local.get $p1) (f32x4.mul (local.get $v1) (v128.load offset=64 (local.get $wl))))))
+                ;; columns +4..+7: both rows' low-row products, then each row's high-row product
                 (local.set $l (v128.load offset=16 (local.get $wl)))
-                (local.set $h (v128.load offset=16 (i32.add (local.get $wl) (local.get $rowBytes))))
-                (local.set $a01 (f32x4.add (local.get $a01) (f32x4.add (f32x4.mul (local.get $u0) (local.get $l)) (f32x4.mul (local.get $v0) (local.get $h)))))
-                (local.set $a11 (f32x4.add (local.get $a11) (f32x4.add (f32x4.mul (local.get $u1) (local.get $l)) (f32x4.mul (local.get $v1) (local.get $h)))))
+                (local.set $p0 (f32x4.mul (local.get $u0) (local.get $l)))
+                (local.set $p1 (f32x4.mul (local.get $u1) (local.get $l)))
+                (local.set $a01 (f32x4.add (local.get $a01) (f32x4.add (local.get $p0) (f32x4.mul (local.get $v0) (v128.load offset=80 (local.get $wl))))))
+                (local.set $a11 (f32x4.add (local.get $a11) (f32x4.add (local.get $p1) (f32x4.mul (local.get $v1) (v128.load offset=80 (local.get $wl))))))
+                ;; columns +8..+11: both rows' low-row products, then each row's high-row product
                 (local.set $l (v128.load offset=32 (local.get $wl)))
-                (local.set $h (v128.load offset=32 (i32.add (local.get $wl) (local.get $rowBytes))))
-                (local.set $a02 (f32x4.add (local.get $a02) (f32x4.add (f32x4.mul (local.get $u0) (local.get $l)) (f32x4.mul (local.get $v0) (local.get $h)))))
-                (local.set $a12 (f32x4.add (local.get $a12) (f32x4.add (f32x4.mul (local.get $u1) (local.get $l)) (f32x4.mul (local.get $v1) (local.get $h)))))
+                (local.set $p0 (f32x4.mul (local.get $u0) (local.get $l)))
+                (local.set $p1 (f32x4.mul (local.get $u1) (local.get $l)))
+                (local.set $a02 (f32x4.add (local.get $a02) (f32x4.add (local.get $p0) (f32x4.mul (local.get $v0) (v128.load offset=96 (local.get $wl))))))
+                (local.set $a12 (f32x4.add (local.get $a12) (f32x4.add (local.get $p1) (f32x4.mul (local.get $v1) (v128.load offset=96 (local.get $wl))))))
+                ;; columns +12..+15: both rows' low-row products, then each row's high-row product
                 (local.set $l (v128.load offset=48 (local.get $wl)))
-                (local.set $h (v128.load offset=48 (i32.add (local.get $wl) (local.get $rowBytes))))
-                (local.set $a03 (f32x4.add (local.get $a03) (f32x4.add (f32x4.mul (local.get $u0) (local.get $l)) (f32x4.mul (local.get $v0) (local.get $h)))))
-                (local.set $a13 (f32x4.add (local.get $a13) (f32x4.add (f32x4.mul (local.get $u1) (local.get $l)) (f32x4.mul (local.get $v1) (local.get $h)))))
+                (local.set $p0 (f32x4.mul (local.get $u0) (local.get $l)))
+                (local.set $p1 (f32x4.mul (local.get $u1) (local.get $l)))
+                (local.set $a03 (f32x4.add (local.get $a03) (f32x4.add (local.get $p0) (f32x4.mul (local.get $v0) (v128.load offset=112 (local.get $wl))))))
+                (local.set $a13 (f32x4.add (local.get $a13) (f32x4.add (local.get $p1) (f32x4.mul (local.get $v1) (v128.load offset=112 (local.get $wl))))))
                 (local.set $x0 (i32.add (local.get $x0) (i32.const 8)))
                 (local.set $x1 (i32.add (local.get $x1) (i32.const 8)))
-                (local.set $wl (i32.add (local.get $wl) (i32.shl (local.get $rowBytes) (i32.const 1))))
+                (local.set $wl (i32.add (local.get $wl) (i32.const 128)))
                 (local.set $k (i32.add (local.get $k) (i32.const 2)))
                 (br $pairs)))
             (local.set $yp (i32.add (local.get $y)
@@ -262,7 +281,7 @@
             (local.set $a02 (v128.const i32x4 0 0 0 0))
             (local.set $a03 (v128.const i32x4 0 0 0 0))
             (local.set $x0 (i32.add (local.get $xp) (i32.mul (local.get $t) (local.get $inBytes))))
-            (local.set $wl (i32.add (local.get $ws) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $wl (local.get $wb))
             (local.set $k (i32.const 0))
             (block $kdone1
               (loop $pairs1
@@ -272,20 +291,16 @@
                 (if (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $left))
                   (then
                     (local.set $v0 (v128.const i32x4 0 0 0 0))))
-                (local.set $l (v128.load offset=0 (local.get $wl)))
-                (local.set $h (v128.load offset=0 (i32.add (local.get $wl) (local.get $rowBytes))))
-                (local.set $a00 (f32x4.add (local.get $a00) (f32x4.add (f32x4.mul (local.get $u0) (local.get $l)) (f32x4.mul (local.get $v0) (local.get $h)))))
-                (local.set $l (v128.load offset=16 (local.get $wl)))
-                (local.set $h (v128.load offset=16 (i32.add (local.get $wl) (local.get $rowBytes))))
-                (local.set $a01 (f32x4.add (local.get $a01) (f32x4.add (f32x4.mul (local.get $u0) (local.get $l)) (f32x4.mul (local.get $v0) (local.get $h)))))
-                (local.set $l (v128.load offset=32 (local.get $wl)))
-                (local.set $h (v128.load offset=32 (i32.add (local.get $wl) (local.get $rowBytes))))
-                (local.set $a02 (f32x4.add (local.get $a02) (f32x4.add (f32x4.mul (local.get $u0) (local.get $l)) (f32x4.mul (local.get $v0) (local.get $h)))))
-                (local.set $l (v128.load offset=48 (local.get $wl)))
-                (local.set $h (v128.load offset=48 (i32.add (local.get $wl) (local.get $rowBytes))))
-                (local.set $a03 (f32x4.add (local.get $a03) (f32x4.add (f32x4.mul (local.get $u0) (local.get $l)) (f32x4.mul (local.get $v0) (local.get $h)))))
+                (local.set $a00 (f32x4.add (local.get $a00) (f32x4.add
+                  (f32x4.mul (local.get $u0) (v128.load offset=0 (local.get $wl))) (f32x4.mul (local.get $v0) (v128.load offset=64 (local.get $wl))))))
+                (local.set $a01 (f32x4.add (local.get $a01) (f32x4.add
+                  (f32x4.mul (local.get $u0) (v128.load offset=16 (local.get $wl))) (f32x4.mul (local.get $v0) (v128.load offset=80 (local.get $wl))))))
+                (local.set $a02 (f32x4.add (local.get $a02) (f32x4.add
+                  (f32x4.mul (local.get $u0) (v128.load offset=32 (local.get $wl))) (f32x4.mul (local.get $v0) (v128.load offset=96 (local.get $wl))))))
+                (local.set $a03 (f32x4.add (local.get $a03) (f32x4.add
+                  (f32x4.mul (local.get $u0) (v128.load offset=48 (local.get $wl))) (f32x4.mul (local.get $v0) (v128.load offset=112 (local.get $wl))))))
                 (local.set $x0 (i32.add (local.get $x0) (i32.const 8)))
-                (local.set $wl (i32.add (local.get $wl) (i32.shl (local.get $rowBytes) (i32.const 1))))
+                (local.set $wl (i32.add (local.get $wl) (i32.const 128)))
                 (local.set $k (i32.add (local.get $k) (i32.const 2)))
                 (br $pairs1)))
             (local.set $yp (i32.add (local.get $y)
@@ -296,6 +311,7 @@
             (v128.store offset=48 (local.get $yp) (f32x4.add (v128.load offset=48 (local.get $yp)) (f32x4.mul (local.get $a03) (local.get $s3))))
             (local.set $t (i32.add (local.get $t) (i32.const 1)))
             (br $single)))
+        (local.set $wb (i32.add (local.get $wb) (local.get $block)))
         (local.set $c (i32.add (local.get $c) (i32.const 16)))
         (br $cols))))
 

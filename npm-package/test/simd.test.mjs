@@ -72,10 +72,14 @@ describe("needle-simd.wasm kernels: bit for bit the portable arithmetic", () => 
   // rows padded to in_pad = ceil(in/group)*group. Rows 1 (the decoder's path) and several (the
   // encoder's: 2 rows at a time plus an odd one); in a multiple of 32; in 48 and 75 (a short last
   // group of 16 / 11 rows, padding rows after them); in 17 (one odd group of 17, 9 byte rows);
-  // and groups of 8 with an odd in (not a needle layout, but the kernel takes any group size)
+  // and groups of 8 with an odd in (not a needle layout, but the kernel takes any group size).
+  // The many-rows kernel unpacks a group into blocks of 16 columns (n rounded up to even rows
+  // each) and runs tiles of 2 rows: so even and odd row counts (3, 4, 6; 62, 192), one block and
+  // many (out 16, 512), the encoder's in (512) and a long one (2048), odd groups with 2..6 rows
   for (const [rows, inRows, out, group] of [[1, 64, 16, 32], [2, 64, 32, 32], [7, 512, 64, 32], [62, 96, 48, 32],
     [1, 48, 48, 32], [5, 48, 48, 32], [1, 75, 128, 32], [9, 75, 128, 32], [1, 17, 48, 17], [2, 17, 48, 17],
-    [7, 17, 32, 17], [1, 45, 32, 8], [3, 45, 16, 8]]) {
+    [7, 17, 32, 17], [1, 45, 32, 8], [3, 45, 16, 8], [3, 512, 32, 32], [4, 75, 16, 32], [6, 17, 16, 17],
+    [4, 17, 32, 17], [62, 75, 16, 32], [192, 512, 16, 32], [4, 512, 512, 32], [1, 2048, 16, 32], [5, 2048, 32, 32]]) {
     test(`int4: ${rows} rows, in ${inRows}, out ${out}, group ${group}`, async () => {
       const { k, memory, alloc } = await kernels();
       const rnd = random(rows * 1000 + inRows + group);
