@@ -62,7 +62,7 @@ public final class VectorKernels implements Kernels {
         Boolean a = available;
         if (a == null) {
             boolean yes = false;
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            if (bootHasVectorModule()) {
                 try {
                     yes = VectorCode.usable();
                 } catch (LinkageError | RuntimeException e) {
@@ -72,6 +72,20 @@ public final class VectorKernels implements Kernels {
             available = a = yes;
         }
         return a;
+    }
+
+    /**
+     * Whether the boot layer has the Vector API module; a loop over its modules rather than
+     * {@code ModuleLayer.findModule}, whose search of the parent layers (a stream) makes the JVM
+     * spin a lambda class in a one-shot command line request where the module is absent.
+     */
+    private static boolean bootHasVectorModule() {
+        for (Module m : ModuleLayer.boot().modules()) {
+            if ("jdk.incubator.vector".equals(m.getName())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The Vector API kernels; only when {@link #available()}. */
