@@ -26,6 +26,10 @@
 //
 // Usage: node npm-package/bench/int4-tiles.mjs [--variants R,Q,U,layout,order;...] [--reps 21]
 //          [--shipped FILE.wat] [--json FILE]
+//        node npm-package/bench/int4-tiles.mjs --engine --shipped OLD.wat [--package npm-package/target/package]
+//          [--jar cli/target/needle-cli.jar] [--runs 9] [--json FILE]
+//   --engine: the whole engine, the package as built against a copy of it with OLD.wat's kernels
+//   (same process, alternating), and the JVM's one-thread Vector figures (engineAB below)
 //   (wabt from npm-package/node_modules: node-support/npm-ci-once.sh npm-package)
 import fs from "node:fs";
 import os from "node:os";
@@ -284,10 +288,84 @@ function median(v) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/**
+ * The whole engine, A/B in one process: the npm package as built (--package, its kernels from the
+ * current simd/needle-simd.wat) against a copy of it whose needle-simd.wasm is compiled from
+ * --shipped (an older needle-simd.wat), and the JVM's one-thread Vector figures on the same model
+ * and requests (`needle bench --save`, --jar). Medians of --runs alternating runs (after 3 each);
+ * whether both packages and the JVM decode the same tokens.
+ */
+async function engineAB() {
+  const { execFileSync } = await import("node:child_process");
+  const { pathToFileURL } = await import("node:url");
+  const repo = path.resolve(here, "..", "..");
+  const pkg = path.resolve(opt("package", path.join(repo, "npm-package", "target", "package")));
+  const jar = path.resolve(opt("jar", path.join(repo, "cli", "target", "needle-cli.jar")));
+  const runs = Number(opt("runs", "9"));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "int4-tiles-"));
+  try {
+    const oldPkg = path.join(tmp, "package");
+    fs.cpSync(pkg, oldPkg, { recursive: true });
+    const simdJs = path.join(oldPkg, "simd-bytes.js");
+    const before = fs.readFileSync(simdJs, "utf8");
+    const after = before.replace(/export default "[^"]*"/, `export default "${assemble("old.wat", shipped).toString("base64")}"`);
+    if (after === before) throw new Error("int4-tiles: " + simdJs + " does not hold the kernels as export default \"base64\"");
+    fs.writeFileSync(simdJs, after);
+    const engines = {};
+    for (const [name, dir] of [["old", oldPkg], ["new", pkg]]) {
+      const mod = await import(pathToFileURL(path.join(dir, "index.js")).href);
+      await mod.default();
+      engines[name] = mod.NeedleWasm;
+    }
+    const dir = path.join(tmp, "model");
+    const jvm = JSON.parse(execFileSync("java", ["--add-modules", "jdk.incubator.vector", "-jar", jar, "bench", "--json", "--save", dir,
+      "--kernels", "vector", "--threads", "1", "--runs", String(runs), "--warmup", "3"], { encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "ignore"] }));
+    const weights = new Uint8Array(fs.readFileSync(path.join(dir, "bench.safetensors")));
+    const vocab = fs.readFileSync(path.join(dir, "vocab.txt"), "utf8");
+    const result = { load_before: os.loadavg(), jvm: jvm.java, workloads: [] };
+    console.log(`whole engine: ${pkg} (new kernels) and its copy with ${shippedFile} (old); medians of ${runs} alternating runs; `
+      + `JVM ${jvm.java}, Vector kernels, one thread, same model; load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+    for (const w of jvm.workloads) {
+      const m = { old: { enc: [], step: [], tokens: null }, new: { enc: [], step: [], tokens: null } };
+      for (let i = -3; i < runs; i++) {
+        for (const name of i % 2 ? ["old", "new"] : ["new", "old"]) {
+          const engine = engines[name].load(weights, vocab);
+          const r = engine.runDetailed(w.query, w.tools, { maxNewTokens: w.decode_steps, constrain: true, ignoreEos: true });
+          if (!engine.simd) throw new Error("int4-tiles: the SIMD kernels are not in use (" + name + ")");
+          engine.free();
+          m[name].tokens = r.tokens;
+          if (i >= 0) {
+            m[name].enc.push(r.timings.encodeMs);
+            m[name].step.push(r.timings.decodeMs / r.timings.decodeTokens);
+          }
+        }
+      }
+      const same = m.old.tokens.length === m.new.tokens.length && m.old.tokens.every((t, k) => t === m.new.tokens[k]);
+      const jvmSame = Array.isArray(w.tokens) ? w.tokens.length === m.new.tokens.length && w.tokens.every((t, k) => t === m.new.tokens[k]) : null;
+      const row = { name: w.name, jvm_encode_ms: w.encode_ms, jvm_step_ms: w.decode_ms / w.decode_steps, same_tokens: same, jvm_tokens: jvmSame };
+      for (const name of ["old", "new"]) row[name] = { encode_ms: median(m[name].enc), step_ms: median(m[name].step) };
+      result.workloads.push(row);
+      console.log(`  ${w.name}: encode JVM ${row.jvm_encode_ms.toFixed(1)} ms, old ${row.old.encode_ms.toFixed(1)} (${(row.old.encode_ms / row.jvm_encode_ms).toFixed(2)}x JVM), `
+        + `new ${row.new.encode_ms.toFixed(1)} (${(row.new.encode_ms / row.jvm_encode_ms).toFixed(2)}x JVM): ${(row.old.encode_ms / row.new.encode_ms).toFixed(2)}x faster; `
+        + `step JVM ${row.jvm_step_ms.toFixed(3)} ms, old ${row.old.step_ms.toFixed(3)}, new ${row.new.step_ms.toFixed(3)} (${(row.new.step_ms / row.jvm_step_ms).toFixed(2)}x JVM); `
+        + `same tokens old/new: ${same}` + (jvmSame === null ? "" : `, as the JVM: ${jvmSame}`));
+    }
+    result.load_after = os.loadavg();
+    console.log(`  load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+    return result;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (isMain) {
+if (isMain && args.includes("--engine")) {
+  const result = await engineAB();
+  const jsonOut = opt("json", null);
+  if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(result, null, 1));
+} else if (isMain) {
   const spec = opt("variants", "2,4,1,rows,regs;2,4,1,blocked,regs;2,4,2,blocked,regs;3,4,1,blocked,inline;4,2,1,blocked,regs;4,2,2,blocked,regs;5,2,1,blocked,rowouter;6,2,1,blocked,inline;3,4,2,blocked,rowouter;4,4,1,blocked,rowouter");
-  const variants = spec.split(";").map((s) => {
+  const variants = spec.split(";").filter((s) => s).map((s) => {
     const [R, Q, U, layout, order, short = "peel"] = s.split(",");
     return { R: Number(R), Q: Number(Q), U: Number(U), layout, order, short, name: s };
   });
@@ -313,7 +391,8 @@ if (isMain) {
   };
   // 1. the same bits as the shipped kernel (which simd.test.mjs checks against the Java arithmetic)
   const shapes = [];
-  for (const rows of [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 62, 192]) shapes.push([rows, 512, 64, 32]);
+  for (const rows of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 62, 192]) shapes.push([rows, 512, 64, 32]);
+  for (const [IN, OUT, G] of [[75, 32, 32], [17, 16, 17], [45, 32, 8], [2048, 48, 32]]) shapes.push([1, IN, OUT, G]);
   for (const [rows, IN, OUT, G] of [[5, 48, 48, 32], [9, 75, 128, 32], [7, 75, 32, 32], [2, 17, 48, 17], [7, 17, 32, 17], [6, 17, 16, 17],
     [3, 45, 16, 8], [11, 45, 32, 8], [5, 2048, 16, 32], [4, 1, 16, 1], [3, 3, 16, 3]]) shapes.push([rows, IN, OUT, G]);
   for (const [rows, IN, OUT, G] of shapes) {
@@ -334,17 +413,16 @@ if (isMain) {
   console.log(`all ${Object.keys(kernels).length - 1} variants give the baseline's bits on ${shapes.length} shapes`);
   // 2. rates
   const result = { node: process.version, load_before: os.loadavg(), shapes: [] };
-  for (const [rows, IN, OUT] of [[62, 512, 512], [192, 512, 512], [192, 512, 256]]) {
+  for (const [rows, IN, OUT] of [[1, 512, 512], [62, 512, 512], [192, 512, 512], [192, 512, 256]]) {
     const s = setup(rows, IN, OUT, 32);
+    const calls = rows === 1 ? 60 : 3; // (one row: $groupRow, the decoder's kernel)
     const gflop = (rows * IN * OUT * 2) / 1e9;
     const times = Object.fromEntries(Object.keys(kernels).map((k) => [k, []]));
     for (let rep = -3; rep < reps; rep++) {
       for (const [name, int4] of Object.entries(kernels)) {
         const t0 = performance.now();
-        int4(...s.args);
-        int4(...s.args);
-        int4(...s.args);
-        if (rep >= 0) times[name].push((performance.now() - t0) / 3);
+        for (let k = 0; k < calls; k++) int4(...s.args);
+        if (rep >= 0) times[name].push((performance.now() - t0) / calls);
       }
     }
     const base = median(times.shipped);

@@ -76,8 +76,10 @@
     (param $n i32) (param $left i32) (param $out i32)
     (local $c i32) (local $k i32) (local $p i32) (local $yp i32) (local $sp i32)
     (local $u v128) (local $v v128) (local $b v128) (local $lo v128) (local $hi v128)
-    (local $l16 v128) (local $h16 v128)
+    (local $l16 v128) (local $h16 v128) (local $m15 v128) (local $m8 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $m15 (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (local.set $m8 (v128.const i8x16 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8))
     (block $cdone
       (loop $cols
         (br_if $cdone (i32.ge_s (local.get $c) (local.get $out)))
@@ -97,8 +99,8 @@
             (if (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $left))
               (then (local.set $v (v128.const i32x4 0 0 0 0))))
             (local.set $b (v128.load (local.get $p)))
-            (local.set $lo (call $lowNibbles (local.get $b)))
-            (local.set $hi (call $highNibbles (local.get $b)))
+            (local.set $lo (call $lowNibbles (local.get $b) (local.get $m15) (local.get $m8)))
+            (local.set $hi (call $highNibbles (local.get $b) (local.get $m15) (local.get $m8)))
             ;; columns c..c+7
             (local.set $l16 (i16x8.extend_low_i8x16_s (local.get $lo)))
             (local.set $h16 (i16x8.extend_low_i8x16_s (local.get $hi)))
@@ -141,7 +143,9 @@
   ;; kernel finds the weights of a row pair at constant offsets from one pointer.
   (func $unpack (param $wp i32) (param $dst i32) (param $n i32) (param $out i32)
     (local $k i32) (local $c i32) (local $b v128) (local $lo v128) (local $hi v128)
-    (local $l16 v128) (local $h16 v128) (local $dl i32) (local $block i32)
+    (local $l16 v128) (local $h16 v128) (local $dl i32) (local $block i32) (local $m15 v128) (local $m8 v128)
+    (local.set $m15 (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (local.set $m8 (v128.const i8x16 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8))
     (local.set $block (i32.shl (i32.and (i32.add (local.get $n) (i32.const 1)) (i32.const -2)) (i32.const 6)))
     (block $kdone
       (loop $pairs
@@ -153,8 +157,8 @@
           (loop $cols
             (br_if $cdone (i32.ge_s (local.get $c) (local.get $out)))
             (local.set $b (v128.load (i32.add (local.get $wp) (local.get $c))))
-            (local.set $lo (call $lowNibbles (local.get $b)))
-            (local.set $hi (call $highNibbles (local.get $b)))
+            (local.set $lo (call $lowNibbles (local.get $b) (local.get $m15) (local.get $m8)))
+            (local.set $hi (call $highNibbles (local.get $b) (local.get $m15) (local.get $m8)))
             (local.set $l16 (i16x8.extend_low_i8x16_s (local.get $lo)))
             (local.set $h16 (i16x8.extend_low_i8x16_s (local.get $hi)))
             (v128.store offset=0 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $l16))))
@@ -751,17 +755,16 @@
         (br $rest)))
     (local.get $sum))
 
-  ;; The signed low nibbles of 16 bytes, as i8 lanes: ((b & 15) ^ 8) - 8. (x86 has no 8-bit
-  ;; shifts: i8x16.shl / shr_s cost several instructions each; these are one each.)
-  (func $lowNibbles (param $b v128) (result v128)
-    (i8x16.sub
-      (v128.xor (v128.and (local.get $b) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
-        (v128.const i8x16 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8))
-      (v128.const i8x16 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8)))
+  ;; The signed low nibbles of 16 bytes, as i8 lanes: ((b & 15) ^ 8) - 8, m15 and m8 holding 15
+  ;; and 8 in every byte. (x86 has no 8-bit shifts: i8x16.shl / shr_s cost several instructions
+  ;; each; these are one each.) The callers set m15 and m8 once, outside their loops: V8 inlines
+  ;; these functions, and a v128.const in a loop costs three instructions every pass.
+  (func $lowNibbles (param $b v128) (param $m15 v128) (param $m8 v128) (result v128)
+    (i8x16.sub (v128.xor (v128.and (local.get $b) (local.get $m15)) (local.get $m8)) (local.get $m8)))
 
   ;; The signed high nibbles of 16 bytes, as i8 lanes: (((b >> 4) & 15) ^ 8) - 8.
-  (func $highNibbles (param $b v128) (result v128)
-    (call $lowNibbles (i16x8.shr_u (local.get $b) (i32.const 4))))
+  (func $highNibbles (param $b v128) (param $m15 v128) (param $m8 v128) (result v128)
+    (call $lowNibbles (i16x8.shr_u (local.get $b) (i32.const 4)) (local.get $m15) (local.get $m8)))
 
   ;; Re-lays a row-major BF16 table [vocab, dim] at p (vocab a multiple of 16) into the blocked
   ;; layout, in place: block b takes exactly the bytes of rows 16b..16b+15. tmp: 32*dim bytes.
