@@ -25,11 +25,13 @@ public final class Json {
     /** Longest text {@link #parse(String)} accepts, in chars: 8 MiB. */
     public static final int MAX_LENGTH = 8 * 1024 * 1024;
 
-    private final String s;
+    private final char[] s; // the text's chars: indexed directly (a call per char costs the cold JVM, e.g. a CLI request)
+    private final int n; // s.length
     private int pos;
 
-    private Json(String s) {
-        this.s = s;
+    private Json(String text) {
+        this.s = text.toCharArray();
+        this.n = s.length;
     }
 
     /** Parses one JSON text (surrounding whitespace allowed). Throws NeedleException kind JSON. */
@@ -50,7 +52,7 @@ public final class Json {
         p.skipWs();
         Object v = p.value(0);
         p.skipWs();
-        if (p.pos != text.length()) {
+        if (p.pos != p.n) {
             throw p.error("unexpected text after the JSON value");
         }
         return v;
@@ -59,8 +61,8 @@ public final class Json {
     private NeedleException error(String what) {
         int line = 1;
         int col = 1;
-        for (int i = 0; i < pos && i < s.length(); i++) {
-            if (s.charAt(i) == '\n') {
+        for (int i = 0; i < pos && i < n; i++) {
+            if (s[i] == '\n') {
                 line++;
                 col = 1;
             } else {
@@ -72,8 +74,8 @@ public final class Json {
     }
 
     private void skipWs() {
-        while (pos < s.length()) {
-            char c = s.charAt(pos);
+        while (pos < n) {
+            char c = s[pos];
             if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
                 pos++;
             } else {
@@ -83,10 +85,10 @@ public final class Json {
     }
 
     private Object value(int depth) {
-        if (pos >= s.length()) {
+        if (pos >= n) {
             throw error("unexpected end of input");
         }
-        char c = s.charAt(pos);
+        char c = s[pos];
         switch (c) {
             case '{':
                 return object(depth + 1);
@@ -121,7 +123,11 @@ public final class Json {
     }
 
     private void literal(String word) {
-        if (!s.startsWith(word, pos)) {
+        boolean same = pos <= n - word.length();
+        for (int i = 0; same && i < word.length(); i++) {
+            same = s[pos + i] == word.charAt(i);
+        }
+        if (!same) {
             throw error("invalid literal (expected '" + word + "')");
         }
         pos += word.length();
@@ -134,28 +140,28 @@ public final class Json {
         pos++; // {
         Map<String, Object> map = new LinkedHashMap<>();
         skipWs();
-        if (pos < s.length() && s.charAt(pos) == '}') {
+        if (pos < n && s[pos] == '}') {
             pos++;
             return map;
         }
         while (true) {
             skipWs();
-            if (pos >= s.length() || s.charAt(pos) != '"') {
-                throw error(pos >= s.length() ? "unexpected end of input" : "expected a string key");
+            if (pos >= n || s[pos] != '"') {
+                throw error(pos >= n ? "unexpected end of input" : "expected a string key");
             }
             String key = string();
             skipWs();
-            if (pos >= s.length() || s.charAt(pos) != ':') {
+            if (pos >= n || s[pos] != ':') {
                 throw error("expected ':' after an object key");
             }
             pos++;
             skipWs();
             map.put(key, value(depth));
             skipWs();
-            if (pos >= s.length()) {
+            if (pos >= n) {
                 throw error("unexpected end of input");
             }
-            char c = s.charAt(pos++);
+            char c = s[pos++];
             if (c == '}') {
                 return map;
             }
@@ -173,7 +179,7 @@ public final class Json {
         pos++; // [
         List<Object> list = new ArrayList<>();
         skipWs();
-        if (pos < s.length() && s.charAt(pos) == ']') {
+        if (pos < n && s[pos] == ']') {
             pos++;
             return list;
         }
@@ -181,10 +187,10 @@ public final class Json {
             skipWs();
             list.add(value(depth));
             skipWs();
-            if (pos >= s.length()) {
+            if (pos >= n) {
                 throw error("unexpected end of input");
             }
-            char c = s.charAt(pos++);
+            char c = s[pos++];
             if (c == ']') {
                 return list;
             }
@@ -200,12 +206,12 @@ public final class Json {
         StringBuilder sb = null;
         int start = pos;
         while (true) {
-            if (pos >= s.length()) {
+            if (pos >= n) {
                 throw error("unterminated string");
             }
-            char c = s.charAt(pos);
+            char c = s[pos];
             if (c == '"') {
-                String out = sb == null ? s.substring(start, pos) : sb.append(s, start, pos).toString();
+                String out = sb == null ? new String(s, start, pos - start) : sb.append(s, start, pos - start).toString();
                 pos++;
                 return out;
             }
@@ -216,12 +222,12 @@ public final class Json {
                 if (sb == null) {
                     sb = new StringBuilder();
                 }
-                sb.append(s, start, pos);
+                sb.append(s, start, pos - start);
                 pos++;
-                if (pos >= s.length()) {
+                if (pos >= n) {
                     throw error("unterminated string");
                 }
-                char e = s.charAt(pos++);
+                char e = s[pos++];
                 switch (e) {
                     case '"': sb.append('"'); break;
                     case '\\': sb.append('\\'); break;
@@ -232,12 +238,12 @@ public final class Json {
                     case 'r': sb.append('\r'); break;
                     case 't': sb.append('\t'); break;
                     case 'u': {
-                        if (pos + 4 > s.length()) {
+                        if (pos + 4 > n) {
                             throw error("truncated \\u escape");
                         }
                         int v = 0;
                         for (int i = 0; i < 4; i++) {
-                            int d = hexDigit(s.charAt(pos + i));
+                            int d = hexDigit(s[pos + i]);
                             if (d < 0) {
                                 throw error("bad \\u escape");
                             }
@@ -274,13 +280,13 @@ public final class Json {
 
     private JsonNumber number() {
         int start = pos;
-        if (s.charAt(pos) == '-') {
+        if (s[pos] == '-') {
             pos++;
         }
-        if (pos >= s.length()) {
+        if (pos >= n) {
             throw error("bad number");
         }
-        if (s.charAt(pos) == '0') {
+        if (s[pos] == '0') {
             pos++;
         } else if (isDigit(pos)) {
             while (isDigit(pos)) {
@@ -289,7 +295,7 @@ public final class Json {
         } else {
             throw error("bad number");
         }
-        if (pos < s.length() && s.charAt(pos) == '.') {
+        if (pos < n && s[pos] == '.') {
             pos++;
             if (!isDigit(pos)) {
                 throw error("bad number");
@@ -298,9 +304,9 @@ public final class Json {
                 pos++;
             }
         }
-        if (pos < s.length() && (s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
+        if (pos < n && (s[pos] == 'e' || s[pos] == 'E')) {
             pos++;
-            if (pos < s.length() && (s.charAt(pos) == '+' || s.charAt(pos) == '-')) {
+            if (pos < n && (s[pos] == '+' || s[pos] == '-')) {
                 pos++;
             }
             if (!isDigit(pos)) {
@@ -310,11 +316,11 @@ public final class Json {
                 pos++;
             }
         }
-        return new JsonNumber(s.substring(start, pos));
+        return new JsonNumber(new String(s, start, pos - start));
     }
 
     private boolean isDigit(int i) {
-        return i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9';
+        return i < n && s[i] >= '0' && s[i] <= '9';
     }
 
     // ------------------------------------------------------------------ writing
