@@ -464,6 +464,7 @@
     (local $qi v128) (local $acc v128) (local $s f32) (local $max f32) (local $p f32)
     (local $sum f64) (local $inv f32) (local $last i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $kRow i32) (local $pv v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (local.set $group (i32.div_u (local.get $heads) (local.get $kvHeads)))
     (local.set $vRow (i32.shl (i32.mul (local.get $kvHeads) (local.get $hd)) (i32.const 2)))
     (local.set $t (i32.const 0))
@@ -480,13 +481,53 @@
             (local.set $qp (i32.add (local.get $q) (i32.shl
               (i32.add (i32.mul (local.get $t) (i32.mul (local.get $heads) (local.get $hd)))
                 (i32.mul (local.get $h) (local.get $hd))) (i32.const 2))))
-            ;; scores: blocks of 16 keys with their sums in 4 registers over the dimensions in
-            ;; order (each score 0 + q0*k0 + q1*k1 + ..., as Attention's loop), then the last keys
-            ;; four at a time through the scores buffer
+            ;; scores: blocks of 32 keys with their sums in 8 registers over the dimensions in
+            ;; order (each score 0 + q0*k0 + q1*k1 + ..., as Attention's loop; 8 independent sums
+            ;; keep the adds' latency covered, 4 did not), then a block of 16 in 4 registers, then
+            ;; the last keys four at a time through the scores buffer
             (local.set $kRow (i32.shl (local.get $stride) (i32.const 2)))
             (local.set $kp (i32.add (local.get $kT)
               (i32.shl (i32.mul (i32.mul (local.get $kvh) (local.get $hd)) (local.get $stride)) (i32.const 2))))
             (local.set $j (i32.const 0))
+            (block $b32done
+              (loop $b32
+                (br_if $b32done (i32.gt_s (i32.add (local.get $j) (i32.const 32)) (local.get $stride)))
+                (local.set $a0 (v128.const i32x4 0 0 0 0))
+                (local.set $a1 (v128.const i32x4 0 0 0 0))
+                (local.set $a2 (v128.const i32x4 0 0 0 0))
+                (local.set $a3 (v128.const i32x4 0 0 0 0))
+                (local.set $a4 (v128.const i32x4 0 0 0 0))
+                (local.set $a5 (v128.const i32x4 0 0 0 0))
+                (local.set $a6 (v128.const i32x4 0 0 0 0))
+                (local.set $a7 (v128.const i32x4 0 0 0 0))
+                (local.set $sp (i32.add (local.get $kp) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $i (i32.const 0))
+                (block $b32idone
+                  (loop $b32dims
+                    (br_if $b32idone (i32.ge_s (local.get $i) (local.get $hd)))
+                    (local.set $qi (v128.load32_splat (i32.add (local.get $qp) (i32.shl (local.get $i) (i32.const 2)))))
+                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $qi) (v128.load offset=0 (local.get $sp)))))
+                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $qi) (v128.load offset=16 (local.get $sp)))))
+                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $qi) (v128.load offset=32 (local.get $sp)))))
+                    (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $qi) (v128.load offset=48 (local.get $sp)))))
+                    (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $qi) (v128.load offset=64 (local.get $sp)))))
+                    (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $qi) (v128.load offset=80 (local.get $sp)))))
+                    (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $qi) (v128.load offset=96 (local.get $sp)))))
+                    (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $qi) (v128.load offset=112 (local.get $sp)))))
+                    (local.set $sp (i32.add (local.get $sp) (local.get $kRow)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $b32dims)))
+                (local.set $sp (i32.add (local.get $sc) (i32.shl (local.get $j) (i32.const 2))))
+                (v128.store offset=0 (local.get $sp) (local.get $a0))
+                (v128.store offset=16 (local.get $sp) (local.get $a1))
+                (v128.store offset=32 (local.get $sp) (local.get $a2))
+                (v128.store offset=48 (local.get $sp) (local.get $a3))
+                (v128.store offset=64 (local.get $sp) (local.get $a4))
+                (v128.store offset=80 (local.get $sp) (local.get $a5))
+                (v128.store offset=96 (local.get $sp) (local.get $a6))
+                (v128.store offset=112 (local.get $sp) (local.get $a7))
+                (local.set $j (i32.add (local.get $j) (i32.const 32)))
+                (br $b32)))
             (block $bdone
               (loop $blocks
                 (br_if $bdone (i32.gt_s (i32.add (local.get $j) (i32.const 16)) (local.get $stride)))
@@ -560,20 +601,67 @@
             ;; exponentials (in lanes; sc has room for stride >= keys floats) and their sum (f64, in order)
             (local.set $sum (call $exps (local.get $sc) (local.get $keys) (local.get $max)))
             (local.set $inv (f32.demote_f64 (f64.div (f64.const 1) (local.get $sum))))
-            ;; probabilities
+            ;; probabilities, four keys a pass (each p = e * inv, one f32 multiplication; sc has
+            ;; room for keys rounded up to 4: the lanes past keys are computed, never read)
+            (local.set $pv (f32x4.splat (local.get $inv)))
             (local.set $j (i32.const 0))
             (block $pdone
               (loop $probs
                 (br_if $pdone (i32.ge_s (local.get $j) (local.get $keys)))
                 (local.set $sp (i32.add (local.get $sc) (i32.shl (local.get $j) (i32.const 2))))
-                (f32.store (local.get $sp) (f32.mul (f32.load (local.get $sp)) (local.get $inv)))
-                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (v128.store (local.get $sp) (f32x4.mul (v128.load (local.get $sp)) (local.get $pv)))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
                 (br $probs)))
-            ;; weighted values: 16 dimensions per pass (4 registers), then four at a time; each
-            ;; dimension a sum over the keys in order, skipping p == 0, as Attention's loop
+            ;; weighted values: 32 dimensions per pass (8 registers), then 16 (4), then four at a
+            ;; time; each dimension a sum over the keys in order, skipping p == 0, as Attention's loop
             (local.set $op (i32.sub (local.get $qp) (local.get $q)))
             (local.set $op (i32.add (local.get $ctx) (local.get $op)))
             (local.set $i (i32.const 0))
+            (block $w32done
+              (loop $w32
+                (br_if $w32done (i32.gt_s (i32.add (local.get $i) (i32.const 32)) (local.get $hd)))
+                (local.set $a0 (v128.const i32x4 0 0 0 0))
+                (local.set $a1 (v128.const i32x4 0 0 0 0))
+                (local.set $a2 (v128.const i32x4 0 0 0 0))
+                (local.set $a3 (v128.const i32x4 0 0 0 0))
+                (local.set $a4 (v128.const i32x4 0 0 0 0))
+                (local.set $a5 (v128.const i32x4 0 0 0 0))
+                (local.set $a6 (v128.const i32x4 0 0 0 0))
+                (local.set $a7 (v128.const i32x4 0 0 0 0))
+                (local.set $vp (i32.add (local.get $v) (i32.shl
+                  (i32.add (i32.mul (local.get $kvh) (local.get $hd)) (local.get $i)) (i32.const 2))))
+                (local.set $sp (local.get $sc))
+                (local.set $j (i32.const 0))
+                (block $v32done
+                  (loop $v32
+                    (br_if $v32done (i32.ge_s (local.get $j) (local.get $keys)))
+                    (local.set $p (f32.load (local.get $sp)))
+                    (if (f32.ne (local.get $p) (f32.const 0))
+                      (then
+                        (local.set $pv (f32x4.splat (local.get $p)))
+                        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $pv) (v128.load offset=0 (local.get $vp)))))
+                        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $pv) (v128.load offset=16 (local.get $vp)))))
+                        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $pv) (v128.load offset=32 (local.get $vp)))))
+                        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $pv) (v128.load offset=48 (local.get $vp)))))
+                        (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $pv) (v128.load offset=64 (local.get $vp)))))
+                        (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $pv) (v128.load offset=80 (local.get $vp)))))
+                        (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $pv) (v128.load offset=96 (local.get $vp)))))
+                        (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $pv) (v128.load offset=112 (local.get $vp)))))))
+                    (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
+                    (local.set $vp (i32.add (local.get $vp) (local.get $vRow)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $v32)))
+                (local.set $sp (i32.add (local.get $op) (i32.shl (local.get $i) (i32.const 2))))
+                (v128.store offset=0 (local.get $sp) (local.get $a0))
+                (v128.store offset=16 (local.get $sp) (local.get $a1))
+                (v128.store offset=32 (local.get $sp) (local.get $a2))
+                (v128.store offset=48 (local.get $sp) (local.get $a3))
+                (v128.store offset=64 (local.get $sp) (local.get $a4))
+                (v128.store offset=80 (local.get $sp) (local.get $a5))
+                (v128.store offset=96 (local.get $sp) (local.get $a6))
+                (v128.store offset=112 (local.get $sp) (local.get $a7))
+                (local.set $i (i32.add (local.get $i) (i32.const 32)))
+                (br $w32)))
             (block $w16done
               (loop $w16
                 (br_if $w16done (i32.gt_s (i32.add (local.get $i) (i32.const 16)) (local.get $hd)))
