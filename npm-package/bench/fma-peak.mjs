@@ -30,25 +30,26 @@
 //   (Node >= 22: `node-support/ensure-node.sh` prints one; wabt from npm-package/node_modules,
 //   installed by node-support/npm-ci-once.sh npm-package; workerd from worker/node_modules,
 //   node-support/npm-ci-once.sh worker)
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
-import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { assemble as assembleWat, option, median, packageWithKernels, importPackages, jvmBenchModel } from "./harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "..", "..");
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf("--" + name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const wabt = await createRequire(path.join(here, "..", "package.json"))("wabt")();
+const opt = (name, dflt) => option(args, name, dflt);
 const chains = [4, 6, 8, 10, 12, 14, 16];
 
 /** One benchmark function: k chains, `fused` picks relaxed_madd over mul + add. */
+/** Relaxed SIMD allowed (relaxed_madd). */
+function assemble(name, text) {
+  return assembleWat(name, text, { relaxed: true });
+}
+
 function func(k, fused) {
   const n = [...Array(k).keys()];
   const step = (i) => fused
@@ -146,21 +147,6 @@ function fusedWat(variant) {
   });
 }
 
-function assemble(name, text) {
-  const m = wabt.parseWat(name, text, { simd: true, relaxed_simd: true });
-  try {
-    m.validate();
-    return Buffer.from(m.toBinary({ log: false, write_debug_names: false }).buffer);
-  } finally {
-    m.destroy();
-  }
-}
-
-function median(v) {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 /** The INT4 many-rows kernel, exact and fused, on the encoder's shapes. */
 function kernelRates() {
   const memory = new WebAssembly.Memory({ initial: 64 });
@@ -213,26 +199,10 @@ async function engineAB() {
   const requests = Number(opt("requests", "80"));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fma-engine-"));
   try {
-    const fusedPkg = path.join(tmp, "package");
-    fs.cpSync(pkg, fusedPkg, { recursive: true });
-    const simdJs = path.join(fusedPkg, "simd-bytes.js");
-    const before = fs.readFileSync(simdJs, "utf8");
-    const after = before.replace(/export default "[^"]*"/, `export default "${assemble("chain.wat", fusedWat("chain")).toString("base64")}"`);
-    if (after === before) {
-      throw new Error("fma-peak: " + simdJs + " does not hold the kernels as export default \"base64\"");
-    }
-    fs.writeFileSync(simdJs, after);
-    const engines = {};
-    for (const [name, dir] of [["exact", pkg], ["fused", fusedPkg]]) {
-      const mod = await import(pathToFileURL(path.join(dir, "index.js")).href);
-      await mod.default();
-      engines[name] = mod.NeedleWasm;
-    }
+    const fusedPkg = packageWithKernels(pkg, tmp, "package", assemble("chain.wat", fusedWat("chain")), "fma-peak");
+    const engines = await importPackages([["exact", pkg], ["fused", fusedPkg]]);
     const dir = path.join(tmp, "model");
-    const jvm = JSON.parse(execFileSync("java", ["--add-modules", "jdk.incubator.vector", "-jar", jar, "bench", "--json", "--save", dir,
-      "--kernels", "vector", "--threads", "1", "--runs", String(runs), "--warmup", "3"], { encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "ignore"] }));
-    const weights = new Uint8Array(fs.readFileSync(path.join(dir, "bench.safetensors")));
-    const vocab = fs.readFileSync(path.join(dir, "vocab.txt"), "utf8");
+    const { jvm, weights, vocab } = jvmBenchModel(jar, dir, runs);
     const same = (a, b) => a.length === b.length && a.every((t, k) => t === b[k]);
     // the first step where two token lists part (the shorter one's length when one is a prefix)
     const parts = (a, b) => {

@@ -33,10 +33,10 @@
 //   (wabt from npm-package/node_modules: node-support/npm-ci-once.sh npm-package)
 import fs from "node:fs";
 import os from "node:os";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
+import { assemble, option, median, packageWithKernels, importPackages, jvmBenchModel } from "./harness.mjs";
 
 // the optimizing tier from the first call: V8 starts a Wasm function in its baseline compiler
 // (Liftoff) and swaps in TurboFan's code only for later calls, so a few warm-up calls may still
@@ -45,11 +45,7 @@ v8.setFlagsFromString("--no-liftoff");
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf("--" + name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const wabt = await createRequire(path.join(here, "..", "package.json"))("wabt")();
+const opt = (name, dflt) => option(args, name, dflt);
 const shippedFile = path.resolve(opt("shipped", path.join(here, "..", "simd", "needle-simd.wat")));
 const shipped = fs.readFileSync(shippedFile, "utf8");
 const reps = Number(opt("reps", "21"));
@@ -83,7 +79,9 @@ const get = (n) => `(local.get ${n})`;
 function unpackBlocked() {
   return `(func $unpack (param $wp i32) (param $dst i32) (param $n i32) (param $out i32)
     (local $k i32) (local $c i32) (local $b v128) (local $lo v128) (local $hi v128)
-    (local $l16 v128) (local $h16 v128) (local $dl i32) (local $block i32)
+    (local $l16 v128) (local $h16 v128) (local $dl i32) (local $block i32) (local $m15 v128) (local $m8 v128)
+    (local.set $m15 (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (local.set $m8 (v128.const i8x16 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8))
     ;; a column block's bytes: n rounded up to even rows of 64 bytes
     (local.set $block (i32.shl (i32.and (i32.add (local.get $n) (i32.const 1)) (i32.const -2)) (i32.const 6)))
     (block $kdone
@@ -95,8 +93,8 @@ function unpackBlocked() {
           (loop $cols
             (br_if $cdone (i32.ge_s (local.get $c) (local.get $out)))
             (local.set $b (v128.load (i32.add (local.get $wp) (local.get $c))))
-            (local.set $lo (call $lowNibbles (local.get $b)))
-            (local.set $hi (call $highNibbles (local.get $b)))
+            (local.set $lo (call $lowNibbles (local.get $b) (local.get $m15) (local.get $m8)))
+            (local.set $hi (call $highNibbles (local.get $b) (local.get $m15) (local.get $m8)))
             (local.set $l16 (i16x8.extend_low_i8x16_s (local.get $lo)))
             (local.set $h16 (i16x8.extend_low_i8x16_s (local.get $hi)))
             (v128.store offset=0 (local.get $dl) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $l16))))
@@ -273,21 +271,6 @@ export function variantWat(v, base = shipped) {
   return text;
 }
 
-function assemble(name, text) {
-  const m = wabt.parseWat(name, text, { simd: true });
-  try {
-    m.validate();
-    return Buffer.from(m.toBinary({ log: false, write_debug_names: false }).buffer);
-  } finally {
-    m.destroy();
-  }
-}
-
-function median(v) {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 /**
  * The whole engine, A/B in one process: the npm package as built (--package, its kernels from the
  * current simd/needle-simd.wat) against a copy of it whose needle-simd.wasm is compiled from
@@ -296,32 +279,16 @@ function median(v) {
  * whether both packages and the JVM decode the same tokens.
  */
 async function engineAB() {
-  const { execFileSync } = await import("node:child_process");
-  const { pathToFileURL } = await import("node:url");
   const repo = path.resolve(here, "..", "..");
   const pkg = path.resolve(opt("package", path.join(repo, "npm-package", "target", "package")));
   const jar = path.resolve(opt("jar", path.join(repo, "cli", "target", "needle-cli.jar")));
   const runs = Number(opt("runs", "9"));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "int4-tiles-"));
   try {
-    const oldPkg = path.join(tmp, "package");
-    fs.cpSync(pkg, oldPkg, { recursive: true });
-    const simdJs = path.join(oldPkg, "simd-bytes.js");
-    const before = fs.readFileSync(simdJs, "utf8");
-    const after = before.replace(/export default "[^"]*"/, `export default "${assemble("old.wat", shipped).toString("base64")}"`);
-    if (after === before) throw new Error("int4-tiles: " + simdJs + " does not hold the kernels as export default \"base64\"");
-    fs.writeFileSync(simdJs, after);
-    const engines = {};
-    for (const [name, dir] of [["old", oldPkg], ["new", pkg]]) {
-      const mod = await import(pathToFileURL(path.join(dir, "index.js")).href);
-      await mod.default();
-      engines[name] = mod.NeedleWasm;
-    }
+    const oldPkg = packageWithKernels(pkg, tmp, "package", assemble("old.wat", shipped), "int4-tiles");
+    const engines = await importPackages([["old", oldPkg], ["new", pkg]]);
     const dir = path.join(tmp, "model");
-    const jvm = JSON.parse(execFileSync("java", ["--add-modules", "jdk.incubator.vector", "-jar", jar, "bench", "--json", "--save", dir,
-      "--kernels", "vector", "--threads", "1", "--runs", String(runs), "--warmup", "3"], { encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "ignore"] }));
-    const weights = new Uint8Array(fs.readFileSync(path.join(dir, "bench.safetensors")));
-    const vocab = fs.readFileSync(path.join(dir, "vocab.txt"), "utf8");
+    const { jvm, weights, vocab } = jvmBenchModel(jar, dir, runs);
     const result = { load_before: os.loadavg(), jvm: jvm.java, workloads: [] };
     console.log(`whole engine: ${pkg} (new kernels) and its copy with ${shippedFile} (old); medians of ${runs} alternating runs; `
       + `JVM ${jvm.java}, Vector kernels, one thread, same model; load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);

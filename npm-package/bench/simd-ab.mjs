@@ -14,35 +14,21 @@
 //   (wabt from npm-package/node_modules: node-support/npm-ci-once.sh npm-package)
 import fs from "node:fs";
 import os from "node:os";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
+import { assemble, option, median } from "./harness.mjs";
 
 v8.setFlagsFromString("--no-liftoff");
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf("--" + name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const opt = (name, dflt) => option(args, name, dflt);
 const oldFile = opt("old", null);
 if (!oldFile) {
   console.error("usage: node npm-package/bench/simd-ab.mjs --old OLD.wat [--reps 21] [--json FILE]");
   process.exit(2);
 }
 const reps = Number(opt("reps", "21"));
-const wabt = await createRequire(path.join(here, "..", "package.json"))("wabt")();
-
-function assemble(name, text) {
-  const m = wabt.parseWat(name, text, { simd: true });
-  try {
-    m.validate();
-    return Buffer.from(m.toBinary({ log: false, write_debug_names: false }).buffer);
-  } finally {
-    m.destroy();
-  }
-}
 
 const memory = new WebAssembly.Memory({ initial: 512 });
 const modules = {
@@ -102,10 +88,6 @@ const cases = [
 // blocked layout (the same bytes for both modules: blockRows is unchanged)
 modules.new.blockRows(emb, VOCAB, DIM, alloc(32 * DIM));
 
-const median = (v) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 console.log(`Node ${process.version}, ${os.cpus()[0].model}; load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
 const result = { node: process.version, load_before: os.loadavg(), old: path.resolve(oldFile), kernels: [] };
 for (const c of cases) {
