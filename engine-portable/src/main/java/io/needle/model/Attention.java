@@ -69,20 +69,29 @@ public final class Attention {
         return heads * headDim;
     }
 
-    /** Keys and values of up to {@code capacity} positions of one sequence. */
+    /**
+     * Keys and values of up to {@code capacity} positions of one sequence, each in one flat array
+     * (in the Wasm build, V8 copies every small array that survives its young generation, and a
+     * store of one array per position and head made thousands of them).
+     */
     public static final class KeyValues {
-        /** keysT[kvh * hd + i][j] = K[j][kvh][i]. */
-        final float[][] keysT;
-        /** values[j * KV + kvh][i] = V[j][kvh][i]. */
-        final float[][] values;
+        /** K transposed: keysT[(kvh * hd + i) * stride + j] = K[j][kvh][i]. */
+        final float[] keysT;
+        /**
+         * The length of a key row of keysT: capacity in whole 16-float vectors, so that a host's
+         * vector kernel may compute a last partial vector of scores in one piece (the extra lanes
+         * are never read).
+         */
+        final int stride;
+        /** values[(j * KV + kvh) * hd + i] = V[j][kvh][i]. */
+        final float[] values;
         final int capacity;
 
         KeyValues(int kvHeads, int headDim, int capacity) {
             this.capacity = capacity;
-            // each key row is allocated in whole 16-float vectors, so that a host's vector kernel
-            // may compute a last partial vector of scores in one piece (the extra lanes are never read)
-            keysT = new float[kvHeads * headDim][(capacity + 15) / 16 * 16];
-            values = new float[capacity * kvHeads][headDim];
+            this.stride = (capacity + 15) / 16 * 16;
+            keysT = new float[kvHeads * headDim * stride];
+            values = new float[capacity * kvHeads * headDim];
         }
     }
 
@@ -136,9 +145,9 @@ public final class Attention {
         for (int h = 0; h < kvHeads; h++) {
             int ro = t * kd + h * headDim;
             for (int i = 0; i < headDim; i++) {
-                kv.keysT[h * headDim + i][p] = kRows[ro + i];
+                kv.keysT[(h * headDim + i) * kv.stride + p] = kRows[ro + i];
             }
-            System.arraycopy(vRows, ro, kv.values[p * kvHeads + h], 0, headDim);
+            System.arraycopy(vRows, ro, kv.values, (p * kvHeads + h) * headDim, headDim);
         }
     }
 
@@ -215,12 +224,12 @@ public final class Attention {
             float[] q1 = scratch.floats(Scratch.Q_ROW, qd);
             float[] c1 = scratch.floats(Scratch.CONTEXT_ROW, qd);
             System.arraycopy(qs, k * qd, q1, 0, qd);
-            if (kernel.attend(q1, 1, pos, kv.keysT, kv.values, keyCount, keyValid, false, c1)) {
+            if (kernel.attend(q1, 1, pos, kv.keysT, kv.stride, kv.values, keyCount, keyValid, false, c1)) {
                 System.arraycopy(c1, 0, ctx, k * qd, qd);
                 return;
             }
         }
-        core(qs, k, k + 1, pos - k, kv.keysT, kv.values, keyCount, keyValid, false, ctx,
+        core(qs, k, k + 1, pos - k, kv.keysT, kv.stride, kv.values, keyCount, keyValid, false, ctx,
                 scratch.floats(Scratch.SCORES, keyCount), scratch.floats(Scratch.HEAD, headDim));
     }
 
@@ -235,8 +244,8 @@ public final class Attention {
     void attend(float[] qs, int rows, int pos0, KeyValues kv, int keyCount, boolean[] keyValid,
             boolean causal, float[] out, Scratch scratch) {
         float[] ctx = scratch.floats(Scratch.CONTEXT, rows * qDim());
-        if (kernel == null || !kernel.attend(qs, rows, pos0, kv.keysT, kv.values, keyCount, keyValid, causal, ctx)) {
-            core(qs, 0, rows, pos0, kv.keysT, kv.values, keyCount, keyValid, causal, ctx,
+        if (kernel == null || !kernel.attend(qs, rows, pos0, kv.keysT, kv.stride, kv.values, keyCount, keyValid, causal, ctx)) {
+            core(qs, 0, rows, pos0, kv.keysT, kv.stride, kv.values, keyCount, keyValid, causal, ctx,
                     scratch.floats(Scratch.SCORES, keyCount), scratch.floats(Scratch.HEAD, headDim));
         }
         o.forward(ctx, out, rows, scratch);
@@ -248,7 +257,7 @@ public final class Attention {
      * Arguments as {@link AttentionKernel#attend}; scores and acc: work space of at least keyCount
      * and headDim floats.
      */
-    public void core(float[] qs, int t0, int t1, int pos0, float[][] keysT, float[][] values, int keyCount,
+    public void core(float[] qs, int t0, int t1, int pos0, float[] keysT, int stride, float[] values, int keyCount,
             boolean[] keyValid, boolean causal, float[] ctx, float[] scores, float[] acc) {
         int qd = qDim();
         int group = heads / kvHeads;
@@ -262,9 +271,9 @@ public final class Attention {
                 }
                 for (int i = 0; i < headDim; i++) {
                     float qi = qs[qo + i];
-                    float[] row = keysT[kvh * headDim + i];
+                    int row = (kvh * headDim + i) * stride;
                     for (int j = 0; j < keyCount; j++) {
-                        scores[j] += qi * row[j];
+                        scores[j] += qi * keysT[row + j];
                     }
                 }
                 float max = -Float.MAX_VALUE;
@@ -291,9 +300,9 @@ public final class Attention {
                     if (p == 0f) {
                         continue;
                     }
-                    float[] row = values[j * kvHeads + kvh];
+                    int row = (j * kvHeads + kvh) * headDim;
                     for (int i = 0; i < headDim; i++) {
-                        acc[i] += p * row[i];
+                        acc[i] += p * values[row + i];
                     }
                 }
                 System.arraycopy(acc, 0, ctx, qo, headDim);

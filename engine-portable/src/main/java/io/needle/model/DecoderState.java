@@ -121,13 +121,11 @@ public final class DecoderState {
     /** A store for {@code positions} holding the first {@link #position} keys and values of {@code kv}. */
     private Attention.KeyValues grow(Attention attention, Attention.KeyValues kv, int positions) {
         Attention.KeyValues g = attention.newKeyValues(positions);
-        for (int r = 0; r < kv.keysT.length; r++) {
-            System.arraycopy(kv.keysT[r], 0, g.keysT[r], 0, position);
+        int keyRows = attention.kvDim();
+        for (int r = 0; r < keyRows; r++) {
+            System.arraycopy(kv.keysT, r * kv.stride, g.keysT, r * g.stride, position);
         }
-        int rows = position * attention.kvHeads();
-        for (int j = 0; j < rows; j++) {
-            System.arraycopy(kv.values[j], 0, g.values[j], 0, kv.values[j].length);
-        }
+        System.arraycopy(kv.values, 0, g.values, 0, position * attention.kvDim());
         return g;
     }
 }

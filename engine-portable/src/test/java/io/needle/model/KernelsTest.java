@@ -104,7 +104,7 @@ class KernelsTest {
         }
 
         @Override
-        public boolean attend(float[] qs, int rows, int pos0, float[][] keysT, float[][] values, int keyCount,
+        public boolean attend(float[] qs, int rows, int pos0, float[] keysT, int stride, float[] values, int keyCount,
                 boolean[] keyValid, boolean causal, float[] ctx) {
             calls++;
             int hd = a.headDim();
@@ -119,7 +119,7 @@ class KernelsTest {
                     for (int j = 0; j < keyCount; j++) {
                         float s = 0f;
                         for (int i = 0; i < hd; i++) {
-                            s += qs[qo + i] * keysT[kvh * hd + i][j];
+                            s += qs[qo + i] * keysT[(kvh * hd + i) * stride + j];
                         }
                         boolean visible = (keyValid == null || keyValid[j]) && (!causal || j <= pos0 + t);
                         p[j] = visible ? s * scale : -Float.MAX_VALUE;
@@ -136,7 +136,7 @@ class KernelsTest {
                         for (int j = 0; j < keyCount; j++) {
                             float pj = p[j] * inv;
                             if (pj != 0f) {
-                                acc += pj * values[j * a.kvHeads() + kvh][i];
+                                acc += pj * values[(j * a.kvHeads() + kvh) * hd + i];
                             }
                         }
                         ctx[qo + i] = acc;

@@ -152,9 +152,9 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
             return base;
         }
         int qd = attention.heads() * attention.headDim();
-        return (qs, rows, pos0, keysT, values, keyCount, keyValid, causal, ctx) -> {
+        return (qs, rows, pos0, keysT, kStride, values, keyCount, keyValid, causal, ctx) -> {
             if (rows < 2 * MIN_ROWS || work.get().inTask) { // on this thread: the inner kernel, or the portable loops
-                return base != null && base.attend(qs, rows, pos0, keysT, values, keyCount, keyValid, causal, ctx);
+                return base != null && base.attend(qs, rows, pos0, keysT, kStride, values, keyCount, keyValid, causal, ctx);
             }
             split(rows, MIN_ROWS, (t0, t1) -> {
                 Work w = work.get();
@@ -165,7 +165,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
                         w.ctx = new float[n * qd];
                     }
                     System.arraycopy(qs, t0 * qd, w.q, 0, n * qd);
-                    if (base.attend(w.q, n, pos0 + t0, keysT, values, keyCount, keyValid, causal, w.ctx)) {
+                    if (base.attend(w.q, n, pos0 + t0, keysT, kStride, values, keyCount, keyValid, causal, w.ctx)) {
                         System.arraycopy(w.ctx, 0, ctx, t0 * qd, n * qd);
                         return;
                     }
@@ -176,7 +176,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
                 if (w.acc.length < attention.headDim()) {
                     w.acc = new float[attention.headDim()];
                 }
-                attention.core(qs, t0, t1, pos0, keysT, values, keyCount, keyValid, causal, ctx, w.scores, w.acc);
+                attention.core(qs, t0, t1, pos0, keysT, kStride, values, keyCount, keyValid, causal, ctx, w.scores, w.acc);
             });
             return true;
         };

@@ -168,17 +168,16 @@ final class VectorCode {
         int heads = 4;
         int hd = 4 * L;
         int keys = 48;
-        float[][] keysT = new float[2 * hd][keys];
-        float[][] values = new float[keys * 2][hd];
-        for (float[] r : keysT) {
+        int kStride = (keys + 15) / 16 * 16;
+        float[] keysT = new float[2 * hd * kStride];
+        float[] values = new float[keys * 2 * hd];
+        for (int r = 0; r < 2 * hd; r++) {
             for (int j = 0; j < keys; j++) {
-                r[j] = (float) rnd.nextGaussian() * 0.1f;
+                keysT[r * kStride + j] = (float) rnd.nextGaussian() * 0.1f;
             }
         }
-        for (float[] r : values) {
-            for (int i = 0; i < hd; i++) {
-                r[i] = (float) rnd.nextGaussian();
-            }
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) rnd.nextGaussian();
         }
         int queries = 5; // a block of four rows and a single one
         float[] qs = new float[queries * heads * hd];
@@ -190,11 +189,11 @@ final class VectorCode {
         Attention a = new Attention(null, null, null, null, null, null, heads, 2, hd);
         if (warm(deadline, new Trial() {
             public void vector() {
-                attend(heads, 2, hd, qs, queries, 0, keysT, values, keys, null, false, ctx, sc);
+                attend(heads, 2, hd, qs, queries, 0, keysT, kStride, values, keys, null, false, ctx, sc);
             }
 
             public void portable() {
-                a.core(qs, 0, queries, 0, keysT, values, keys, null, false, ctx, sc, new float[hd]);
+                a.core(qs, 0, queries, 0, keysT, kStride, values, keys, null, false, ctx, sc, new float[hd]);
             }
         })) {
             attentionHot = true;
@@ -478,7 +477,7 @@ final class VectorCode {
         if (hd % L != 0 || heads % kvHeads != 0) {
             return null;
         }
-        return (qs, rows, pos0, keysT, values, keyCount, keyValid, causal, ctx) -> {
+        return (qs, rows, pos0, keysT, kStride, values, keyCount, keyValid, causal, ctx) -> {
             if (!attentionHot) {
                 return false; // the portable loops while the vector code is cold
             }
@@ -486,7 +485,7 @@ final class VectorCode {
             if (holder[0].length < scoresLength(keyCount)) {
                 holder[0] = new float[scoresLength(keyCount)];
             }
-            attend(heads, kvHeads, hd, qs, rows, pos0, keysT, values, keyCount, keyValid, causal, ctx, holder[0]);
+            attend(heads, kvHeads, hd, qs, rows, pos0, keysT, kStride, values, keyCount, keyValid, causal, ctx, holder[0]);
             return true;
         };
     }
@@ -502,21 +501,21 @@ final class VectorCode {
      * number of vectors are computed in whole vectors where the key rows have room (the stores
      * are allocated in whole vectors; the extra lanes are never read back), else in scalar.
      */
-    static void attend(int heads, int kvHeads, int hd, float[] qs, int rows, int pos0, float[][] keysT,
-            float[][] values, int keyCount, boolean[] keyValid, boolean causal, float[] ctx, float[] scores) {
+    static void attend(int heads, int kvHeads, int hd, float[] qs, int rows, int pos0, float[] keysT, int kStride,
+            float[] values, int keyCount, boolean[] keyValid, boolean causal, float[] ctx, float[] scores) {
         int group = heads / kvHeads;
-        int vecKeys = Math.min((keyCount + L - 1) / L * L, keysT[0].length) / L * L; // keys in whole vectors
+        int vecKeys = Math.min((keyCount + L - 1) / L * L, kStride) / L * L; // keys in whole vectors
         int stride = Math.max(vecKeys, keyCount);
         int t = 0;
         for (; t + 4 <= rows; t += 4) {
             for (int h = 0; h < heads; h++) {
-                attend4(heads, hd, qs, t, h, pos0, keysT, values, kvHeads, (h / group), keyCount, vecKeys, stride,
+                attend4(heads, hd, qs, t, h, pos0, keysT, kStride, values, kvHeads, (h / group), keyCount, vecKeys, stride,
                         keyValid, causal, ctx, scores);
             }
         }
         for (; t < rows; t++) {
             for (int h = 0; h < heads; h++) {
-                attend1(heads, hd, qs, t, h, pos0, keysT, values, kvHeads, (h / group), keyCount, vecKeys,
+                attend1(heads, hd, qs, t, h, pos0, keysT, kStride, values, kvHeads, (h / group), keyCount, vecKeys,
                         keyValid, causal, ctx, scores);
             }
         }
@@ -528,8 +527,8 @@ final class VectorCode {
     }
 
     /** One query row t, head h. */
-    private static void attend1(int heads, int hd, float[] qs, int t, int h, int pos0, float[][] keysT,
-            float[][] values, int kvHeads, int kvh, int keyCount, int vecKeys, boolean[] keyValid, boolean causal,
+    private static void attend1(int heads, int hd, float[] qs, int t, int h, int pos0, float[] keysT, int kStride,
+            float[] values, int kvHeads, int kvh, int keyCount, int vecKeys, boolean[] keyValid, boolean causal,
             float[] ctx, float[] scores) {
         int qo = (t * heads + h) * hd;
         int kb = kvh * hd;
@@ -541,11 +540,11 @@ final class VectorCode {
             FloatVector s3 = s0;
             for (int i = 0; i < hd; i++) {
                 FloatVector q = FloatVector.broadcast(F, qs[qo + i]);
-                float[] row = keysT[kb + i];
-                s0 = s0.add(q.mul(FloatVector.fromArray(F, row, j)));
-                s1 = s1.add(q.mul(FloatVector.fromArray(F, row, j + L)));
-                s2 = s2.add(q.mul(FloatVector.fromArray(F, row, j + 2 * L)));
-                s3 = s3.add(q.mul(FloatVector.fromArray(F, row, j + 3 * L)));
+                int row = (kb + i) * kStride + j;
+                s0 = s0.add(q.mul(FloatVector.fromArray(F, keysT, row)));
+                s1 = s1.add(q.mul(FloatVector.fromArray(F, keysT, row + L)));
+                s2 = s2.add(q.mul(FloatVector.fromArray(F, keysT, row + 2 * L)));
+                s3 = s3.add(q.mul(FloatVector.fromArray(F, keysT, row + 3 * L)));
             }
             s0.intoArray(scores, j);
             s1.intoArray(scores, j + L);
@@ -555,18 +554,18 @@ final class VectorCode {
         for (; j + L <= vecKeys; j += L) {
             FloatVector s0 = FloatVector.zero(F);
             for (int i = 0; i < hd; i++) {
-                s0 = s0.add(FloatVector.broadcast(F, qs[qo + i]).mul(FloatVector.fromArray(F, keysT[kb + i], j)));
+                s0 = s0.add(FloatVector.broadcast(F, qs[qo + i]).mul(FloatVector.fromArray(F, keysT, (kb + i) * kStride + j)));
             }
             s0.intoArray(scores, j);
         }
-        scalarScores(qs, qo, hd, keysT, kb, j, keyCount, scores, 0);
+        scalarScores(qs, qo, hd, keysT, kStride, kb, j, keyCount, scores, 0);
         float inv = softmax(scores, 0, keyCount, keyValid, causal, pos0 + t, hd);
         for (int i = 0; i < hd; i += L) {
             FloatVector a0 = FloatVector.zero(F);
             for (j = 0; j < keyCount; j++) {
                 float pj = scores[j] * inv;
                 if (pj != 0f) {
-                    a0 = a0.add(FloatVector.broadcast(F, pj).mul(FloatVector.fromArray(F, values[j * kvHeads + kvh], i)));
+                    a0 = a0.add(FloatVector.broadcast(F, pj).mul(FloatVector.fromArray(F, values, (j * kvHeads + kvh) * hd + i)));
                 }
             }
             a0.intoArray(ctx, qo + i);
@@ -579,8 +578,8 @@ final class VectorCode {
      * but not for another adds {@code 0·v} there, which leaves the sum as it was (it starts at +0
      * and the values are finite), so the floats are those of skipping it.
      */
-    private static void attend4(int heads, int hd, float[] qs, int t, int h, int pos0, float[][] keysT,
-            float[][] values, int kvHeads, int kvh, int keyCount, int vecKeys, int stride, boolean[] keyValid,
+    private static void attend4(int heads, int hd, float[] qs, int t, int h, int pos0, float[] keysT, int kStride,
+            float[] values, int kvHeads, int kvh, int keyCount, int vecKeys, int stride, boolean[] keyValid,
             boolean causal, float[] ctx, float[] scores) {
         int qd = heads * hd;
         int q0 = t * qd + h * hd;
@@ -602,9 +601,9 @@ final class VectorCode {
             FloatVector s30 = s00;
             FloatVector s31 = s00;
             for (int i = 0; i < hd; i++) {
-                float[] row = keysT[kb + i];
-                FloatVector k0 = FloatVector.fromArray(F, row, j);
-                FloatVector k1 = FloatVector.fromArray(F, row, j + L);
+                int row = (kb + i) * kStride + j;
+                FloatVector k0 = FloatVector.fromArray(F, keysT, row);
+                FloatVector k1 = FloatVector.fromArray(F, keysT, row + L);
                 float a = qs[q0 + i];
                 float b = qs[q1 + i];
                 float c = qs[q2 + i];
@@ -633,7 +632,7 @@ final class VectorCode {
             FloatVector s2 = s0;
             FloatVector s3 = s0;
             for (int i = 0; i < hd; i++) {
-                FloatVector k0 = FloatVector.fromArray(F, keysT[kb + i], j);
+                FloatVector k0 = FloatVector.fromArray(F, keysT, (kb + i) * kStride + j);
                 s0 = s0.add(k0.mul(qs[q0 + i]));
                 s1 = s1.add(k0.mul(qs[q1 + i]));
                 s2 = s2.add(k0.mul(qs[q2 + i]));
@@ -644,10 +643,10 @@ final class VectorCode {
             s2.intoArray(scores, r2 + j);
             s3.intoArray(scores, r3 + j);
         }
-        scalarScores(qs, q0, hd, keysT, kb, j, keyCount, scores, 0);
-        scalarScores(qs, q1, hd, keysT, kb, j, keyCount, scores, r1);
-        scalarScores(qs, q2, hd, keysT, kb, j, keyCount, scores, r2);
-        scalarScores(qs, q3, hd, keysT, kb, j, keyCount, scores, r3);
+        scalarScores(qs, q0, hd, keysT, kStride, kb, j, keyCount, scores, 0);
+        scalarScores(qs, q1, hd, keysT, kStride, kb, j, keyCount, scores, r1);
+        scalarScores(qs, q2, hd, keysT, kStride, kb, j, keyCount, scores, r2);
+        scalarScores(qs, q3, hd, keysT, kStride, kb, j, keyCount, scores, r3);
         float inv0 = softmax(scores, 0, keyCount, keyValid, causal, pos0 + t, hd);
         float inv1 = softmax(scores, r1, keyCount, keyValid, causal, pos0 + t + 1, hd);
         float inv2 = softmax(scores, r2, keyCount, keyValid, causal, pos0 + t + 2, hd);
@@ -670,9 +669,9 @@ final class VectorCode {
                 if (p0 == 0f && p1 == 0f && p2 == 0f && p3 == 0f) {
                     continue;
                 }
-                float[] row = values[j * kvHeads + kvh];
-                FloatVector v0 = FloatVector.fromArray(F, row, i);
-                FloatVector v1 = FloatVector.fromArray(F, row, i + L);
+                int row = (j * kvHeads + kvh) * hd + i;
+                FloatVector v0 = FloatVector.fromArray(F, values, row);
+                FloatVector v1 = FloatVector.fromArray(F, values, row + L);
                 a00 = a00.add(v0.mul(p0));
                 a01 = a01.add(v1.mul(p0));
                 a10 = a10.add(v0.mul(p1));
@@ -697,7 +696,7 @@ final class VectorCode {
             FloatVector a2 = a0;
             FloatVector a3 = a0;
             for (j = 0; j < keyCount; j++) {
-                FloatVector v0 = FloatVector.fromArray(F, values[j * kvHeads + kvh], i);
+                FloatVector v0 = FloatVector.fromArray(F, values, (j * kvHeads + kvh) * hd + i);
                 a0 = a0.add(v0.mul(scores[j] * inv0));
                 a1 = a1.add(v0.mul(scores[r1 + j] * inv1));
                 a2 = a2.add(v0.mul(scores[r2 + j] * inv2));
@@ -711,12 +710,12 @@ final class VectorCode {
     }
 
     /** Scores of keys j0..keyCount-1 for the query at qs[qo..] one by one, into scores[off + j]. */
-    private static void scalarScores(float[] qs, int qo, int hd, float[][] keysT, int kb, int j0, int keyCount,
-            float[] scores, int off) {
+    private static void scalarScores(float[] qs, int qo, int hd, float[] keysT, int kStride, int kb, int j0,
+            int keyCount, float[] scores, int off) {
         for (int j = j0; j < keyCount; j++) {
             float sj = 0f;
             for (int i = 0; i < hd; i++) {
-                sj += qs[qo + i] * keysT[kb + i][j];
+                sj += qs[qo + i] * keysT[(kb + i) * kStride + j];
             }
             scores[off + j] = sj;
         }

@@ -66,17 +66,13 @@ class VectorKernelsTest {
             for (int keys : new int[] {1, 5, l, l + 1, 2 * l + 3, 3 * l, 61, 128}) {
                 // key rows exactly keys long (the scalar tail) and in whole vectors (the padded tail)
                 for (int room : new int[] {keys, (keys + l - 1) / l * l}) {
-                    float[][] keysT = new float[kvHeads * hd][room];
-                    float[][] values = new float[keys * kvHeads][hd];
-                    for (float[] r : keysT) {
-                        for (int j = 0; j < room; j++) {
-                            r[j] = j < keys ? (float) rnd.nextGaussian() : 1e30f; // the padding lanes are never read back
-                        }
+                    float[] keysT = new float[kvHeads * hd * room]; // key rows of `room` floats
+                    float[] values = new float[keys * kvHeads * hd];
+                    for (int j = 0; j < keysT.length; j++) {
+                        keysT[j] = j % room < keys ? (float) rnd.nextGaussian() : 1e30f; // the padding lanes are never read back
                     }
-                    for (float[] r : values) {
-                        for (int i = 0; i < hd; i++) {
-                            r[i] = (float) rnd.nextGaussian();
-                        }
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = (float) rnd.nextGaussian();
                     }
                     boolean[] someMasked = new boolean[keys];
                     for (int j = 0; j < keys; j++) {
@@ -91,10 +87,10 @@ class VectorKernelsTest {
                             for (boolean causal : new boolean[] {false, true}) {
                                 int pos0 = causal ? Math.max(0, keys - rows) : 0;
                                 float[] expected = new float[qs.length];
-                                a.core(qs, 0, rows, pos0, keysT, values, keys, valid, causal, expected,
+                                a.core(qs, 0, rows, pos0, keysT, room, values, keys, valid, causal, expected,
                                         new float[keys], new float[hd]);
                                 float[] actual = new float[qs.length];
-                                assertTrue(kernel.attend(qs, rows, pos0, keysT, values, keys, valid, causal, actual));
+                                assertTrue(kernel.attend(qs, rows, pos0, keysT, room, values, keys, valid, causal, actual));
                                 String where = heads + "/" + kvHeads + "x" + hd + " keys " + keys + " room " + room
                                         + " rows " + rows + (valid == null ? "" : " masked") + (causal ? " causal" : "");
                                 PortableReference.assertBits(expected, actual, where);

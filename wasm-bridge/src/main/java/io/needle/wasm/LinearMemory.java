@@ -65,9 +65,14 @@ final class LinearMemory {
 
     /** Copies src[0..n) to this block as floats from byte {@code at}. */
     void putFloats(int at, float[] src, int n) {
+        putFloats(at, src, 0, n);
+    }
+
+    /** Copies src[from..from+n) to this block as floats from byte {@code at}. */
+    void putFloats(int at, float[] src, int from, int n) {
         int a = address + at;
         for (int i = 0; i < n; i++) {
-            Address.fromInt(a + 4 * i).putFloat(src[i]);
+            Address.fromInt(a + 4 * i).putFloat(src[from + i]);
         }
     }
 

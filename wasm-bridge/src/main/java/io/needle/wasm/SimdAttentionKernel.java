@@ -33,7 +33,7 @@ final class SimdAttentionKernel implements AttentionKernel {
     }
 
     @Override
-    public boolean attend(float[] qs, int rows, int pos0, float[][] keysT, float[][] values, int keyCount,
+    public boolean attend(float[] qs, int rows, int pos0, float[] keysT, int kStride, float[] values, int keyCount,
             boolean[] keyValid, boolean causal, float[] ctx) {
         if (keyCount <= 0 || (rows < 2 && keyCount < ONE_ROW_MIN_KEYS)) {
             return false;
@@ -50,12 +50,10 @@ final class SimdAttentionKernel implements AttentionKernel {
         LinearMemory out = kernels.out(4 * rows * qd);
         in.putFloats(qAt, qs, rows * qd);
         for (int r = 0; r < kvDim; r++) {
-            in.putFloats(kAt + 4 * r * stride, keysT[r], keyCount);
+            in.putFloats(kAt + 4 * r * stride, keysT, r * kStride, keyCount);
         }
+        in.putFloats(vAt, values, 0, keyCount * kvDim); // [keys][kvHeads][headDim], as the store holds them
         for (int j = 0; j < keyCount; j++) {
-            for (int h = 0; h < kvHeads; h++) {
-                in.putFloats(vAt + 4 * (j * kvDim + h * headDim), values[j * kvHeads + h], headDim);
-            }
             in.putByte(validAt + j, keyValid == null || keyValid[j] ? (byte) 1 : (byte) 0);
         }
         SimdModule.attend(in.address + qAt, in.address + kAt, in.address + vAt, in.address + validAt,
