@@ -63,6 +63,14 @@ test("full-size model: JVM answer, memory near the file size, timings", async (t
   t.diagnostic(`kept for the next request: heap ${mb(kept)} for ${r.prefillTokens} prompt tokens, linear memory ${mb(r.afterRuns.external - r.loaded.external)}`);
   assert.ok(kept < r.prefillTokens * 64 * 1024 + 2 * MiB, `buffers kept after requests ${mb(kept)}`);
   assert.ok(r.afterRuns.external - r.loaded.external < 4 * MiB, `the kernels' buffers ${mb(r.afterRuns.external - r.loaded.external)}`);
+  // ... and in few objects: every small object that survives is one more for V8's young
+  // generation to copy, and enough of them make it grow (RSS the Worker's process keeps). The key
+  // and value stores are one array each, the grammar's token texts one array (1,090 more objects
+  // after 4 requests on 2026-12-06; 17,470 while each token's text was an array, ~44,000 while the
+  // stores had an array per position and head).
+  const objects = r.objectsAfterRuns - r.objectsLoaded;
+  t.diagnostic(`heap objects: ${r.objectsLoaded} after the load, ${r.objectsAfterRuns} after 4 requests (+${objects})`);
+  assert.ok(objects < 5000, `a request leaves few objects behind: +${objects}`);
   assert.ok(Math.abs(r.afterMoreRuns.heapUsed - r.afterRuns.heapUsed) < MiB
     && Math.abs(r.afterMoreRuns.external - r.afterRuns.external) < MiB,
   `nothing accumulates: heap +${mb(r.afterRuns.heapUsed)} after 4 requests, +${mb(r.afterMoreRuns.heapUsed)} after 8; `

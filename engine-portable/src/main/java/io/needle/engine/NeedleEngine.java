@@ -10,6 +10,7 @@ import io.needle.grammar.DecodeConstraint;
 import io.needle.tools.NameRestorer;
 import io.needle.tools.ToolCatalog;
 import io.needle.grammar.ConstrainedDecoder;
+import io.needle.grammar.TokenTexts;
 import io.needle.grammar.TokenTrie;
 import io.needle.grammar.ToolGrammar;
 import io.needle.json.Json;
@@ -58,8 +59,7 @@ public final class NeedleEngine {
     private final NeedleModel model;
     private final Tokenizer tokenizer;
     private final double loadMs;
-    private TokenTrie trie; // built on the first constrained request
-    private byte[][] tokenBytes;
+    private volatile TokenTrie trie; // built on the first constrained request (volatile: published whole to other threads)
 
     private NeedleEngine(NeedleModel model, Tokenizer tokenizer, double loadMs) {
         this.model = model;
@@ -466,15 +466,12 @@ public final class NeedleEngine {
             return null;
         }
         Tokenizer tok = requireTokenizer();
-        if (trie == null) {
-            byte[][] bytes = new byte[tok.size()][];
-            for (int id = 0; id < bytes.length; id++) {
-                bytes[id] = tok.tokenBytes(id);
-            }
-            tokenBytes = bytes;
-            trie = new TokenTrie(tok, bytes);
+        TokenTrie t = trie;
+        if (t == null) {
+            t = new TokenTrie(tok, TokenTexts.of(tok)); // two threads may both build one: equal tries
+            trie = t;
         }
-        return new ConstrainedDecoder(ToolGrammar.compile(catalog, options.requireCall()), trie, tokenBytes);
+        return new ConstrainedDecoder(ToolGrammar.compile(catalog, options.requireCall()), t, t.texts());
     }
 
     /** The normalized tools of a request, within {@link #MAX_TEXT_LENGTH} and {@link #MAX_NORMALIZED_TOOLS_LENGTH}. */

@@ -17,7 +17,7 @@ public final class ConstrainedDecoder implements DecodeConstraint {
     private static final int CACHE_LIMIT = 4096;
 
     private final TokenTrie trie;
-    private final byte[][] tokenBytes;
+    private final TokenTexts texts;
     private GrammarState state;
     private boolean started;
     private final Map<String, int[]> cache = new HashMap<>();
@@ -25,11 +25,11 @@ public final class ConstrainedDecoder implements DecodeConstraint {
     private long maskNanos;
 
     /**
-     * @param tokenBytes per token id, its text as the grammar sees it (shared, not copied)
+     * @param texts per token id, its text as the grammar sees it (shared, not copied)
      */
-    public ConstrainedDecoder(ToolGrammar grammar, TokenTrie trie, byte[][] tokenBytes) {
+    public ConstrainedDecoder(ToolGrammar grammar, TokenTrie trie, TokenTexts texts) {
         this.trie = trie;
-        this.tokenBytes = tokenBytes;
+        this.texts = texts;
         this.state = new GrammarState(grammar);
     }
 
@@ -117,16 +117,16 @@ public final class ConstrainedDecoder implements DecodeConstraint {
             started = true;
             return;
         }
-        byte[] bytes = tokenBytes[tokenId];
-        if (bytes.length == 0) {
+        int length = texts.length(tokenId);
+        if (length == 0) {
             throw new IllegalStateException("token " + tokenId + " has no text and is never allowed here");
         }
         if (state.atStart() && tokenId == trie.spaceBytePiece()) {
             throw new IllegalStateException("the leading space must be the dummy prefix of a piece, not the byte piece <0x20>");
         }
         GrammarState next = state.copy(); // a rejected token leaves the state as it was
-        for (byte b : bytes) {
-            if (!next.feed(b & 0xff)) {
+        for (int k = 0; k < length; k++) {
+            if (!next.feed(texts.byteAt(tokenId, k))) {
                 throw new IllegalStateException("token " + tokenId + " is not allowed in this grammar state");
             }
         }

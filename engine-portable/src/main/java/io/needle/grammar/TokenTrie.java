@@ -18,20 +18,22 @@ public final class TokenTrie {
     private int nodes;
     private int maxDepth; // bytes of the longest token text
     private int spaceBytePiece = -1;
+    private final TokenTexts texts;
 
     public TokenTrie(Tokenizer tok) {
-        this(tok, allTokenBytes(tok));
+        this(tok, TokenTexts.of(tok));
     }
 
     /**
-     * As {@link #TokenTrie(Tokenizer)} from the token texts already made: {@code tokenBytes[id]}
-     * is {@code tok.tokenBytes(id)} for every id (read, not kept).
+     * As {@link #TokenTrie(Tokenizer)} from the token texts already made: {@code texts} holds
+     * {@code tok.tokenBytes(id)} for every id (kept: {@link #texts}).
      */
-    public TokenTrie(Tokenizer tok, byte[][] tokenBytes) {
-        if (tokenBytes.length != tok.size()) {
-            throw new IllegalArgumentException("tokenBytes has " + tokenBytes.length + " entries, the tokenizer "
+    public TokenTrie(Tokenizer tok, TokenTexts texts) {
+        if (texts.size() != tok.size()) {
+            throw new IllegalArgumentException("the token texts have " + texts.size() + " entries, the tokenizer "
                     + tok.size() + " ids");
         }
+        this.texts = texts;
         int cap = 4096;
         firstChild = new int[cap];
         nextSibling = new int[cap];
@@ -44,30 +46,21 @@ public final class TokenTrie {
         firstToken[0] = -1;
         for (int id = 0; id < tok.size(); id++) {
             nextToken[id] = -1;
-            byte[] bytes = tokenBytes[id];
-            if (bytes.length == 0) {
+            int length = texts.length(id);
+            if (length == 0) {
                 continue; // control, unknown, user-defined: no text
             }
-            if (tok.isByte(id) && bytes[0] == ' ') {
+            if (tok.isByte(id) && texts.byteAt(id, 0) == ' ') {
                 spaceBytePiece = id;
             }
             int node = 0;
-            for (byte b : bytes) {
-                node = child(node, b);
+            for (int k = 0; k < length; k++) {
+                node = child(node, (byte) texts.byteAt(id, k));
             }
-            maxDepth = Math.max(maxDepth, bytes.length);
+            maxDepth = Math.max(maxDepth, length);
             nextToken[id] = firstToken[node];
             firstToken[node] = id;
         }
-    }
-
-    /** Every token's text, {@code tok.tokenBytes(id)} by id. */
-    private static byte[][] allTokenBytes(Tokenizer tok) {
-        byte[][] bytes = new byte[tok.size()][];
-        for (int id = 0; id < bytes.length; id++) {
-            bytes[id] = tok.tokenBytes(id);
-        }
-        return bytes;
     }
 
     private int child(int node, byte b) {
@@ -109,6 +102,11 @@ public final class TokenTrie {
         int[] r = new int[cap];
         System.arraycopy(a, 0, r, 0, a.length);
         return r;
+    }
+
+    /** The token texts this trie was built from (shared). */
+    public TokenTexts texts() {
+        return texts;
     }
 
     /**

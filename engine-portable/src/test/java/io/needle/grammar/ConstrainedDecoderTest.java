@@ -61,7 +61,7 @@ class ConstrainedDecoderTest {
     }
 
     private static ConstrainedDecoder decoder(ToolGrammar g) {
-        return new ConstrainedDecoder(g, trie, bytes);
+        return new ConstrainedDecoder(g, trie, TokenTexts.of(bytes));
     }
 
     /** A started decoder (after {@code <tool_call>}) that has taken the tokens of {@code text} byte by byte. */

@@ -24,7 +24,7 @@ class TokenTrieTest {
     void fromGivenTokenBytesEqualsFromTheTokenizer() throws IOException {
         Tokenizer tok = GrammarTesting.tokenizer();
         TokenTrie own = new TokenTrie(tok);
-        TokenTrie given = new TokenTrie(tok, GrammarTesting.tokenBytes());
+        TokenTrie given = new TokenTrie(tok, TokenTexts.of(GrammarTesting.tokenBytes()));
         assertEquals(own.nodeCount(), given.nodeCount());
         assertEquals(own.spaceBytePiece(), given.spaceBytePiece());
         assertTrue(own.spaceBytePiece() >= 0, "the fixture vocabulary has the byte piece <0x20>");
@@ -43,7 +43,7 @@ class TokenTrieTest {
     void tokenBytesOfAnotherSizeAreRefused() throws IOException {
         Tokenizer tok = GrammarTesting.tokenizer();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new TokenTrie(tok, new byte[tok.size() - 1][]));
-        assertTrue(e.getMessage().contains("tokenBytes has " + (tok.size() - 1) + " entries"), e.getMessage());
+                () -> new TokenTrie(tok, TokenTexts.of(new byte[tok.size() - 1][0])));
+        assertTrue(e.getMessage().contains("the token texts have " + (tok.size() - 1) + " entries"), e.getMessage());
     }
 }

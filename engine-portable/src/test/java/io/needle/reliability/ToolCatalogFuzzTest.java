@@ -75,7 +75,7 @@ class ToolCatalogFuzzTest {
 
         init();
         ToolGrammar grammar = ToolGrammar.compile(catalog);
-        ConstrainedDecoder decoder = new ConstrainedDecoder(grammar, trie, tokenBytes);
+        ConstrainedDecoder decoder = new ConstrainedDecoder(grammar, trie, io.needle.grammar.TokenTexts.of(tokenBytes));
         for (int step = 0; step < 48 && !decoder.isDone(); step++) {
             int[] allowed = decoder.allowed();
             if (allowed.length == 0) {
