@@ -1,6 +1,5 @@
 package io.needle.tokenizer;
 
-import java.util.HashMap;
 
 /**
  * The BPE merge loop of SentencePiece's {@code bpe_model.cc} (package-private).
@@ -19,7 +18,7 @@ import java.util.HashMap;
  * SentencePiece's re-segmentation of UNUSED pieces is not needed: a vocab.txt has no such pieces.
  */
 final class Bpe {
-    private final HashMap<String, Integer> pieceToId;
+    private final PieceIndex pieceToId;
     private final boolean[] mergeable;
     private final float[] scores;
     private final String[] userDefined;
@@ -48,7 +47,7 @@ final class Bpe {
      * @param userDefined   user-defined pieces, matched whole in the text
      * @param maxPieceChars length in chars of the longest mergeable piece
      */
-    Bpe(HashMap<String, Integer> pieceToId, boolean[] mergeable, float[] scores, String[] userDefined,
+    Bpe(PieceIndex pieceToId, boolean[] mergeable, float[] scores, String[] userDefined,
             int maxPieceChars) {
         this.pieceToId = pieceToId;
         this.mergeable = mergeable;
@@ -151,8 +150,8 @@ final class Bpe {
         if (size > maxPieceChars) {
             return;
         }
-        Integer id = pieceToId.get(text.substring(start[left], end[right]));
-        if (id == null || !mergeable[id]) {
+        int id = pieceToId.get(text, start[left], end[right]);
+        if (id < 0 || !mergeable[id]) {
             return;
         }
         if (pairCount == pLeft.length) {

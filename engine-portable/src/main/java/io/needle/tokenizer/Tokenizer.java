@@ -1,7 +1,6 @@
 package io.needle.tokenizer;
 
 import io.needle.base.NeedleException;
-import java.util.HashMap;
 
 /**
  * Needle's SentencePiece BPE tokenizer (vocabulary of {@code vocab.txt}, byte fallback), giving
@@ -52,7 +51,7 @@ public final class Tokenizer {
     private final float[] scores;
     private final byte[] types;
     /** Every piece → id (the pieces a BPE merge may produce are those of {@link #mergeable} ids). */
-    private final HashMap<String, Integer> pieceToId;
+    private final PieceIndex pieceToId;
     /** Per id: whether a BPE merge may produce the piece (normal and user-defined pieces). */
     private final boolean[] mergeable;
     private final String[] userDefined;
@@ -67,7 +66,7 @@ public final class Tokenizer {
     private final boolean wordsIndependent;
 
     /** {@code pieceToId}: every piece of {@code pieces} → its id (taken, not copied). */
-    private Tokenizer(String[] pieces, float[] scores, byte[] types, HashMap<String, Integer> pieceToId) {
+    private Tokenizer(String[] pieces, float[] scores, byte[] types, PieceIndex pieceToId) {
         this.pieces = pieces;
         this.scores = scores;
         this.types = types;
@@ -123,7 +122,7 @@ public final class Tokenizer {
         float[] scores = new float[pieces.length];
         int count = 0;
         // every piece → its id: the duplicate check, then the tokenizer's map (one map, built once)
-        HashMap<String, Integer> seen = new HashMap<>();
+        PieceIndex seen = new PieceIndex(8192);
         while (pos < len) {
             int nl = text.indexOf('\n', pos);
             int lineEnd = nl < 0 ? len : nl;
@@ -153,8 +152,8 @@ public final class Tokenizer {
                             + " (id " + count + "), found " + shorten(piece));
                 }
             }
-            Integer previous = seen.put(piece, count);
-            if (previous != null) {
+            int previous = seen.putIfAbsent(piece, count);
+            if (previous >= 0) {
                 throw vocabError("vocabulary line " + lineNo + ": duplicate piece " + shorten(piece)
                         + " (already on line " + (previous + 1) + ")");
             }
@@ -205,8 +204,7 @@ public final class Tokenizer {
 
     /** The id of {@code piece}, or -1 when it is not in the vocabulary. */
     public int pieceToId(String piece) {
-        Integer id = pieceToId.get(piece);
-        return id == null ? -1 : id;
+        return piece == null ? -1 : pieceToId.get(piece);
     }
 
     /** True for the byte pieces {@code <0x00>}…{@code <0xFF>}. */
@@ -340,16 +338,15 @@ public final class Tokenizer {
         int[] ids = new int[symbols.length / 2 + 16];
         int n = 0;
         for (int k = 0; k < symbols.length; k += 2) {
-            String piece = normalized.substring(symbols[k], symbols[k + 1]);
-            Integer id = pieceToId.get(piece);
-            if (id != null && types[id] != UNKNOWN) {
+            int id = pieceToId.get(normalized, symbols[k], symbols[k + 1]);
+            if (id >= 0 && types[id] != UNKNOWN) {
                 if (n == ids.length) {
                     ids = grow(ids);
                 }
                 ids[n++] = id;
             } else {
                 // Byte fallback: an unknown symbol becomes the byte pieces of its UTF-8 bytes.
-                byte[] bytes = Utf8.encode(piece);
+                byte[] bytes = Utf8.encode(normalized.substring(symbols[k], symbols[k + 1]));
                 for (byte b : bytes) {
                     if (n == ids.length) {
                         ids = grow(ids);
