@@ -43,6 +43,33 @@ class VectorKernelsTest {
     }
 
     @Test
+    void theExpsInLanesAreExpBitForBit() {
+        // the softmax's arguments (s - max <= 0, masked scores -3.4e38), the clamps' edges, every
+        // special value, and random doubles over the whole range; odd lengths for the scalar tail
+        double[] special = {0.0, -0.0, -1e-300, -Double.MIN_VALUE, -745.13, -745.2, -746, -746.5, -1e308,
+            -Float.MAX_VALUE, Double.NEGATIVE_INFINITY, Double.NaN, 709.7, 709.8, 710, 711, 1e308,
+            Double.POSITIVE_INFINITY, 1, -1, 0.5 * Math.log(2), -0.5 * Math.log(2)};
+        java.util.Random rnd = new java.util.Random(11);
+        for (int round = 0; round < 3000; round++) {
+            int n = 1 + rnd.nextInt(70);
+            double[] x = new double[n];
+            for (int j = 0; j < n; j++) {
+                int kind = rnd.nextInt(4);
+                x[j] = kind == 0 ? special[rnd.nextInt(special.length)]
+                        : kind == 1 ? (double) (-(float) Math.abs(rnd.nextGaussian() * 20)) // a softmax argument
+                        : kind == 2 ? (rnd.nextDouble() - 0.5) * 1500
+                        : Double.longBitsToDouble(rnd.nextLong()); // any bits, NaNs included
+            }
+            double[] lanes = x.clone();
+            VectorCode.exps(lanes, n);
+            for (int j = 0; j < n; j++) {
+                assertEquals(Double.doubleToRawLongBits(io.needle.model.Exp.exp(x[j])),
+                        Double.doubleToRawLongBits(lanes[j]), "exp(" + x[j] + ")");
+            }
+        }
+    }
+
+    @Test
     void theWarmUpEnds() throws InterruptedException {
         VectorKernels.create();
         VectorKernels.warmUp(); // returns once every kernel switched or the time limit passed
