@@ -42,7 +42,7 @@ public final class WeightLoader {
     private final SafeTensors st;
     private final Config config;
     private final Set<String> used = new HashSet<>();
-    private byte[] chunk32; // checkFinite32's buffer, made once
+    private byte[] chunk; // checkFinite's buffer for a host's file, made once
 
     private WeightLoader(SafeTensors st, Config config) {
         this.st = st;
@@ -243,7 +243,7 @@ public final class WeightLoader {
             // F32 as the host's kernels read them: a host holding the file reads them there (checked
             // here, no Java copy); a Java array's file gives the portable kernels their floats
             if (st.bytes() == null) {
-                checkFinite32(s);
+                checkFinite(s);
                 return new Int4Linear(in, out, g, null, w.offset(), null, s.offset());
             }
             return new Int4Linear(in, out, g, st.bytes(), w.offset(), floats(s), s.offset());
@@ -259,7 +259,9 @@ public final class WeightLoader {
     private Embedding embedding(String name) {
         TensorInfo t = require(name);
         expectShape(t, config.vocabSize, config.dModel);
-        checkFinite16(t);
+        if (t.dtype() != DType.F32) {
+            checkFinite(t); // read in place; an F32 table is decoded (and checked) by floats()
+        }
         switch (t.dtype()) {
             case BF16:
                 return Embedding.ofHalf(config.vocabSize, config.dModel, Embedding.Format.BF16, st.bytes(), t.offset());
@@ -307,59 +309,54 @@ public final class WeightLoader {
         return v;
     }
 
-    /**
-     * Rejects NaN and infinite values in an F32 tensor of a host's file without a Java copy of it
-     * (in chunks copied out of the host's memory through one small buffer).
-     */
-    private void checkFinite32(TensorInfo t) {
-        int n = (int) t.elementCount();
-        int chunk = 1 << 13; // values
-        if (chunk32 == null) {
-            chunk32 = new byte[4 * chunk]; // one buffer for every tensor of the file
-        }
-        byte[] b = chunk32;
-        for (int i = 0; i < n; i += chunk) {
-            int m = Math.min(chunk, n - i);
-            st.copy(t.offset() + 4 * i, b, 0, 4 * m);
-            for (int k = 0, p = 0; k < m; k++, p += 4) {
-                if ((b[p + 3] & 0x7f) == 0x7f && (b[p + 2] & 0x80) != 0) { // exponent bits all ones
-                    float v = Float.intBitsToFloat((b[p] & 0xff) | (b[p + 1] & 0xff) << 8
-                            | (b[p + 2] & 0xff) << 16 | (b[p + 3] & 0xff) << 24);
-                    throw nonFinite(t, i + k, v);
-                }
-            }
-        }
-    }
+    /** The bytes a host's file is checked in at a time ({@link #checkFinite}). */
+    private static final int CHUNK_BYTES = 1 << 15;
 
-    /** Rejects NaN and infinite values in a 16-bit tensor read in place (exponent bits all ones). */
-    private void checkFinite16(TensorInfo t) {
-        int mask;
-        if (t.dtype() == DType.BF16) {
-            mask = 0x7f80;
-        } else if (t.dtype() == DType.F16) {
-            mask = 0x7c00;
-        } else {
+    /**
+     * Rejects NaN and infinite values in a tensor the model reads where it is (a 16-bit embedding,
+     * F32 group scales a host's kernels read in place), without a Java copy of it: in place in
+     * the file's array, or a host's file in chunks copied through one buffer. Other dtypes: nothing
+     * to check here.
+     */
+    private void checkFinite(TensorInfo t) {
+        int size = t.dtype() == DType.F32 ? 4 : t.dtype() == DType.BF16 || t.dtype() == DType.F16 ? 2 : 0;
+        if (size == 0) {
             return;
         }
         int n = (int) t.elementCount();
         byte[] b = st.bytes();
         if (b != null) {
-            checkFinite16(t, b, t.offset(), 0, n, mask);
+            checkFinite(t, b, t.offset(), 0, n);
             return;
         }
-        // a host's file: in chunks copied out of it
-        int chunk = 1 << 15; // values
-        b = new byte[2 * chunk];
-        for (int i = 0; i < n; i += chunk) {
-            int m = Math.min(chunk, n - i);
-            st.copy(t.offset() + 2 * i, b, 0, 2 * m);
-            checkFinite16(t, b, 0, i, m, mask);
+        if (chunk == null) {
+            chunk = new byte[CHUNK_BYTES]; // one buffer for every tensor of the file
+        }
+        int per = CHUNK_BYTES / size; // values a chunk
+        for (int i = 0; i < n; i += per) {
+            int m = Math.min(per, n - i);
+            st.copy(t.offset() + size * i, chunk, 0, size * m);
+            checkFinite(t, chunk, 0, i, m);
         }
     }
 
-    /** Checks the m values at b[p..] (elements first, first + 1, ... of t). */
-    private static void checkFinite16(TensorInfo t, byte[] b, int p, int first, int m, int mask) {
-        int high = mask >> 8; // the exponent bits in the high byte: most values are ruled out by it alone
+    /**
+     * Checks the m values of t at b[p..] (elements first, first + 1, ...): an exponent of all ones
+     * is NaN or infinite. Most values are ruled out by their high byte alone.
+     */
+    private static void checkFinite(TensorInfo t, byte[] b, int p, int first, int m) {
+        if (t.dtype() == DType.F32) {
+            for (int i = 0; i < m; i++, p += 4) {
+                if ((b[p + 3] & 0x7f) == 0x7f && (b[p + 2] & 0x80) != 0) {
+                    float v = Float.intBitsToFloat((b[p] & 0xff) | (b[p + 1] & 0xff) << 8
+                            | (b[p + 2] & 0xff) << 16 | (b[p + 3] & 0xff) << 24);
+                    throw nonFinite(t, first + i, v);
+                }
+            }
+            return;
+        }
+        int mask = t.dtype() == DType.BF16 ? 0x7f80 : 0x7c00;
+        int high = mask >> 8; // the exponent bits in the high byte
         for (int i = 0; i < m; i++, p += 2) {
             if ((b[p + 1] & high) != high) {
                 continue;
