@@ -107,7 +107,8 @@ public final class Int4Linear implements Linear {
     /**
      * Lets go of the Java copy of the group scales, for a layer whose weights are in the host's
      * memory only and whose host kernel took what it needs when it was made (the Wasm SIMD kernels
-     * copy them into the linear memory): the portable kernels cannot compute such a layer anyway.
+     * copy 16-bit files' scales into the linear memory as floats; F32 scales never had a Java copy,
+     * see {@link #scalesOffset}): the portable kernels cannot compute such a layer anyway.
      */
     void dropScales() {
         if (packed == null && kernel != null) {
