@@ -260,8 +260,9 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
     /**
      * Runs the model's tasks on up to {@code threads} threads, this one included: each thread takes
      * the next task not yet taken until none is left, and the call returns when every task has
-     * finished. Tasks started inside a task, and any tasks with one thread, run one after another
-     * on the caller's thread.
+     * finished. Tasks started inside one of several tasks run one after another on that task's
+     * thread (the other threads are busy). A lone task (count 1) is the caller's own work: it runs
+     * on the caller's thread, and its kernels and its own tasks may use all the threads.
      */
     @Override
     public Tasks tasks() {

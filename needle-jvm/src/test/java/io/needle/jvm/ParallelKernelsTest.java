@@ -66,8 +66,10 @@ class ParallelKernelsTest {
                     runs.incrementAndGet(i);
                     threads.add(Thread.currentThread().getName());
                     String outer = Thread.currentThread().getName();
-                    // a task's own tasks run on its thread, one after another
-                    tasks.run(3, j -> assertEquals(outer, Thread.currentThread().getName()));
+                    if (count >= 2) {
+                        // one of several tasks: its own tasks run on its thread, one after another
+                        tasks.run(3, j -> assertEquals(outer, Thread.currentThread().getName()));
+                    }
                     busy();
                 });
                 for (int i = 0; i < count; i++) {
@@ -75,6 +77,33 @@ class ParallelKernelsTest {
                 }
                 assertTrue(threads.size() <= 2, threads.toString());
             }
+        }
+    }
+
+    @Test
+    void aLoneTaskRunsOnTheCallerAndItsOwnTasksMayUseTheThreads() {
+        try (ParallelKernels kernels = new ParallelKernels(2)) {
+            Tasks tasks = kernels.tasks();
+            String caller = Thread.currentThread().getName();
+            AtomicIntegerArray runs = new AtomicIntegerArray(16);
+            Set<String> inner = ConcurrentHashMap.newKeySet();
+            tasks.run(1, i -> {
+                assertEquals(caller, Thread.currentThread().getName());
+                // each inner task waits until a second thread has joined (or 2 s have passed): the
+                // lone task does not keep its tasks to itself
+                tasks.run(16, j -> {
+                    runs.incrementAndGet(j);
+                    inner.add(Thread.currentThread().getName());
+                    long t = System.nanoTime();
+                    while (inner.size() < 2 && System.nanoTime() - t < 2_000_000_000L) {
+                        Thread.onSpinWait();
+                    }
+                });
+            });
+            for (int j = 0; j < 16; j++) {
+                assertEquals(1, runs.get(j), "inner task " + j);
+            }
+            assertEquals(2, inner.size(), inner.toString());
         }
     }
 
