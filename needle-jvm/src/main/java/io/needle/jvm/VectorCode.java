@@ -189,10 +189,11 @@ final class VectorCode {
         }
         float[] ctx = new float[qs.length];
         float[] sc = new float[scoresLength(keys)];
+        AttendWork work = new AttendWork().fit(keys);
         Attention a = new Attention(null, null, null, null, null, null, heads, 2, hd);
         if (warm(deadline, new Trial() {
             public void vector() {
-                attend(heads, 2, hd, qs, queries, 0, keysT, kStride, values, keys, null, false, ctx, sc);
+                attend(heads, 2, hd, qs, queries, 0, keysT, kStride, values, keys, null, false, ctx, work);
             }
 
             public void portable() {
@@ -557,8 +558,24 @@ final class VectorCode {
 
     // ------------------------------------------------------------------ attention
 
-    /** Per thread: the scores of one query row and head. */
-    private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+    /** Per thread: the attention's work arrays, taken once per call (not per row and head). */
+    private static final class AttendWork {
+        float[] scores = new float[0]; // four query rows' scores, each `stride` long
+        double[] exps = new double[0]; // their exp arguments and results, keyCount each
+        final float[] inv = new float[4]; // 1 / Σ of each row
+
+        AttendWork fit(int keyCount) {
+            if (scores.length < scoresLength(keyCount)) {
+                scores = new float[scoresLength(keyCount)];
+            }
+            if (exps.length < 4 * keyCount) {
+                exps = new double[4 * keyCount];
+            }
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<AttendWork> ATTEND = ThreadLocal.withInitial(AttendWork::new);
 
     /** The attention core of {@code a}, or null when a head is not a whole number of vectors. */
     static AttentionKernel attention(Attention a) {
@@ -572,11 +589,8 @@ final class VectorCode {
             if (!attentionHot) {
                 return false; // the portable loops while the vector code is cold
             }
-            float[][] holder = SCORES.get();
-            if (holder[0].length < scoresLength(keyCount)) {
-                holder[0] = new float[scoresLength(keyCount)];
-            }
-            attend(heads, kvHeads, hd, qs, rows, pos0, keysT, kStride, values, keyCount, keyValid, causal, ctx, holder[0]);
+            attend(heads, kvHeads, hd, qs, rows, pos0, keysT, kStride, values, keyCount, keyValid, causal, ctx,
+                    ATTEND.get().fit(keyCount));
             return true;
         };
     }
@@ -593,7 +607,7 @@ final class VectorCode {
      * are allocated in whole vectors; the extra lanes are never read back), else in scalar.
      */
     static void attend(int heads, int kvHeads, int hd, float[] qs, int rows, int pos0, float[] keysT, int kStride,
-            float[] values, int keyCount, boolean[] keyValid, boolean causal, float[] ctx, float[] scores) {
+            float[] values, int keyCount, boolean[] keyValid, boolean causal, float[] ctx, AttendWork work) {
         int group = heads / kvHeads;
         int vecKeys = Math.min((keyCount + L - 1) / L * L, kStride) / L * L; // keys in whole vectors
         int stride = Math.max(vecKeys, keyCount);
@@ -601,13 +615,13 @@ final class VectorCode {
         for (; t + 4 <= rows; t += 4) {
             for (int h = 0; h < heads; h++) {
                 attend4(heads, hd, qs, t, h, pos0, keysT, kStride, values, kvHeads, (h / group), keyCount, vecKeys, stride,
-                        keyValid, causal, ctx, scores);
+                        keyValid, causal, ctx, work);
             }
         }
         for (; t < rows; t++) {
             for (int h = 0; h < heads; h++) {
                 attend1(heads, hd, qs, t, h, pos0, keysT, kStride, values, kvHeads, (h / group), keyCount, vecKeys,
-                        keyValid, causal, ctx, scores);
+                        keyValid, causal, ctx, work);
             }
         }
     }
@@ -620,7 +634,8 @@ final class VectorCode {
     /** One query row t, head h. */
     private static void attend1(int heads, int hd, float[] qs, int t, int h, int pos0, float[] keysT, int kStride,
             float[] values, int kvHeads, int kvh, int keyCount, int vecKeys, boolean[] keyValid, boolean causal,
-            float[] ctx, float[] scores) {
+            float[] ctx, AttendWork work) {
+        float[] scores = work.scores;
         int qo = (t * heads + h) * hd;
         int kb = kvh * hd;
         int j = 0;
@@ -650,7 +665,7 @@ final class VectorCode {
             s0.intoArray(scores, j);
         }
         scalarScores(qs, qo, hd, keysT, kStride, kb, j, keyCount, scores, 0);
-        float inv = softmax(scores, 0, keyCount, keyValid, causal, pos0 + t, hd);
+        float inv = softmax(scores, 0, keyCount, keyValid, causal, pos0 + t, hd, work.exps);
         for (int i = 0; i < hd; i += L) {
             FloatVector a0 = FloatVector.zero(F);
             for (j = 0; j < keyCount; j++) {
@@ -671,7 +686,8 @@ final class VectorCode {
      */
     private static void attend4(int heads, int hd, float[] qs, int t, int h, int pos0, float[] keysT, int kStride,
             float[] values, int kvHeads, int kvh, int keyCount, int vecKeys, int stride, boolean[] keyValid,
-            boolean causal, float[] ctx, float[] scores) {
+            boolean causal, float[] ctx, AttendWork work) {
+        float[] scores = work.scores;
         int qd = heads * hd;
         int q0 = t * qd + h * hd;
         int q1 = q0 + qd;
@@ -738,10 +754,11 @@ final class VectorCode {
         scalarScores(qs, q1, hd, keysT, kStride, kb, j, keyCount, scores, r1);
         scalarScores(qs, q2, hd, keysT, kStride, kb, j, keyCount, scores, r2);
         scalarScores(qs, q3, hd, keysT, kStride, kb, j, keyCount, scores, r3);
-        float inv0 = softmax(scores, 0, keyCount, keyValid, causal, pos0 + t, hd);
-        float inv1 = softmax(scores, r1, keyCount, keyValid, causal, pos0 + t + 1, hd);
-        float inv2 = softmax(scores, r2, keyCount, keyValid, causal, pos0 + t + 2, hd);
-        float inv3 = softmax(scores, r3, keyCount, keyValid, causal, pos0 + t + 3, hd);
+        softmax4(scores, stride, keyCount, keyValid, causal, pos0 + t, hd, work.exps, work.inv);
+        float inv0 = work.inv[0];
+        float inv1 = work.inv[1];
+        float inv2 = work.inv[2];
+        float inv3 = work.inv[3];
         int i = 0;
         for (; i + 2 * L <= hd; i += 2 * L) {
             FloatVector a00 = FloatVector.zero(F);
@@ -818,7 +835,7 @@ final class VectorCode {
      * in double, in order).
      */
     private static float softmax(float[] scores, int off, int keyCount, boolean[] keyValid, boolean causal, int pos,
-            int hd) {
+            int hd, double[] x) {
         float scale = (float) (1.0 / Math.sqrt(hd));
         float max = -Float.MAX_VALUE;
         for (int j = 0; j < keyCount; j++) {
@@ -829,11 +846,6 @@ final class VectorCode {
                 max = sc;
             }
         }
-        double[][] holder = EXPS.get();
-        if (holder[0].length < keyCount) {
-            holder[0] = new double[keyCount];
-        }
-        double[] x = holder[0];
         for (int j = 0; j < keyCount; j++) {
             x[j] = scores[off + j] - max; // the float difference, as Exp.exp(float) receives it
         }
@@ -847,7 +859,71 @@ final class VectorCode {
         return (float) (1.0 / sum);
     }
 
-    private static final ThreadLocal<double[][]> EXPS = ThreadLocal.withInitial(() -> new double[][] {new double[0]});
+    /**
+     * {@link #softmax} for four query rows at once (at positions pos..pos+3, their scores
+     * {@code stride} apart), each row's floats exactly as alone: the loops go over the four
+     * rows together so that their maxima and their in-order double sums are four independent
+     * chains instead of one after another, and one {@link #exps} call takes all four rows.
+     * {@code inv[r]} receives row r's {@code 1 / Σ}.
+     */
+    private static void softmax4(float[] scores, int stride, int keyCount, boolean[] keyValid, boolean causal, int pos,
+            int hd, double[] x, float[] inv) {
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int o1 = stride;
+        int o2 = 2 * stride;
+        int o3 = 3 * stride;
+        float m0 = -Float.MAX_VALUE;
+        float m1 = m0;
+        float m2 = m0;
+        float m3 = m0;
+        for (int j = 0; j < keyCount; j++) {
+            boolean valid = keyValid == null || keyValid[j];
+            float s0 = valid && (!causal || j <= pos) ? scores[j] * scale : -Float.MAX_VALUE;
+            float s1 = valid && (!causal || j <= pos + 1) ? scores[o1 + j] * scale : -Float.MAX_VALUE;
+            float s2 = valid && (!causal || j <= pos + 2) ? scores[o2 + j] * scale : -Float.MAX_VALUE;
+            float s3 = valid && (!causal || j <= pos + 3) ? scores[o3 + j] * scale : -Float.MAX_VALUE;
+            scores[j] = s0;
+            scores[o1 + j] = s1;
+            scores[o2 + j] = s2;
+            scores[o3 + j] = s3;
+            m0 = s0 > m0 ? s0 : m0;
+            m1 = s1 > m1 ? s1 : m1;
+            m2 = s2 > m2 ? s2 : m2;
+            m3 = s3 > m3 ? s3 : m3;
+        }
+        int x1 = keyCount;
+        int x2 = 2 * keyCount;
+        int x3 = 3 * keyCount;
+        for (int j = 0; j < keyCount; j++) {
+            x[j] = scores[j] - m0; // the float difference, as Exp.exp(float) receives it
+            x[x1 + j] = scores[o1 + j] - m1;
+            x[x2 + j] = scores[o2 + j] - m2;
+            x[x3 + j] = scores[o3 + j] - m3;
+        }
+        exps(x, 4 * keyCount);
+        double sum0 = 0;
+        double sum1 = 0;
+        double sum2 = 0;
+        double sum3 = 0;
+        for (int j = 0; j < keyCount; j++) {
+            float e0 = (float) x[j];
+            float e1 = (float) x[x1 + j];
+            float e2 = (float) x[x2 + j];
+            float e3 = (float) x[x3 + j];
+            scores[j] = e0;
+            scores[o1 + j] = e1;
+            scores[o2 + j] = e2;
+            scores[o3 + j] = e3;
+            sum0 += e0;
+            sum1 += e1;
+            sum2 += e2;
+            sum3 += e3;
+        }
+        inv[0] = (float) (1.0 / sum0);
+        inv[1] = (float) (1.0 / sum1);
+        inv[2] = (float) (1.0 / sum2);
+        inv[3] = (float) (1.0 / sum3);
+    }
 
     /**
      * x[j] = Exp.exp(x[j]) for j &lt; n, in double lanes: Exp's recipe operation by operation (the
