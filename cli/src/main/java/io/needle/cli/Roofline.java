@@ -148,6 +148,24 @@ final class Roofline {
                 100 * decBound / decodeMs, 100 * decScalar / decodeMs);
     }
 
+    /**
+     * The warm engine's figures against the bounds: with one thread against the one-thread bound,
+     * with more against the all-core bound too (the encode counts the same work: the prompt, the
+     * encoder and the decoder's cross-attention K/V).
+     */
+    static String warmReport(Work w, Machine m, double encodeMs, double decodeMs, int threads) {
+        double encBound = boundMs(w.encodeFlops, w.encodeBytes, m.simdGflops, m.modelSizeGBps);
+        double decBound = boundMs(w.decodeFlops, w.decodeBytes, m.simdGflops, m.modelSizeGBps);
+        double encAll = boundMs(w.encodeFlops, w.encodeBytes, m.simdGflopsAll, m.modelSizeGBpsAll);
+        double decAll = boundMs(w.decodeFlops, w.decodeBytes, m.simdGflopsAll, m.modelSizeGBpsAll);
+        return threads == 1
+                ? String.format("                   warm engine: encode %.1f ms = %.2fx the one-thread bound, decode %.1f ms"
+                        + " = %.2fx%n", encodeMs, encodeMs / encBound, decodeMs, decodeMs / decBound)
+                : String.format("                   warm engine on %d threads: encode %.1f ms = %.2fx the all-core bound"
+                        + " (%.2fx the one-thread one), decode %.1f ms = %.2fx (%.2fx)%n", threads, encodeMs,
+                        encodeMs / encAll, encodeMs / encBound, decodeMs, decodeMs / decAll, decodeMs / decBound);
+    }
+
     static Map<String, Object> toJson(String name, Work w, Machine m, double encodeMs, double decodeMs) {
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("name", name);

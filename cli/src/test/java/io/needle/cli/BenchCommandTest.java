@@ -37,6 +37,11 @@ class BenchCommandTest {
         assertEquals("32", standard.get("decode_steps").toString());
         assertTrue(Integer.parseInt(standard.get("encoder_tokens").toString()) > 60);
         assertEquals("20", ((Map<?, ?>) workloads.get(1)).get("decode_steps").toString());
+        for (Object w : workloads) { // the warm engine's request, timed apart from the fresh engines' first ones
+            Map<?, ?> wl = (Map<?, ?>) w;
+            assertTrue(Double.parseDouble(wl.get("warm_encode_ms").toString()) > 0, wl.toString());
+            assertTrue(Double.parseDouble(wl.get("warm_decode_ms").toString()) > 0, wl.toString());
+        }
         assertTrue(Files.exists(tmp.resolve("saved/bench.safetensors")));
     }
 
