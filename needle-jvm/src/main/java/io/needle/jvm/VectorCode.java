@@ -346,7 +346,7 @@ final class VectorCode {
     /**
      * Several input rows (the encoder, cross-attention K/V, batched decoder steps): each group of
      * weight rows is unpacked once into float rows, then applied to tiles of 4 input rows × 4
-     * vectors of columns held in registers (then 4 × 2, then one at a time for the rest); per output value the same sums as Int4Linear's
+     * vectors of columns held in registers (the rest one row and one vector at a time); per output value the same sums as Int4Linear's
      * many-rows kernel ({@code acc += u·lo + v·hi} over the pairs, then {@code y += acc·scale}).
      */
     static void rows(byte[] p, int po, float[] scales, int in, int out, int gs, float[] x, float[] y, int rows) {
@@ -387,16 +387,6 @@ final class VectorCode {
                     }
                 }
             }
-            for (; c + 2 * L <= vout; c += 2 * L) {
-                int t = 0;
-                for (; t + 4 <= rows; t += 4) {
-                    tile4x2(w, n, out, c, x, in, r0, t, y, scales, so);
-                }
-                for (; t < rows; t++) {
-                    tile1(w, n, out, c, x, in, r0, t, y, scales, so);
-                    tile1(w, n, out, c + L, x, in, r0, t, y, scales, so);
-                }
-            }
             for (; c < vout; c += L) {
                 for (int t = 0; t < rows; t++) {
                     tile1(w, n, out, c, x, in, r0, t, y, scales, so);
@@ -410,64 +400,10 @@ final class VectorCode {
         }
     }
 
-    /** Input rows t..t+3, columns c..c+2L of one unpacked group w (n rows): y += (Σ u·lo + v·hi) · scale. */
-    private static void tile4x2(float[] w, int n, int out, int c, float[] x, int in, int r0, int t, float[] y,
-            float[] scales, int so) {
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a01 = a00;
-        FloatVector a10 = a00;
-        FloatVector a11 = a00;
-        FloatVector a20 = a00;
-        FloatVector a21 = a00;
-        FloatVector a30 = a00;
-        FloatVector a31 = a00;
-        int x0 = t * in + r0;
-        int x1 = x0 + in;
-        int x2 = x1 + in;
-        int x3 = x2 + in;
-        for (int k = 0; k < n; k += 2) {
-            int lo = k * out + c;
-            int hi = lo + out;
-            FloatVector lo0 = FloatVector.fromArray(F, w, lo);
-            FloatVector lo1 = FloatVector.fromArray(F, w, lo + L);
-            FloatVector hi0 = FloatVector.fromArray(F, w, hi);
-            FloatVector hi1 = FloatVector.fromArray(F, w, hi + L);
-            FloatVector u = FloatVector.broadcast(F, x[x0 + k]);
-            FloatVector v = FloatVector.broadcast(F, x[x0 + k + 1]);
-            a00 = a00.add(lo0.mul(u).add(hi0.mul(v)));
-            a01 = a01.add(lo1.mul(u).add(hi1.mul(v)));
-            u = FloatVector.broadcast(F, x[x1 + k]);
-            v = FloatVector.broadcast(F, x[x1 + k + 1]);
-            a10 = a10.add(lo0.mul(u).add(hi0.mul(v)));
-            a11 = a11.add(lo1.mul(u).add(hi1.mul(v)));
-            u = FloatVector.broadcast(F, x[x2 + k]);
-            v = FloatVector.broadcast(F, x[x2 + k + 1]);
-            a20 = a20.add(lo0.mul(u).add(hi0.mul(v)));
-            a21 = a21.add(lo1.mul(u).add(hi1.mul(v)));
-            u = FloatVector.broadcast(F, x[x3 + k]);
-            v = FloatVector.broadcast(F, x[x3 + k + 1]);
-            a30 = a30.add(lo0.mul(u).add(hi0.mul(v)));
-            a31 = a31.add(lo1.mul(u).add(hi1.mul(v)));
-        }
-        FloatVector s0 = FloatVector.fromArray(F, scales, so + c);
-        FloatVector s1 = FloatVector.fromArray(F, scales, so + c + L);
-        int y0 = t * out + c; // y += a·scale, written out: a helper taking vectors would box them
-        FloatVector.fromArray(F, y, y0).add(a00.mul(s0)).intoArray(y, y0);
-        FloatVector.fromArray(F, y, y0 + L).add(a01.mul(s1)).intoArray(y, y0 + L);
-        y0 += out;
-        FloatVector.fromArray(F, y, y0).add(a10.mul(s0)).intoArray(y, y0);
-        FloatVector.fromArray(F, y, y0 + L).add(a11.mul(s1)).intoArray(y, y0 + L);
-        y0 += out;
-        FloatVector.fromArray(F, y, y0).add(a20.mul(s0)).intoArray(y, y0);
-        FloatVector.fromArray(F, y, y0 + L).add(a21.mul(s1)).intoArray(y, y0 + L);
-        y0 += out;
-        FloatVector.fromArray(F, y, y0).add(a30.mul(s0)).intoArray(y, y0);
-        FloatVector.fromArray(F, y, y0 + L).add(a31.mul(s1)).intoArray(y, y0 + L);
-    }
-
     /**
-     * Input rows t..t+3, columns c..c+4L: as {@link #tile4x2} with 16 accumulators (26 of AVX-512's
-     * 32 vector registers): half the loads per multiply-add, 6-12% faster on 128×512×512.
+     * Input rows t..t+3, columns c..c+4L of one unpacked group w (n rows): y += (Σ u·lo + v·hi) ·
+     * scale, 16 accumulators (26 of AVX-512's 32 vector registers; 6-12% faster on 128×512×512
+     * than tiles of 4 rows × 2 vectors, which load twice as often per multiply-add).
      */
     private static void tile4x4(float[] w, int n, int out, int c, float[] x, int in, int r0, int t, float[] y,
             float[] scales, int so) {
@@ -542,7 +478,7 @@ final class VectorCode {
         FloatVector.fromArray(F, y, y0 + 3 * L).add(a33.mul(s3)).intoArray(y, y0 + 3 * L);
     }
 
-    /** Input row t, columns c..c+L: as {@link #tile4x2} for one row and one vector. */
+    /** Input row t, columns c..c+L: as {@link #tile4x4} for one row and one vector. */
     private static void tile1(float[] w, int n, int out, int c, float[] x, int in, int r0, int t, float[] y,
             float[] scales, int so) {
         FloatVector a = FloatVector.zero(F);

@@ -134,7 +134,7 @@ class VectorKernelsTest {
         Random rnd = new Random(5);
         // in, out, group: whole groups; a last partial group; out not a multiple of 4 vectors, nor of one
         // vector (columns one at a time); one group; on AVX-512 (16 lanes) 110 columns take the
-        // many-rows kernel's 4×4, 4×2 and one-column tiles
+        // many-rows kernel's 4 × 4 tiles, its single vectors and its scalar columns
         int[][] shapes = {{512, 512, 32}, {80, 48, 32}, {64, 16, 64}, {96, 80, 32}, {30, 32, 30}, {512, 256, 128},
                 {64, 72, 32}, {80, 40, 32}, {16, 7, 32}, {64, 110, 32}};
         for (int[] s : shapes) {
