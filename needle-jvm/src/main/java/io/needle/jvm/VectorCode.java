@@ -58,11 +58,13 @@ final class VectorCode {
      * kernel runs the portable code (the same floats, so switching changes no token) until a
      * warm-up thread has run its vector code on a small problem of its own and timed it faster
      * than the portable code on the same problem. That thread starts once the INT4 linears have
-     * been called WARM_UP_AFTER_CALLS times (a few requests: a process that answers one short
-     * request and exits never pays for it), or at VectorKernels.warmUp().
+     * done WARM_UP_AFTER_MACS multiply-adds in the portable code (three or four short requests,
+     * or the first layers of one long prompt: a process that answers one short request and exits
+     * never pays for it, one that encodes a thousand tokens switches within its request), or at
+     * VectorKernels.warmUp().
      */
-    static final int WARM_UP_AFTER_CALLS = 4096;
-    private static int coldCalls;
+    static final long WARM_UP_AFTER_MACS = 2_000_000_000L;
+    private static long coldMacs;
     static volatile boolean rowHot;
     static volatile boolean rowsHot;
     static volatile boolean logitsHot;
@@ -248,8 +250,9 @@ final class VectorCode {
         Int4Linear portable = new Int4Linear(in, out, gs, p, po, scales);
         return (x, y, rows) -> {
             if (rows == 1 ? !rowHot : !rowsHot) {
-                if (++coldCalls == WARM_UP_AFTER_CALLS) { // racy count: only roughly WARM_UP_AFTER_CALLS
-                    startWarmUp();
+                coldMacs += (long) rows * in * out; // racy sum: only roughly WARM_UP_AFTER_MACS
+                if (coldMacs >= WARM_UP_AFTER_MACS) {
+                    startWarmUp(); // once per process
                 }
                 portable.forward(x, y, rows, SCRATCH.get());
             } else if (rows == 1) {
