@@ -101,8 +101,9 @@ public final class VectorKernels implements Kernels {
      * Waits until the Vector API code is compiled and in use (a server may call this once at
      * start). Until then, the kernels run the portable code (the same floats): a JVM runs a Vector
      * API method as slow, allocating plain Java until its optimizing compiler has compiled it, so
-     * a daemon thread (started here, or by the kernels themselves after about 4096 INT4 linear calls:
-     * a few requests) first runs each kernel on a small problem of its own and switches it over
+     * a daemon thread (started here, or by the kernels themselves after about 2 G multiply-adds of
+     * portable INT4 work: three or four short requests, or the first layers of a long prompt)
+     * first runs each kernel on a small problem of its own and switches it over
      * once it times faster than the portable code (2-3 s of one core on this project's machines;
      * after 30 s without that, the portable code stays). A process answering one short request
      * and exiting never starts it, and runs the portable code throughout.
