@@ -230,7 +230,8 @@ public final class Attention {
             }
         }
         core(qs, k, k + 1, pos - k, kv.keysT, kv.stride, kv.values, keyCount, keyValid, false, ctx,
-                scratch.floats(Scratch.SCORES, keyCount), scratch.floats(Scratch.HEAD, headDim));
+                scratch.floats(Scratch.SCORES, keyCount), scratch.floats(Scratch.HEAD, headDim),
+                scratch.floats(Scratch.KV_ROW, rowRoom(keyCount)));
     }
 
     /**
@@ -246,19 +247,31 @@ public final class Attention {
         float[] ctx = scratch.floats(Scratch.CONTEXT, rows * qDim());
         if (kernel == null || !kernel.attend(qs, rows, pos0, kv.keysT, kv.stride, kv.values, keyCount, keyValid, causal, ctx)) {
             core(qs, 0, rows, pos0, kv.keysT, kv.stride, kv.values, keyCount, keyValid, causal, ctx,
-                    scratch.floats(Scratch.SCORES, keyCount), scratch.floats(Scratch.HEAD, headDim));
+                    scratch.floats(Scratch.SCORES, keyCount), scratch.floats(Scratch.HEAD, headDim),
+                    scratch.floats(Scratch.KV_ROW, rowRoom(keyCount)));
         }
         o.forward(ctx, out, rows, scratch);
+    }
+
+    /** Floats {@link #core} needs in its {@code row} work space for {@code keyCount} keys. */
+    public int rowRoom(int keyCount) {
+        return Math.max(keyCount, headDim);
     }
 
     /**
      * The portable core of {@link #attend} (no projections) for query rows [t0, t1): fills those
      * rows of ctx [rows, H*hd], each row on its own (so rows may be shared out between threads).
-     * Arguments as {@link AttentionKernel#attend}; scores and acc: work space of at least keyCount
-     * and headDim floats.
+     * Arguments as {@link AttentionKernel#attend}; scores, acc and row: work space of at least
+     * keyCount, headDim and {@link #rowRoom}(keyCount) floats.
+     *
+     * <p>Each key row, and each value row, is first copied into {@code row}, so that the inner
+     * loops read and write their arrays at the same index: the JVM's compiler (C2, Java 17)
+     * vectorizes {@code scores[j] += q·row[j]} but leaves {@code scores[j] += q·keysT[off + j]}
+     * scalar (it cannot rule out that the two arrays overlap at a distance), 2-4× slower on long
+     * prompts. The copies change no float: the same products and sums, in the same order.
      */
     public void core(float[] qs, int t0, int t1, int pos0, float[] keysT, int stride, float[] values, int keyCount,
-            boolean[] keyValid, boolean causal, float[] ctx, float[] scores, float[] acc) {
+            boolean[] keyValid, boolean causal, float[] ctx, float[] scores, float[] acc, float[] row) {
         int qd = qDim();
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
@@ -271,9 +284,9 @@ public final class Attention {
                 }
                 for (int i = 0; i < headDim; i++) {
                     float qi = qs[qo + i];
-                    int row = (kvh * headDim + i) * stride;
+                    System.arraycopy(keysT, (kvh * headDim + i) * stride, row, 0, keyCount);
                     for (int j = 0; j < keyCount; j++) {
-                        scores[j] += qi * keysT[row + j];
+                        scores[j] += qi * row[j];
                     }
                 }
                 float max = -Float.MAX_VALUE;
@@ -300,9 +313,9 @@ public final class Attention {
                     if (p == 0f) {
                         continue;
                     }
-                    int row = (j * kvHeads + kvh) * headDim;
+                    System.arraycopy(values, (j * kvHeads + kvh) * headDim, row, 0, headDim);
                     for (int i = 0; i < headDim; i++) {
-                        acc[i] += p * values[row + i];
+                        acc[i] += p * row[i];
                     }
                 }
                 System.arraycopy(acc, 0, ctx, qo, headDim);

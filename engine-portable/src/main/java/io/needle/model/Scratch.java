@@ -22,7 +22,8 @@ public final class Scratch {
     static final int Q_ROW = 15;
     static final int CONTEXT_ROW = 16;
     static final int XN = 17;
-    private static final int SLOTS = 18;
+    static final int KV_ROW = 18; // the attention core's copy of one key or value row
+    private static final int SLOTS = 19;
 
     private final float[][] floats = new float[SLOTS][];
     private float[][] weightRows = new float[0][];

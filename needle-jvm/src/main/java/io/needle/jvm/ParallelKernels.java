@@ -57,6 +57,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
         float[] y = new float[0];
         float[] scores = new float[0];
         float[] acc = new float[0];
+        float[] row = new float[0]; // the attention core's copy of one key or value row
         float[] q = new float[0];
         float[] ctx = new float[0];
         boolean inTask; // running one of tasks()'s tasks: the kernels do not split their work
@@ -176,7 +177,11 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
                 if (w.acc.length < attention.headDim()) {
                     w.acc = new float[attention.headDim()];
                 }
-                attention.core(qs, t0, t1, pos0, keysT, kStride, values, keyCount, keyValid, causal, ctx, w.scores, w.acc);
+                if (w.row.length < attention.rowRoom(keyCount)) {
+                    w.row = new float[attention.rowRoom(keyCount)];
+                }
+                attention.core(qs, t0, t1, pos0, keysT, kStride, values, keyCount, keyValid, causal, ctx, w.scores, w.acc,
+                        w.row);
             });
             return true;
         };

@@ -115,7 +115,7 @@ class VectorKernelsTest {
                                 int pos0 = causal ? Math.max(0, keys - rows) : 0;
                                 float[] expected = new float[qs.length];
                                 a.core(qs, 0, rows, pos0, keysT, room, values, keys, valid, causal, expected,
-                                        new float[keys], new float[hd]);
+                                        new float[keys], new float[hd], new float[a.rowRoom(keys)]);
                                 float[] actual = new float[qs.length];
                                 assertTrue(kernel.attend(qs, rows, pos0, keysT, room, values, keys, valid, causal, actual));
                                 String where = heads + "/" + kvHeads + "x" + hd + " keys " + keys + " room " + room
