@@ -230,8 +230,7 @@ public final class Attention {
             }
         }
         core(qs, k, k + 1, pos - k, kv.keysT, kv.stride, kv.values, keyCount, keyValid, false, ctx,
-                scratch.floats(Scratch.SCORES, keyCount), scratch.floats(Scratch.HEAD, headDim),
-                scratch.floats(Scratch.KV_ROW, rowRoom(keyCount)));
+                scratch.attentionWork());
     }
 
     /**
@@ -247,79 +246,127 @@ public final class Attention {
         float[] ctx = scratch.floats(Scratch.CONTEXT, rows * qDim());
         if (kernel == null || !kernel.attend(qs, rows, pos0, kv.keysT, kv.stride, kv.values, keyCount, keyValid, causal, ctx)) {
             core(qs, 0, rows, pos0, kv.keysT, kv.stride, kv.values, keyCount, keyValid, causal, ctx,
-                    scratch.floats(Scratch.SCORES, keyCount), scratch.floats(Scratch.HEAD, headDim),
-                    scratch.floats(Scratch.KV_ROW, rowRoom(keyCount)));
+                    scratch.attentionWork());
         }
         o.forward(ctx, out, rows, scratch);
     }
 
-    /** Floats {@link #core} needs in its {@code row} work space for {@code keyCount} keys. */
-    public int rowRoom(int keyCount) {
-        return Math.max(keyCount, headDim);
+    /** Query rows the portable core takes at once: each key and value row copied once for them. */
+    static final int CORE_ROWS = 8;
+
+    /**
+     * The portable core's work space ({@link #core}): per query row of a block its scores and its
+     * context, one copied key or value row, and the block's 1/Σ. Grows on first use, then reused;
+     * one thread at a time.
+     */
+    public static final class CoreWork {
+        final float[][] scores = new float[CORE_ROWS][0];
+        final float[][] acc = new float[CORE_ROWS][0];
+        final float[] inv = new float[CORE_ROWS];
+        float[] row = new float[0];
+
+        CoreWork fit(int keyCount, int headDim) {
+            for (int b = 0; b < CORE_ROWS; b++) {
+                if (scores[b].length < keyCount) {
+                    scores[b] = new float[keyCount];
+                }
+                if (acc[b].length < headDim) {
+                    acc[b] = new float[headDim];
+                }
+            }
+            if (row.length < Math.max(keyCount, headDim)) {
+                row = new float[Math.max(keyCount, headDim)];
+            }
+            return this;
+        }
     }
 
     /**
      * The portable core of {@link #attend} (no projections) for query rows [t0, t1): fills those
-     * rows of ctx [rows, H*hd], each row on its own (so rows may be shared out between threads).
-     * Arguments as {@link AttentionKernel#attend}; scores, acc and row: work space of at least
-     * keyCount, headDim and {@link #rowRoom}(keyCount) floats.
+     * rows of ctx [rows, H*hd] and no other (so rows may be shared out between threads); each
+     * row's floats are those of computing it alone. Arguments as {@link AttentionKernel#attend}.
      *
-     * <p>Each key row, and each value row, is first copied into {@code row}, so that the inner
-     * loops read and write their arrays at the same index: the JVM's compiler (C2, Java 17)
-     * vectorizes {@code scores[j] += q·row[j]} but leaves {@code scores[j] += q·keysT[off + j]}
-     * scalar (it cannot rule out that the two arrays overlap at a distance), 2-4× slower on long
-     * prompts. The copies change no float: the same products and sums, in the same order.
+     * <p>Per head, the rows go {@value #CORE_ROWS} at a time, and each key row (and value row) is
+     * copied once into a work row for them: the inner loops then read and write their arrays at
+     * the same index, which is what the JVM's compiler (C2, Java 17) needs to vectorize them
+     * ({@code scores[j] += q·keysT[off + j]} stays scalar: it cannot rule out that the two arrays
+     * overlap at a distance). The same products and sums, in the same order, as row by row.
      */
     public void core(float[] qs, int t0, int t1, int pos0, float[] keysT, int stride, float[] values, int keyCount,
-            boolean[] keyValid, boolean causal, float[] ctx, float[] scores, float[] acc, float[] row) {
+            boolean[] keyValid, boolean causal, float[] ctx, CoreWork work) {
+        work.fit(keyCount, headDim);
         int qd = qDim();
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int t = t0; t < t1; t++) {
+        float[] row = work.row;
+        for (int tb = t0; tb < t1; tb += CORE_ROWS) {
+            int n = Math.min(CORE_ROWS, t1 - tb);
             for (int h = 0; h < heads; h++) {
-                int qo = t * qd + h * headDim;
                 int kvh = h / group;
-                for (int j = 0; j < keyCount; j++) {
-                    scores[j] = 0f;
+                // scores[b][j] = Σ_i q[i]·k[j][i], in order i
+                for (int b = 0; b < n; b++) {
+                    java.util.Arrays.fill(work.scores[b], 0, keyCount, 0f);
                 }
                 for (int i = 0; i < headDim; i++) {
-                    float qi = qs[qo + i];
                     System.arraycopy(keysT, (kvh * headDim + i) * stride, row, 0, keyCount);
-                    for (int j = 0; j < keyCount; j++) {
-                        scores[j] += qi * row[j];
+                    for (int b = 0; b < n; b++) {
+                        float qi = qs[(tb + b) * qd + h * headDim + i];
+                        float[] sc = work.scores[b];
+                        for (int j = 0; j < keyCount; j++) {
+                            sc[j] += qi * row[j];
+                        }
                     }
                 }
-                float max = -Float.MAX_VALUE;
+                for (int b = 0; b < n; b++) {
+                    work.inv[b] = softmax(work.scores[b], keyCount, keyValid, causal, pos0 + tb + b, scale);
+                    java.util.Arrays.fill(work.acc[b], 0, headDim, 0f);
+                }
+                // ctx[i] = Σ_j p[j]·v[j][i], in order j, keys of weight 0 skipped
                 for (int j = 0; j < keyCount; j++) {
-                    boolean visible = (keyValid == null || keyValid[j]) && (!causal || j <= pos0 + t);
-                    float s = visible ? scores[j] * scale : -Float.MAX_VALUE;
-                    scores[j] = s;
-                    if (s > max) {
-                        max = s;
+                    boolean copied = false;
+                    for (int b = 0; b < n; b++) {
+                        float p = work.scores[b][j] * work.inv[b];
+                        if (p == 0f) {
+                            continue;
+                        }
+                        if (!copied) {
+                            System.arraycopy(values, (j * kvHeads + kvh) * headDim, row, 0, headDim);
+                            copied = true;
+                        }
+                        float[] a = work.acc[b];
+                        for (int i = 0; i < headDim; i++) {
+                            a[i] += p * row[i];
+                        }
                     }
                 }
-                double sum = 0;
-                for (int j = 0; j < keyCount; j++) {
-                    float e = (float) Exp.exp(scores[j] - max);
-                    scores[j] = e;
-                    sum += e;
+                for (int b = 0; b < n; b++) {
+                    System.arraycopy(work.acc[b], 0, ctx, (tb + b) * qd + h * headDim, headDim);
                 }
-                float inv = (float) (1.0 / sum);
-                for (int i = 0; i < headDim; i++) {
-                    acc[i] = 0f;
-                }
-                for (int j = 0; j < keyCount; j++) {
-                    float p = scores[j] * inv;
-                    if (p == 0f) {
-                        continue;
-                    }
-                    System.arraycopy(values, (j * kvHeads + kvh) * headDim, row, 0, headDim);
-                    for (int i = 0; i < headDim; i++) {
-                        acc[i] += p * row[i];
-                    }
-                }
-                System.arraycopy(acc, 0, ctx, qo, headDim);
             }
         }
+    }
+
+    /**
+     * The scaled, masked softmax of one query row's scores at position {@code pos}, in place:
+     * {@code exp(s - max)} with the engine's {@link Exp}; returns {@code 1 / Σ} (the sum in
+     * double, in order).
+     */
+    private static float softmax(float[] scores, int keyCount, boolean[] keyValid, boolean causal, int pos, float scale) {
+        float max = -Float.MAX_VALUE;
+        for (int j = 0; j < keyCount; j++) {
+            boolean visible = (keyValid == null || keyValid[j]) && (!causal || j <= pos);
+            float s = visible ? scores[j] * scale : -Float.MAX_VALUE;
+            scores[j] = s;
+            if (s > max) {
+                max = s;
+            }
+        }
+        double sum = 0;
+        for (int j = 0; j < keyCount; j++) {
+            float e = (float) Exp.exp(scores[j] - max);
+            scores[j] = e;
+            sum += e;
+        }
+        return (float) (1.0 / sum);
     }
 }

@@ -10,24 +10,22 @@ public final class Scratch {
     static final int K_ROWS = 0;
     static final int V_ROWS = 1;
     static final int CONTEXT = 2;
-    static final int SCORES = 3;
-    static final int HEAD = 4;
-    static final int ACC0 = 5; // ACC0..ACC0+3: per-row accumulators of the INT4 kernels
-    static final int LUT = 9;
-    static final int FFN_GATE = 10;
-    static final int FFN_UP = 11;
-    static final int BRANCH = 12;
-    static final int QUERIES = 13;
-    static final int ROW = 14;
-    static final int Q_ROW = 15;
-    static final int CONTEXT_ROW = 16;
-    static final int XN = 17;
-    static final int KV_ROW = 18; // the attention core's copy of one key or value row
-    private static final int SLOTS = 19;
+    static final int ACC0 = 3; // ACC0..ACC0+3: per-row accumulators of the INT4 kernels
+    static final int LUT = 7;
+    static final int FFN_GATE = 8;
+    static final int FFN_UP = 9;
+    static final int BRANCH = 10;
+    static final int QUERIES = 11;
+    static final int ROW = 12;
+    static final int Q_ROW = 13;
+    static final int CONTEXT_ROW = 14;
+    static final int XN = 15;
+    private static final int SLOTS = 16;
 
     private final float[][] floats = new float[SLOTS][];
     private float[][] weightRows = new float[0][];
     private int weightRowWidth;
+    private Attention.CoreWork attentionWork;
 
     /** The buffer of {@code slot}, at least n long (contents unspecified). */
     float[] floats(int slot, int n) {
@@ -37,6 +35,14 @@ public final class Scratch {
             floats[slot] = a;
         }
         return a;
+    }
+
+    /** The portable attention core's work space ({@link Attention#core}). */
+    Attention.CoreWork attentionWork() {
+        if (attentionWork == null) {
+            attentionWork = new Attention.CoreWork();
+        }
+        return attentionWork;
     }
 
     /** {@code count} separate rows of at least {@code width} floats (dequantized weight rows). */

@@ -55,9 +55,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
         final Scratch scratch = new Scratch();
         float[] x = new float[0];
         float[] y = new float[0];
-        float[] scores = new float[0];
-        float[] acc = new float[0];
-        float[] row = new float[0]; // the attention core's copy of one key or value row
+        final Attention.CoreWork attention = new Attention.CoreWork();
         float[] q = new float[0];
         float[] ctx = new float[0];
         boolean inTask; // running one of tasks()'s tasks: the kernels do not split their work
@@ -171,17 +169,7 @@ public final class ParallelKernels implements Kernels, AutoCloseable {
                         return;
                     }
                 }
-                if (w.scores.length < keyCount) {
-                    w.scores = new float[keyCount];
-                }
-                if (w.acc.length < attention.headDim()) {
-                    w.acc = new float[attention.headDim()];
-                }
-                if (w.row.length < attention.rowRoom(keyCount)) {
-                    w.row = new float[attention.rowRoom(keyCount)];
-                }
-                attention.core(qs, t0, t1, pos0, keysT, kStride, values, keyCount, keyValid, causal, ctx, w.scores, w.acc,
-                        w.row);
+                attention.core(qs, t0, t1, pos0, keysT, kStride, values, keyCount, keyValid, causal, ctx, w.attention);
             });
             return true;
         };

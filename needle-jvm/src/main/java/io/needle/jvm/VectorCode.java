@@ -190,9 +190,8 @@ final class VectorCode {
             qs[i] = (float) rnd.nextGaussian();
         }
         float[] ctx = new float[qs.length];
-        float[] sc = new float[scoresLength(keys)];
         AttendWork work = new AttendWork().fit(keys);
-        float[] kvRow = new float[Math.max(keys, hd)];
+        Attention.CoreWork coreWork = new Attention.CoreWork();
         Attention a = new Attention(null, null, null, null, null, null, heads, 2, hd);
         if (warm(deadline, new Trial() {
             public void vector() {
@@ -200,7 +199,7 @@ final class VectorCode {
             }
 
             public void portable() {
-                a.core(qs, 0, queries, 0, keysT, kStride, values, keys, null, false, ctx, sc, new float[hd], kvRow);
+                a.core(qs, 0, queries, 0, keysT, kStride, values, keys, null, false, ctx, coreWork);
             }
         })) {
             attentionHot = true;

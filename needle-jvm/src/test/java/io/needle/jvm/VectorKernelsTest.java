@@ -11,6 +11,7 @@ import io.needle.engine.NeedleEngine;
 import io.needle.engine.RunOptions;
 import io.needle.engine.RunResult;
 import io.needle.json.Json;
+import io.needle.model.Attention;
 import io.needle.model.Embedding;
 import io.needle.model.Int4Kernel;
 import io.needle.model.Int4Linear;
@@ -115,7 +116,7 @@ class VectorKernelsTest {
                                 int pos0 = causal ? Math.max(0, keys - rows) : 0;
                                 float[] expected = new float[qs.length];
                                 a.core(qs, 0, rows, pos0, keysT, room, values, keys, valid, causal, expected,
-                                        new float[keys], new float[hd], new float[a.rowRoom(keys)]);
+                                        new Attention.CoreWork());
                                 float[] actual = new float[qs.length];
                                 assertTrue(kernel.attend(qs, rows, pos0, keysT, room, values, keys, valid, causal, actual));
                                 String where = heads + "/" + kvHeads + "x" + hd + " keys " + keys + " room " + room
