@@ -287,7 +287,7 @@ public final class Attention {
      * row's floats are those of computing it alone. Arguments as {@link AttentionKernel#attend}.
      *
      * <p>Per head, the rows go {@value #CORE_ROWS} at a time, and each key row (and value row) is
-     * copied once into a work row for them: the inner loops then read and write their arrays at
+     * copied once into a work row for them (a lone row, a decode step's, reads them in place): the inner loops then read and write their arrays at
      * the same index, which is what the JVM's compiler (C2, Java 17) needs to vectorize them
      * ({@code scores[j] += q·keysT[off + j]} stays scalar: it cannot rule out that the two arrays
      * overlap at a distance). The same products and sums, in the same order, as row by row.
@@ -308,7 +308,16 @@ public final class Attention {
                     java.util.Arrays.fill(work.scores[b], 0, keyCount, 0f);
                 }
                 for (int i = 0; i < headDim; i++) {
-                    System.arraycopy(keysT, (kvh * headDim + i) * stride, row, 0, keyCount);
+                    int k = (kvh * headDim + i) * stride;
+                    if (n == 1) { // one row (a decode step): read in place, a copy would not pay for itself
+                        float qi = qs[tb * qd + h * headDim + i];
+                        float[] sc = work.scores[0];
+                        for (int j = 0; j < keyCount; j++) {
+                            sc[j] += qi * keysT[k + j];
+                        }
+                        continue;
+                    }
+                    System.arraycopy(keysT, k, row, 0, keyCount);
                     for (int b = 0; b < n; b++) {
                         float qi = qs[(tb + b) * qd + h * headDim + i];
                         float[] sc = work.scores[b];
@@ -323,6 +332,17 @@ public final class Attention {
                 }
                 // ctx[i] = Σ_j p[j]·v[j][i], in order j, keys of weight 0 skipped
                 for (int j = 0; j < keyCount; j++) {
+                    int v = (j * kvHeads + kvh) * headDim;
+                    if (n == 1) { // as above
+                        float p = work.scores[0][j] * work.inv[0];
+                        if (p != 0f) {
+                            float[] a = work.acc[0];
+                            for (int i = 0; i < headDim; i++) {
+                                a[i] += p * values[v + i];
+                            }
+                        }
+                        continue;
+                    }
                     boolean copied = false;
                     for (int b = 0; b < n; b++) {
                         float p = work.scores[b][j] * work.inv[b];
@@ -330,7 +350,7 @@ public final class Attention {
                             continue;
                         }
                         if (!copied) {
-                            System.arraycopy(values, (j * kvHeads + kvh) * headDim, row, 0, headDim);
+                            System.arraycopy(values, v, row, 0, headDim);
                             copied = true;
                         }
                         float[] a = work.acc[b];
