@@ -287,10 +287,11 @@ public final class Attention {
      * row's floats are those of computing it alone. Arguments as {@link AttentionKernel#attend}.
      *
      * <p>Per head, the rows go {@value #CORE_ROWS} at a time, and each key row (and value row) is
-     * copied once into a work row for them (a lone row, a decode step's, reads them in place): the inner loops then read and write their arrays at
+     * copied once into a work row for them: the inner loops then read and write their arrays at
      * the same index, which is what the JVM's compiler (C2, Java 17) needs to vectorize them
      * ({@code scores[j] += q·keysT[off + j]} stays scalar: it cannot rule out that the two arrays
-     * overlap at a distance). The same products and sums, in the same order, as row by row.
+     * overlap at a distance). A lone row (a decode step's) reads them in place. The same products
+     * and sums, in the same order, as row by row.
      */
     public void core(float[] qs, int t0, int t1, int pos0, float[] keysT, int stride, float[] values, int keyCount,
             boolean[] keyValid, boolean causal, float[] ctx, CoreWork work) {
