@@ -36,7 +36,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { assemble as assembleWat, option, median, packageWithKernels, importPackages, jvmBenchModel } from "./harness.mjs";
+import { assemble as assembleWat, option, median, packageWithKernels, importPackages, jvmBenchModel, alternateRuns } from "./harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "..", "..");
@@ -212,23 +212,10 @@ async function engineAB() {
     const result = { load_average: os.loadavg(), workloads: [] };
     console.log(`whole engine (${pkg} and its copy with the fused kernel; medians of ${runs} alternating runs; JVM ${jvm.java}, Vector kernels, one thread, same model):`);
     for (const w of jvm.workloads) {
-      const m = { exact: { enc: [], step: [], tokens: null }, fused: { enc: [], step: [], tokens: null } };
-      for (let i = -3; i < runs; i++) {
-        for (const name of ["exact", "fused"]) {
-          const engine = engines[name].load(weights, vocab);
-          const r = engine.runDetailed(w.query, w.tools, { maxNewTokens: w.decode_steps, constrain: true, ignoreEos: true });
-          if (!engine.simd) throw new Error("fma-peak: the SIMD kernels are not in use (" + name + ")");
-          engine.free();
-          m[name].tokens = r.tokens;
-          if (i >= 0) {
-            m[name].enc.push(r.timings.encodeMs);
-            m[name].step.push(r.timings.decodeMs / r.timings.decodeTokens);
-          }
-        }
-      }
+      const m = alternateRuns(engines, ["exact", "fused"], w, weights, vocab, runs, "fma-peak");
       const row = { name: w.name, jvm_encode_ms: w.encode_ms, jvm_step_ms: w.decode_ms / w.decode_steps, same_tokens: same(m.exact.tokens, m.fused.tokens),
         steps: m.exact.tokens.length, first_differing_step: same(m.exact.tokens, m.fused.tokens) ? null : parts(m.exact.tokens, m.fused.tokens) };
-      for (const name of ["exact", "fused"]) row[name] = { encode_ms: median(m[name].enc), step_ms: median(m[name].step) };
+      for (const name of ["exact", "fused"]) row[name] = { encode_ms: m[name].encode_ms, step_ms: m[name].step_ms };
       result.workloads.push(row);
       console.log(`  ${w.name}: encode JVM ${row.jvm_encode_ms.toFixed(1)} ms, exact ${row.exact.encode_ms.toFixed(1)} (${(row.exact.encode_ms / row.jvm_encode_ms).toFixed(2)}x JVM), `
         + `fused ${row.fused.encode_ms.toFixed(1)} (${(row.fused.encode_ms / row.jvm_encode_ms).toFixed(2)}x JVM): ${(row.exact.encode_ms / row.fused.encode_ms).toFixed(2)}x faster; `

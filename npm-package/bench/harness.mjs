@@ -43,9 +43,12 @@ export function packageWithKernels(pkg, dir, name, wasm, who) {
   fs.cpSync(pkg, copy, { recursive: true });
   const simdJs = path.join(copy, "simd-bytes.js");
   const before = fs.readFileSync(simdJs, "utf8");
+  if (!/export default "[^"]*"/.test(before)) {
+    throw new Error(who + ": " + simdJs + " does not hold the kernels as export default \"base64\"");
+  }
   const after = before.replace(/export default "[^"]*"/, `export default "${wasm.toString("base64")}"`);
   if (after === before) {
-    throw new Error(who + ": " + simdJs + " does not hold the kernels as export default \"base64\"");
+    throw new Error(who + ": the kernels given are the package's own (nothing to compare)");
   }
   fs.writeFileSync(simdJs, after);
   return copy;
@@ -60,6 +63,31 @@ export async function importPackages(pairs) {
     engines[name] = mod.NeedleWasm;
   }
   return engines;
+}
+
+/**
+ * Runs workload w of `needle bench --json` (its request, decode steps, eos ignored) on each engine
+ * class of `names`, a fresh engine per run, their order alternating run by run (3 warm-up rounds,
+ * then `runs`); per name the medians of encode ms and of ms per decode step, and the tokens.
+ * Fails when an engine does not use the SIMD kernels.
+ */
+export function alternateRuns(engines, names, w, weights, vocab, runs, who) {
+  const m = Object.fromEntries(names.map((name) => [name, { enc: [], step: [], tokens: null }]));
+  for (let i = -3; i < runs; i++) {
+    for (const name of i % 2 ? names : [...names].reverse()) {
+      const engine = engines[name].load(weights, vocab);
+      const r = engine.runDetailed(w.query, w.tools, { maxNewTokens: w.decode_steps, constrain: true, ignoreEos: true });
+      if (!engine.simd) throw new Error(who + ": the SIMD kernels are not in use (" + name + ")");
+      engine.free();
+      m[name].tokens = r.tokens;
+      if (i >= 0) {
+        m[name].enc.push(r.timings.encodeMs);
+        m[name].step.push(r.timings.decodeMs / r.timings.decodeTokens);
+      }
+    }
+  }
+  return Object.fromEntries(names.map((name) => [name,
+    { encode_ms: median(m[name].enc), step_ms: median(m[name].step), tokens: m[name].tokens }]));
 }
 
 /**

@@ -36,7 +36,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
-import { assemble, option, median, packageWithKernels, importPackages, jvmBenchModel } from "./harness.mjs";
+import { assemble, option, median, packageWithKernels, importPackages, jvmBenchModel, alternateRuns } from "./harness.mjs";
 
 // the optimizing tier from the first call: V8 starts a Wasm function in its baseline compiler
 // (Liftoff) and swaps in TurboFan's code only for later calls, so a few warm-up calls may still
@@ -293,24 +293,11 @@ async function engineAB() {
     console.log(`whole engine: ${pkg} (new kernels) and its copy with ${shippedFile} (old); medians of ${runs} alternating runs; `
       + `JVM ${jvm.java}, Vector kernels, one thread, same model; load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
     for (const w of jvm.workloads) {
-      const m = { old: { enc: [], step: [], tokens: null }, new: { enc: [], step: [], tokens: null } };
-      for (let i = -3; i < runs; i++) {
-        for (const name of i % 2 ? ["old", "new"] : ["new", "old"]) {
-          const engine = engines[name].load(weights, vocab);
-          const r = engine.runDetailed(w.query, w.tools, { maxNewTokens: w.decode_steps, constrain: true, ignoreEos: true });
-          if (!engine.simd) throw new Error("int4-tiles: the SIMD kernels are not in use (" + name + ")");
-          engine.free();
-          m[name].tokens = r.tokens;
-          if (i >= 0) {
-            m[name].enc.push(r.timings.encodeMs);
-            m[name].step.push(r.timings.decodeMs / r.timings.decodeTokens);
-          }
-        }
-      }
+      const m = alternateRuns(engines, ["old", "new"], w, weights, vocab, runs, "int4-tiles");
       const same = m.old.tokens.length === m.new.tokens.length && m.old.tokens.every((t, k) => t === m.new.tokens[k]);
       const jvmSame = Array.isArray(w.tokens) ? w.tokens.length === m.new.tokens.length && w.tokens.every((t, k) => t === m.new.tokens[k]) : null;
       const row = { name: w.name, jvm_encode_ms: w.encode_ms, jvm_step_ms: w.decode_ms / w.decode_steps, same_tokens: same, jvm_tokens: jvmSame };
-      for (const name of ["old", "new"]) row[name] = { encode_ms: median(m[name].enc), step_ms: median(m[name].step) };
+      for (const name of ["old", "new"]) row[name] = { encode_ms: m[name].encode_ms, step_ms: m[name].step_ms };
       result.workloads.push(row);
       console.log(`  ${w.name}: encode JVM ${row.jvm_encode_ms.toFixed(1)} ms, old ${row.old.encode_ms.toFixed(1)} (${(row.old.encode_ms / row.jvm_encode_ms).toFixed(2)}x JVM), `
         + `new ${row.new.encode_ms.toFixed(1)} (${(row.new.encode_ms / row.jvm_encode_ms).toFixed(2)}x JVM): ${(row.old.encode_ms / row.new.encode_ms).toFixed(2)}x faster; `
