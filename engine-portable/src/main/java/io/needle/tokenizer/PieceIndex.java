@@ -43,16 +43,7 @@ final class PieceIndex {
 
     /** The id of {@code piece}, or -1. */
     int get(String piece) {
-        int mask = keys.length - 1;
-        for (int slot = spread(piece.hashCode()) & mask;; slot = (slot + 1) & mask) {
-            String k = keys[slot];
-            if (k == null) {
-                return -1;
-            }
-            if (k.equals(piece)) {
-                return ids[slot];
-            }
-        }
+        return get(piece, 0, piece.length());
     }
 
     /** The id of the piece {@code text[from, to)}, or -1 (the same as {@code get(text.substring(from, to))}). */
